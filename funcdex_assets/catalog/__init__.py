@@ -1,0 +1,1 @@
+"""Tool catalog: typed tool definitions and loaders for the supported input formats."""

@@ -1,0 +1,37 @@
+"""The Dagster code location: `dagster dev -m funcdex_assets.definitions`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+from dagster_polars import PolarsParquetIOManager
+
+from funcdex_assets.defs.assets import ALL_ASSETS
+from funcdex_assets.defs.jobs import bundle_job, training_dataset_job
+from funcdex_assets.defs.resources import CatalogResource, DatasetOutputResource, EmbeddedOfflineLLM, GenerationSettings
+from funcdex_assets.defs.sensors import bundle_partitions_sensor
+
+
+def default_resources() -> dict[str, Any]:
+    return {
+        # Parquet under the Dagster instance's storage directory (base_dir unset).
+        "polars_io": PolarsParquetIOManager(),
+        "settings": GenerationSettings(),
+        "catalog": CatalogResource(),
+        "output": DatasetOutputResource(),
+        "llm": EmbeddedOfflineLLM(),
+    }
+
+
+def build_definitions(**overrides: Any) -> dg.Definitions:
+    """The project's definitions, with any resource replaced by keyword (CLI, tests)."""
+    return dg.Definitions(
+        assets=ALL_ASSETS,
+        jobs=[bundle_job, training_dataset_job],
+        sensors=[bundle_partitions_sensor],
+        resources={**default_resources(), **overrides},
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,1 @@
+"""The Dagster shell: assets, resources, partitions, jobs and sensors, split by role."""

@@ -1,0 +1,260 @@
+"""The asset graph. Each asset wires one stage function to resources, partitions and IO,
+and reports what a person reads in the UI: rows, accepted, rejects by reason, a sample."""
+
+
+import json
+import math
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from funcdex_assets.dedup.scenarios import dedup_scenarios
+from funcdex_assets.defs.partitions import bundle_partitions
+from funcdex_assets.defs.resources import CatalogResource, DatasetOutputResource, EmbeddedOfflineLLM, GenerationSettings
+from funcdex_assets.export.jsonl import write_jsonl
+from funcdex_assets.frames import ok, reject_counts
+from funcdex_assets.hashing import derive_seed
+from funcdex_assets.stages.catalog import bundle_tools_frame, catalog_frame, tools_from_frame
+from funcdex_assets.stages.dataset import jsonl_rows, parsed_frame, split_frame
+from funcdex_assets.stages.generation import (
+    combinations_frame,
+    conversations_frame,
+    outlines_frame,
+    personas_frame,
+    scenarios_frame,
+)
+from funcdex_assets.stages.validation import issue_counts, scores_frame, validate_frame
+
+GROUP = "funcdex"
+PARTITIONED = dict(partitions_def=bundle_partitions, group_name=GROUP, io_manager_key="polars_io")
+SAMPLE_CHARS = 4000
+
+
+def _metadata(df: pl.DataFrame, sample: str | None = None, **extra: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "rows": dg.MetadataValue.int(df.height),
+        "accepted": dg.MetadataValue.int(ok(df).height if "status" in df.columns else df.height),
+        "rejected_by_reason": dg.MetadataValue.json(reject_counts(df)),
+    }
+    if sample:
+        meta["sample"] = dg.MetadataValue.md(sample[:SAMPLE_CHARS])
+    meta.update(extra)
+    return meta
+
+
+def _first_ok(df: pl.DataFrame, column: str) -> str | None:
+    rows = ok(df) if "status" in df.columns else df
+    return rows[column][0] if rows.height else None
+
+
+def _bundle_seed(settings: GenerationSettings, bundle: str) -> int:
+    # Independent per bundle: adding a bundle never changes another bundle's data.
+    return derive_seed(settings.seed, bundle)
+
+
+def _toolkits(bundle_tools: pl.DataFrame) -> list[str]:
+    return sorted(bundle_tools["toolkit"].unique().to_list())
+
+
+# ---------------------------------------------------------------------------------------
+@dg.asset(group_name=GROUP, io_manager_key="polars_io", code_version="1")
+def tool_catalog(context: dg.AssetExecutionContext, catalog: CatalogResource) -> pl.DataFrame:
+    """Every tool of every toolkit file, normalised to one schema and checked against the
+    JSON Schema meta-schema. A bad definition fails here with file, toolkit, tool and reason."""
+    cat = catalog.load()
+    df = catalog_frame(cat)
+    per_toolkit = df.group_by("toolkit").len().sort("toolkit")
+    context.add_output_metadata({
+        "rows": dg.MetadataValue.int(df.height),
+        "toolkits": dg.MetadataValue.json({r["toolkit"]: r["len"] for r in per_toolkit.iter_rows(named=True)}),
+        "bundles": dg.MetadataValue.json({b.name: list(b.toolkits) for b in cat.bundles}),
+        "directory": dg.MetadataValue.path(str(catalog.path())),
+    })
+    return df
+
+
+@dg.asset(**PARTITIONED, code_version="1")
+def bundle_tools(context: dg.AssetExecutionContext, catalog: CatalogResource, tool_catalog: pl.DataFrame) -> pl.DataFrame:
+    """The tools of this bundle's toolkits."""
+    bundle = catalog.load().bundle(context.partition_key)
+    df = bundle_tools_frame(tool_catalog, bundle)
+    context.add_output_metadata(_metadata(df, sample="\n".join(f"- `{n}`" for n in df["name"].to_list())))
+    return df
+
+
+@dg.asset(**PARTITIONED, code_version="1")
+def tool_combinations(context: dg.AssetExecutionContext, settings: GenerationSettings,
+                      bundle_tools: pl.DataFrame) -> pl.DataFrame:
+    """Grounded tool chains sampled from the tool graph (ids flow from earlier to later calls)."""
+    bundle = context.partition_key
+    n = math.ceil(settings.conversations_per_bundle * settings.oversample)
+    tools = tools_from_frame(bundle_tools)
+    df = combinations_frame(tools, bundle, n, _bundle_seed(settings, bundle))
+    used = df.explode("tools")["tools"].unique().to_list() if df.height else []
+    unused = sorted(set(t.name for t in tools) - set(used))
+    if df.height < n:
+        context.log.warning(f"{bundle}: the tool graph yields only {df.height} distinct chains (wanted {n})")
+    sample = "\n".join(" -> ".join(row) for row in df["tools"].head(5).to_list())
+    context.add_output_metadata(_metadata(df, sample=sample, tools_never_sampled=dg.MetadataValue.json(unused)))
+    return df
+
+
+@dg.asset(**PARTITIONED, code_version="1")
+def scenarios(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: EmbeddedOfflineLLM,
+              bundle_tools: pl.DataFrame, tool_combinations: pl.DataFrame) -> pl.DataFrame:
+    """One user workflow per tool combination."""
+    bundle = context.partition_key
+    df = scenarios_frame(tool_combinations, tools_from_frame(bundle_tools), llm.backend(),
+                         _bundle_seed(settings, bundle), bundle)
+    context.add_output_metadata(_metadata(df, sample=_first_ok(df, "scenario")))
+    return df
+
+
+@dg.asset(**PARTITIONED, code_version="1")
+def deduplicated_scenarios(context: dg.AssetExecutionContext, settings: GenerationSettings,
+                           scenarios: pl.DataFrame) -> pl.DataFrame:
+    """Scenarios with exact and near duplicates (MinHash/LSH) marked `duplicate`."""
+    df = dedup_scenarios(scenarios, settings.near_duplicate_threshold)
+    context.add_output_metadata(_metadata(df, sample=_first_ok(df, "scenario")))
+    return df
+
+
+@dg.asset(**PARTITIONED, code_version="1")
+def personas(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: EmbeddedOfflineLLM,
+             bundle_tools: pl.DataFrame, deduplicated_scenarios: pl.DataFrame) -> pl.DataFrame:
+    """A user persona (who they are, how clearly they ask) per accepted scenario."""
+    bundle = context.partition_key
+    df = personas_frame(deduplicated_scenarios, llm.backend(), _bundle_seed(settings, bundle), bundle,
+                        _toolkits(bundle_tools))
+    sample = _first_ok(df, "persona")
+    context.add_output_metadata(_metadata(df, sample=f"```json\n{json.dumps(json.loads(sample), indent=2)}\n```"
+                                          if sample else None))
+    return df
+
+
+@dg.asset(**PARTITIONED, code_version="1")
+def outlines(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: EmbeddedOfflineLLM,
+             bundle_tools: pl.DataFrame, tool_combinations: pl.DataFrame, deduplicated_scenarios: pl.DataFrame,
+             personas: pl.DataFrame) -> pl.DataFrame:
+    """How each conversation will go, step by step, and which tools the assistant is offered."""
+    bundle = context.partition_key
+    df = outlines_frame(personas, deduplicated_scenarios, tool_combinations, tools_from_frame(bundle_tools),
+                        llm.backend(), _bundle_seed(settings, bundle), bundle, settings.include_assistant_thoughts)
+    context.add_output_metadata(_metadata(df, sample=_first_ok(df, "outline")))
+    return df
+
+
+@dg.asset(**PARTITIONED, code_version="1")
+def dml_conversations(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: EmbeddedOfflineLLM,
+                      bundle_tools: pl.DataFrame, deduplicated_scenarios: pl.DataFrame,
+                      personas: pl.DataFrame, outlines: pl.DataFrame) -> pl.DataFrame:
+    """Conversations written in DML, plus a system prompt for each."""
+    bundle = context.partition_key
+    df = conversations_frame(outlines, personas, deduplicated_scenarios, tools_from_frame(bundle_tools),
+                             llm.backend(), _bundle_seed(settings, bundle), bundle, _toolkits(bundle_tools))
+    sample = _first_ok(df, "dml")
+    context.add_output_metadata(_metadata(df, sample=f"```\n{sample}\n```" if sample else None))
+    return df
+
+
+@dg.asset(**PARTITIONED, code_version="1")
+def validated_conversations(context: dg.AssetExecutionContext, settings: GenerationSettings,
+                            bundle_tools: pl.DataFrame, dml_conversations: pl.DataFrame) -> pl.DataFrame:
+    """DML parsed and checked: turn order, every call answered, known tools, schema-valid
+    arguments and responses. Rejects keep every issue with its DML line."""
+    df = validate_frame(dml_conversations, tools_from_frame(bundle_tools), min_user_turns=settings.min_user_turns,
+                        include_thoughts=settings.include_assistant_thoughts)
+    valid = ok(df)
+    id_args = int(valid["id_arguments"].sum() or 0)
+    grounded = int(valid["id_arguments_grounded"].sum() or 0)
+    context.add_output_metadata(_metadata(
+        df,
+        sample=_first_ok(df, "dml") and f"```\n{_first_ok(df, 'dml')}\n```",
+        rejected_by_issue=dg.MetadataValue.json(issue_counts(df)),
+        id_arguments=dg.MetadataValue.int(id_args),
+        id_arguments_grounded=dg.MetadataValue.int(grounded),
+        id_grounding_rate=dg.MetadataValue.float(grounded / id_args if id_args else 1.0),
+        mean_tool_calls=dg.MetadataValue.float(float(valid["tool_calls"].mean() or 0.0)),
+        mean_user_turns=dg.MetadataValue.float(float(valid["user_turns"].mean() or 0.0)),
+    ))
+    return df
+
+
+@dg.asset(**PARTITIONED, code_version="1")
+def conversation_scores(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: EmbeddedOfflineLLM,
+                        bundle_tools: pl.DataFrame, deduplicated_scenarios: pl.DataFrame, personas: pl.DataFrame,
+                        validated_conversations: pl.DataFrame) -> pl.DataFrame:
+    """Judge scores (user_query_clarity, tool_use_quality, 1-5 with reasons); `passed` when
+    tool_use_quality reaches the configured minimum."""
+    bundle = context.partition_key
+    df = scores_frame(validated_conversations, personas, deduplicated_scenarios, tools_from_frame(bundle_tools),
+                      llm.backend(), _bundle_seed(settings, bundle), bundle, settings.min_tool_use_quality)
+    scored = df.filter(pl.col("tool_use_quality").is_not_null())
+    context.add_output_metadata(_metadata(
+        df,
+        mean_tool_use_quality=dg.MetadataValue.float(float(scored["tool_use_quality"].mean() or 0.0)),
+        mean_user_query_clarity=dg.MetadataValue.float(float(scored["user_query_clarity"].mean() or 0.0)),
+    ))
+    return df
+
+
+@dg.asset(**PARTITIONED, code_version="1")
+def parsed_dataset(context: dg.AssetExecutionContext, settings: GenerationSettings,
+                   output: DatasetOutputResource, bundle_tools: pl.DataFrame, outlines: pl.DataFrame,
+                   validated_conversations: pl.DataFrame, conversation_scores: pl.DataFrame) -> pl.DataFrame:
+    """Accepted conversations in the TRL / OpenAI tool-calling format; also written to
+    <output>/<bundle>/conversations.jsonl."""
+    bundle = context.partition_key
+    df = parsed_frame(validated_conversations, conversation_scores, outlines, tools_from_frame(bundle_tools), bundle,
+                      _toolkits(bundle_tools), settings.conversations_per_bundle,
+                      settings.system_prompt_dropout, _bundle_seed(settings, bundle))
+    path = output.path() / bundle / "conversations.jsonl"
+    write_jsonl(path, jsonl_rows(df))
+    if df.height < settings.conversations_per_bundle:
+        context.log.warning(f"{bundle}: {df.height} conversations accepted, "
+                            f"{settings.conversations_per_bundle} wanted; raise `oversample` to get more")
+    sample = df["messages"][0] if df.height else None
+    context.add_output_metadata(_metadata(
+        df,
+        sample=f"```json\n{json.dumps(json.loads(sample), indent=1, ensure_ascii=False)}\n```" if sample else None,
+        jsonl=dg.MetadataValue.path(str(path)),
+    ))
+    return df
+
+
+class TrainingDatasetConfig(dg.Config):
+    bundles: list[str] = []  # empty: every materialized bundle
+
+
+@dg.asset(group_name=GROUP, io_manager_key="polars_io", code_version="1",
+          ins={"parsed_dataset": dg.AssetIn(metadata={"allow_missing_partitions": True})})
+def training_dataset(context: dg.AssetExecutionContext, config: TrainingDatasetConfig, settings: GenerationSettings,
+                     output: DatasetOutputResource, parsed_dataset: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """All bundles merged, with a deterministic train/test split stratified by bundle;
+    also written to <output>/train.jsonl and <output>/test.jsonl."""
+    frames = {b: df for b, df in parsed_dataset.items() if not config.bundles or b in config.bundles}
+    missing = sorted(set(config.bundles) - set(frames))
+    if missing:
+        raise dg.Failure(
+            description=f"no materialized parsed_dataset for bundle(s) {', '.join(missing)}; "
+                        "materialize those partitions first (or drop them from `bundles`)")
+    frames = {b: (df.collect() if isinstance(df, pl.LazyFrame) else df) for b, df in frames.items()}
+    df = split_frame(frames, settings.test_fraction, settings.seed)
+    counts = {}
+    for split in ("train", "test"):
+        part = df.filter(pl.col("split") == split)
+        counts[split] = write_jsonl(output.path() / f"{split}.jsonl", jsonl_rows(part))
+    context.add_output_metadata({
+        "rows": dg.MetadataValue.int(df.height),
+        "bundles": dg.MetadataValue.json(sorted(frames)),
+        "split": dg.MetadataValue.json(counts),
+        "train_jsonl": dg.MetadataValue.path(str(output.path() / "train.jsonl")),
+        "test_jsonl": dg.MetadataValue.path(str(output.path() / "test.jsonl")),
+    })
+    return df
+
+
+BUNDLE_ASSETS = [bundle_tools, tool_combinations, scenarios, deduplicated_scenarios, personas, outlines,
+                 dml_conversations, validated_conversations, conversation_scores, parsed_dataset]
+ALL_ASSETS = [tool_catalog, *BUNDLE_ASSETS, training_dataset]

@@ -1,0 +1,19 @@
+"""Jobs: one bundle partition end to end, and the merged training dataset."""
+
+import dagster as dg
+
+from funcdex_assets.defs.assets import BUNDLE_ASSETS, training_dataset
+from funcdex_assets.defs.partitions import bundle_partitions
+
+bundle_job = dg.define_asset_job(
+    "generate_bundle",
+    selection=dg.AssetSelection.assets(*BUNDLE_ASSETS),
+    partitions_def=bundle_partitions,
+    description="Every per-bundle asset for one bundle partition.",
+)
+
+training_dataset_job = dg.define_asset_job(
+    "build_training_dataset",
+    selection=dg.AssetSelection.assets(training_dataset),
+    description="Merge the bundles' parsed datasets and split train/test.",
+)

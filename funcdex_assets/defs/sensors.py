@@ -1,0 +1,30 @@
+"""Sensors: bundles listed in bundles.yaml become partitions (and get a first run)."""
+
+
+import dagster as dg
+
+from funcdex_assets.catalog.errors import CatalogError
+from funcdex_assets.defs.jobs import bundle_job
+from funcdex_assets.defs.partitions import BUNDLES_PARTITION, bundle_partitions
+from funcdex_assets.defs.resources import CatalogResource
+
+
+def new_bundles(listed: list[str], registered: list[str]) -> list[str]:
+    known = set(registered)
+    return [b for b in listed if b not in known]
+
+
+@dg.sensor(job=bundle_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+def bundle_partitions_sensor(context: dg.SensorEvaluationContext, catalog: CatalogResource):
+    """Adds a partition for every bundle in bundles.yaml that has none yet and requests its run."""
+    try:
+        listed = [b.name for b in catalog.load().bundles]
+    except CatalogError as exc:
+        return dg.SkipReason(f"catalog does not load, no partitions added: {exc}")
+    added = new_bundles(listed, context.instance.get_dynamic_partitions(BUNDLES_PARTITION))
+    if not added:
+        return dg.SkipReason("every bundle in bundles.yaml already has a partition")
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(partition_key=b, run_key=f"new-bundle-{b}") for b in added],
+        dynamic_partitions_requests=[bundle_partitions.build_add_request(added)],
+    )

@@ -1,0 +1,5 @@
+"""DML (Dialog Markup Language): the text form conversations are generated in.
+
+See docs/dml.md for the format. `model` holds the typed turns, `parser` turns text into turns,
+`renderer` turns turns into text, `validator` applies the conversation rules.
+"""

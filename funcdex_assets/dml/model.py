@@ -1,0 +1,59 @@
+"""Typed DML turns.
+
+A conversation is a flat list of turns in document order. Structure rules (what may follow
+what) live in the validator, not here, so a malformed conversation can still be represented
+and every problem in it reported at once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Turn(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    # 1-based line of the turn's opening tag in the DML text; 0 when built in code.
+    line: int = Field(default=0, exclude=True, compare=False)
+
+
+class UserTurn(_Turn):
+    kind: Literal["user"] = "user"
+    text: str
+
+
+class ThoughtTurn(_Turn):
+    """The assistant's private reasoning (only in datasets with thoughts)."""
+
+    kind: Literal["thought"] = "thought"
+    text: str
+
+
+class AssistantTurn(_Turn):
+    kind: Literal["assistant"] = "assistant"
+    text: str
+
+
+class ToolCallTurn(_Turn):
+    kind: Literal["tool_call"] = "tool_call"
+    name: str
+    arguments: dict[str, Any]
+
+
+class ToolResponseTurn(_Turn):
+    kind: Literal["tool_response"] = "tool_response"
+    content: Any
+
+
+Turn = Annotated[
+    Union[UserTurn, ThoughtTurn, AssistantTurn, ToolCallTurn, ToolResponseTurn],
+    Field(discriminator="kind"),
+]
+
+
+class Conversation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    turns: tuple[Turn, ...]

@@ -1,0 +1,1 @@
+"""Turning validated conversations into training rows and files."""

@@ -1,0 +1,282 @@
+"""Schema-driven realistic values: arguments a user would give and fields a tool returns.
+
+Everything is drawn from one `random.Random` and one seeded Faker, so the same seed gives the
+same values on every run. Values respect the schema (type, enum, format, bounds, lengths) first
+and the field's name second (a `subject` gets a subject line, a `timeZone` an IANA zone).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from faker import Faker
+
+from funcdex_assets.catalog.fields import snake
+
+_TIMEZONES = ("America/New_York", "Europe/Berlin", "Europe/London", "Asia/Kolkata",
+              "America/Los_Angeles", "Asia/Singapore", "Australia/Sydney", "America/Sao_Paulo")
+_CURRENCIES = ("usd", "eur", "gbp", "inr", "sgd")
+_COLORS = ("red", "blue", "green", "yellow", "purple", "orange", "grey")
+_LANGUAGES = ("en", "en_US", "de", "fr", "es", "pt_BR")
+_FILE_KINDS = (("report", "pdf"), ("notes", "docx"), ("budget", "xlsx"), ("slides", "pptx"),
+               ("summary", "txt"), ("roadmap", "pdf"))
+_SEPARATORS = "_.-:/"
+
+
+def _schema_type(schema: dict[str, Any]) -> str | None:
+    stype = schema.get("type")
+    if isinstance(stype, list):
+        non_null = [t for t in stype if t != "null"]
+        return non_null[0] if non_null else "null"
+    if stype is None:
+        if "properties" in schema:
+            return "object"
+        if "items" in schema:
+            return "array"
+        if "enum" in schema:
+            return None
+    return stype
+
+
+class ValueFactory:
+    """Makes values for schema nodes. One instance per conversation (it holds the rng)."""
+
+    def __init__(self, rng: random.Random, faker: Faker, today: datetime):
+        self.rng = rng
+        self.fake = faker
+        self.today = today
+
+    # ---- dates -------------------------------------------------------------------------
+    def future_datetime(self) -> datetime:
+        day = self.today + timedelta(days=self.rng.randint(1, 21))
+        hour = self.rng.choice((8, 9, 10, 11, 13, 14, 15, 16, 17))
+        minute = self.rng.choice((0, 0, 15, 30, 45))
+        return day.replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+    @staticmethod
+    def iso(dt: datetime) -> str:
+        return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    # ---- ids ---------------------------------------------------------------------------
+    def make_id(self, schema: dict[str, Any], entity: str = "") -> Any:
+        """A fresh id in the shape of the schema's example (`cus_...` stays `cus_...`)."""
+        examples = schema.get("examples") or []
+        example = examples[0] if examples else None
+        if _schema_type(schema) == "integer" or isinstance(example, int):
+            digits = len(str(example)) if isinstance(example, int) else 6
+            return self.rng.randint(10 ** (digits - 1), 10**digits - 1)
+        if isinstance(example, str) and example:
+            return self._like(example)
+        fmt = schema.get("format")
+        if fmt == "uuid":
+            return self._uuid()
+        if fmt == "uri":
+            return f"https://api.example.com/{entity or 'items'}s/{self._alnum(16, string.ascii_uppercase + string.digits)}"
+        return self._alnum(16, "0123456789abcdef")
+
+    def _uuid(self) -> str:
+        h = "".join(self.rng.choice("0123456789abcdef") for _ in range(32))
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
+
+    def _alnum(self, n: int, alphabet: str) -> str:
+        return "".join(self.rng.choice(alphabet) for _ in range(n))
+
+    def _like(self, example: str) -> str:
+        """Same shape as `example`: prefix kept, letters and digits redrawn by class."""
+        keep = 0
+        if "://" in example:
+            keep = example.rfind("/") + 1
+        else:
+            m = re.match(r"^[A-Za-z]+[_.\-:]", example)
+            if m:
+                keep = m.end()
+            elif re.match(r"^[A-Z][A-Z0-9]*\d", example):
+                keep = 1  # Slack-style C024BE91L: the type letter is meaningful
+        out = [example[:keep]]
+        for ch in example[keep:]:
+            if ch.isdigit():
+                out.append(self.rng.choice(string.digits))
+            elif ch.islower():
+                out.append(self.rng.choice(string.ascii_lowercase))
+            elif ch.isupper():
+                out.append(self.rng.choice(string.ascii_uppercase))
+            else:
+                out.append(ch)
+        return "".join(out)
+
+    # ---- generic values ----------------------------------------------------------------
+    def value(self, name: str, schema: dict[str, Any], depth: int = 0) -> Any:
+        if "const" in schema:
+            return schema["const"]
+        if schema.get("enum"):
+            return self.rng.choice(list(schema["enum"]))
+        stype = _schema_type(schema)
+        if stype == "object":
+            return self.object_value(schema, depth)
+        if stype == "array":
+            return self.array_value(name, schema, depth)
+        if stype == "integer":
+            return self.integer(name, schema)
+        if stype == "number":
+            lo = float(schema.get("minimum", 1))
+            hi = float(schema.get("maximum", max(lo + 1, 500)))
+            return round(self.rng.uniform(lo, hi), 2)
+        if stype == "boolean":
+            return self.rng.random() < 0.5
+        if stype == "null":
+            return None
+        return self.string(name, schema)
+
+    def object_value(self, schema: dict[str, Any], depth: int = 0, optional_p: float = 0.5) -> dict:
+        props = schema.get("properties") or {}
+        required = set(schema.get("required", []))
+        out: dict[str, Any] = {}
+        for key, sub in props.items():
+            if not isinstance(sub, dict):
+                continue
+            if key in required or (depth < 3 and self.rng.random() < optional_p):
+                out[key] = self.value(key, sub, depth + 1)
+        return out
+
+    def array_value(self, name: str, schema: dict[str, Any], depth: int = 0) -> list:
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {"type": "string"}
+        lo = int(schema.get("minItems", 1))
+        hi = int(schema.get("maxItems", max(lo, 3)))
+        n = self.rng.randint(lo, max(lo, min(hi, lo + 2)))
+        item_name = name[:-1] if name.endswith("s") else name
+        values: list[Any] = []
+        for _ in range(n):
+            v = self.value(item_name, items, depth + 1)
+            if v not in values or items.get("type") in ("object", "array"):
+                values.append(v)
+        return values
+
+    def integer(self, name: str, schema: dict[str, Any]) -> int:
+        s = snake(name)
+        if "minimum" in schema or "maximum" in schema:
+            lo = int(schema.get("minimum", 0))
+            hi = int(schema.get("maximum", lo + 100))
+            if any(h in s for h in ("max", "limit", "size", "count", "per_page")):
+                hi = min(hi, max(lo, 50))
+            return self.rng.randint(lo, hi)
+        if any(h in s for h in ("max", "limit", "size", "count", "per_page", "top")):
+            return self.rng.choice((5, 10, 20, 25, 50))
+        if "amount" in s or "price" in s or "total" in s:
+            return self.rng.randint(5, 2000) * 100  # minor units, as payment APIs use
+        if "duration" in s or "minutes" in s:
+            return self.rng.choice((15, 30, 45, 60, 90))
+        if "priority" in s:
+            return self.rng.randint(1, 4)
+        if "timestamp" in s or s.endswith(("_at", "created", "updated")):
+            return int(self.future_datetime().timestamp())
+        if "number" in s or s.endswith("_no"):
+            return self.rng.randint(1, 2400)
+        return self.rng.randint(1, 100)
+
+    def string(self, name: str, schema: dict[str, Any]) -> str:
+        value = self._string_by_format(schema.get("format", ""), name)
+        if value is None:
+            value = self._string_by_name(snake(name))
+        min_len = int(schema.get("minLength", 0))
+        max_len = schema.get("maxLength")
+        if len(value) < min_len:
+            value = value + "x" * (min_len - len(value))
+        if max_len is not None and len(value) > int(max_len):
+            value = value[: int(max_len)].rstrip() or value[: int(max_len)]
+        return value
+
+    def _string_by_format(self, fmt: str, name: str) -> str | None:
+        if fmt == "email":
+            return self.email()
+        if fmt == "date-time":
+            return self.iso(self.future_datetime())
+        if fmt == "date":
+            return self.future_datetime().strftime("%Y-%m-%d")
+        if fmt == "time":
+            return self.future_datetime().strftime("%H:%M:%S")
+        if fmt in ("uri", "url", "uri-reference"):
+            return f"https://{self.fake.domain_name()}/{self.fake.slug()}"
+        if fmt == "uuid":
+            return self._uuid()
+        if fmt == "hostname":
+            return self.fake.domain_name()
+        if fmt in ("ipv4",):
+            return self.fake.ipv4_public()
+        return None
+
+    def email(self) -> str:
+        return f"{self.fake.first_name().lower()}.{self.fake.last_name().lower()}@{self.fake.domain_name()}"
+
+    def _string_by_name(self, s: str) -> str:
+        fake, rng = self.fake, self.rng
+        last = s.split("_")[-1] if s else ""
+        if "email" in s or s in ("to", "from", "sender", "recipient", "cc", "bcc", "reply_to", "organizer", "assignee_email"):
+            return self.email()
+        if last in ("token", "cursor", "etag"):
+            return self._alnum(24, string.ascii_letters + string.digits)
+        if last in ("timezone", "zone") or "time_zone" in s or s == "tz":
+            return rng.choice(_TIMEZONES)
+        if last == "currency":
+            return rng.choice(_CURRENCIES)
+        if last in ("color", "colour"):
+            return rng.choice(_COLORS)
+        if last in ("language", "locale", "lang"):
+            return rng.choice(_LANGUAGES)
+        if "phone" in s or s in ("wa_id", "msisdn"):
+            return "+1" + "".join(rng.choice(string.digits) for _ in range(10))
+        if last in ("url", "link", "href", "uri") or s.endswith("html_link"):
+            return f"https://{fake.domain_name()}/{fake.slug()}"
+        if last in ("date", "due", "deadline") or s.endswith(("_at", "_time", "datetime")):
+            return self.iso(self.future_datetime())
+        if s in ("q", "query", "search", "search_query", "filter", "jql"):
+            return " ".join(fake.words(nb=2))
+        if last in ("subject", "title", "summary", "headline"):
+            return self.title()
+        if last in ("name", "filename") and ("file" in s or "document" in s):
+            base, ext = rng.choice(_FILE_KINDS)
+            return f"{fake.word().title()} {base}.{ext}"
+        if s in ("first_name", "given_name"):
+            return fake.first_name()
+        if s in ("last_name", "family_name", "surname"):
+            return fake.last_name()
+        if s in ("name", "display_name", "full_name", "customer_name", "user_name", "username", "author"):
+            return fake.name()
+        if last in ("company", "organization", "org"):
+            return fake.company()
+        if last == "name":
+            return self.title()
+        if last in ("body", "text", "message", "content", "comment", "note", "notes", "description",
+                    "snippet", "caption", "bio", "details", "reason", "html"):
+            return fake.sentence(nb_words=rng.randint(8, 16))
+        if last in ("location", "address", "city", "place", "venue"):
+            return f"{fake.city()}, {fake.country()}"
+        if last in ("status", "state"):
+            return rng.choice(("active", "open", "pending", "completed"))
+        if last in ("owner", "org", "repo", "repository", "slug", "project", "key"):
+            return fake.slug().split("-")[0]
+        if last in ("mime", "mimetype") or "mime_type" in s:
+            return rng.choice(("application/pdf", "text/plain", "application/vnd.google-apps.document"))
+        if last in ("label", "labels", "tag", "tags", "category", "section"):
+            return fake.word()
+        return fake.word() if rng.random() < 0.5 else " ".join(fake.words(nb=2))
+
+    def title(self) -> str:
+        rng, fake = self.rng, self.fake
+        forms = (
+            lambda: f"{fake.bs().capitalize()}",
+            lambda: f"Q{rng.randint(1, 4)} {fake.word()} review",
+            lambda: f"{fake.catch_phrase()}",
+            lambda: f"{fake.word().capitalize()} sync with {fake.company().split()[0]}",
+            lambda: f"{fake.word().capitalize()} {rng.choice(('plan', 'update', 'kickoff', 'proposal', 'retro'))}",
+        )
+        return rng.choice(forms)()
+
+
+def make_today(rng: random.Random) -> datetime:
+    """The conversation's 'today': a fixed-by-seed date, never the wall clock."""
+    base = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+    return base + timedelta(days=rng.randint(0, 330))

@@ -1,0 +1,254 @@
+"""The offline tool executor: responses built from response schemas, consistent with the calls.
+
+A `World` remembers every entity a tool returned, by (entity, id). A later call that names that
+id gets the same object back (a created event's id is the one later fetched, with the same
+summary), fields that match argument names echo the arguments, and everything else is drawn
+from the schema. Every value a response exposes is indexed in `produced`, which is what later
+arguments are grounded on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from funcdex_assets.catalog.fields import entity_of_object, id_entity, input_slots, snake, classify
+from funcdex_assets.catalog.models import Tool
+from funcdex_assets.offline.values import ValueFactory, _schema_type
+
+LABEL_FIELDS = ("summary", "title", "subject", "name", "display_name", "content", "text",
+                "email", "key", "snippet", "description", "filename", "login")
+_CREATE_VERBS = ("create", "add", "insert", "send", "post", "upload", "schedule", "invite", "reply",
+                 "copy", "new", "draft", "book", "open", "submit", "comment", "duplicate")
+_UPDATE_VERBS = ("update", "modify", "edit", "patch", "set", "move", "rename", "complete",
+                 "close", "reopen", "assign", "mark", "transition", "archive", "cancel")
+
+
+def tool_action(tool: Tool) -> str:
+    """`create`, `update`, `list` or `get` from the tool's leading verb."""
+    first = snake(tool.original_name).split("_")[0]
+    if first in _CREATE_VERBS:
+        return "create"
+    if first in _UPDATE_VERBS:
+        return "update"
+    if first in ("list", "search", "find", "fetch", "query", "browse"):
+        last = snake(tool.original_name).split("_")[-1]
+        # FETCH_EMAILS lists; FETCH_MESSAGE_BY_MESSAGE_ID gets one.
+        return "list" if first in ("list", "search", "browse") or (last.endswith("s") and not last.endswith("ss")) else "get"
+    if first in ("delete", "remove", "trash"):
+        return "delete"
+    return "get"
+
+
+@dataclass(frozen=True)
+class Produced:
+    """A value a tool response exposed: what later calls and user turns may refer to."""
+
+    key: str
+    value: Any
+    step: int
+    entity: str
+    label: str | None
+    path: str
+
+
+def _compatible(value: Any, schema: dict[str, Any]) -> bool:
+    if schema.get("enum") and value not in schema["enum"]:
+        return False
+    stype = _schema_type(schema)
+    checks = {
+        "string": lambda v: isinstance(v, str),
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "boolean": lambda v: isinstance(v, bool),
+        "array": lambda v: isinstance(v, list),
+        "object": lambda v: isinstance(v, dict),
+    }
+    ok = checks.get(stype or "", lambda v: True)(value)
+    if ok and stype == "string" and schema.get("format") and isinstance(value, str):
+        fmt = schema["format"]
+        if fmt == "email" and "@" not in value:
+            return False
+        if fmt in ("date-time", "date") and not value[:4].isdigit():
+            return False
+        if fmt == "uri" and "://" not in value:
+            return False
+    return ok
+
+
+def record_label(record: dict[str, Any]) -> str | None:
+    for field in LABEL_FIELDS:
+        value = record.get(field)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+class World:
+    """The state of the simulated services during one conversation."""
+
+    def __init__(self, values: ValueFactory):
+        self.values = values
+        self.records: dict[tuple[str, str], dict[str, Any]] = {}
+        self.produced: list[Produced] = []
+
+    # ------------------------------------------------------------------------------------
+    def execute(self, tool: Tool, args: dict[str, Any], step: int) -> Any:
+        """The response of `tool` to `args`, recorded in the world."""
+        ctx = _Ctx(
+            tool=tool,
+            action=tool_action(tool),
+            step=step,
+            flat_args={snake(k): v for k, v in _flatten_args(args)},
+            arg_ids={s.key: args[s.name] for s in input_slots(tool.input_schema, tool.original_name)
+                     if s.kind == "id" and s.name in args and not isinstance(args[s.name], (list, dict))},
+            emails=[v for _, v in _flatten_args(args) if isinstance(v, str) and "@" in v and " " not in v]
+            + [e for _, v in _flatten_args(args) if isinstance(v, list) for e in v
+               if isinstance(e, str) and "@" in e and " " not in e],
+        )
+        return self._build(tool.output_schema, (), "", ctx, None, in_list=False)
+
+    # ------------------------------------------------------------------------------------
+    def _build(self, schema: dict[str, Any], path: tuple[str, ...], name: str, ctx: "_Ctx",
+               record: dict[str, Any] | None, in_list: bool) -> Any:
+        stype = _schema_type(schema)
+        if stype == "object" or "properties" in schema:
+            return self._build_object(schema, path, ctx, in_list)
+        if stype == "array":
+            return self._build_array(schema, path, name, ctx, record, in_list)
+        return self._build_leaf(schema, name, ctx, record, in_list)
+
+    def _build_object(self, schema: dict[str, Any], path: tuple[str, ...], ctx: "_Ctx", in_list: bool) -> dict:
+        props: dict[str, Any] = {k: v for k, v in (schema.get("properties") or {}).items() if isinstance(v, dict)}
+        required = set(schema.get("required", []))
+        entity = entity_of_object(path, ctx.tool.original_name)
+        id_prop = next(
+            (p for p, s in props.items()
+             if id_entity(p) in ("", entity) and _schema_type(s) in ("string", "integer")), None)
+        record: dict[str, Any] | None = None
+        id_value: Any = None
+        if id_prop is not None:
+            given = ctx.arg_ids.get(f"{entity}_id")
+            if given is not None and not in_list and ctx.action != "create" and _compatible(given, props[id_prop]):
+                id_value = given
+            else:
+                id_value = self.values.make_id(props[id_prop], entity)
+            record = self.records.setdefault((entity, str(id_value)), {})
+            if ctx.action in ("create", "update") and not in_list:
+                for key, value in ctx.flat_args.items():
+                    record.setdefault(key, value) if ctx.action == "create" else record.__setitem__(key, value)
+        out: dict[str, Any] = {}
+        for prop, sub in props.items():
+            sn = snake(prop)
+            if sn in ("successful", "success", "ok") and _schema_type(sub) == "boolean":
+                out[prop] = True
+                continue
+            if sn in ("error", "errors", "error_message") and prop not in required:
+                continue
+            if prop not in required and self.values.rng.random() < 0.15:
+                continue
+            if prop == id_prop:
+                out[prop] = id_value
+            else:
+                out[prop] = self._build(sub, path + (prop,), prop, ctx, record, in_list)
+        if record is not None:
+            label = record_label(record) or record_label({snake(k): v for k, v in out.items()})
+            self._index(out, props, path, entity, label, ctx.step, id_prop)
+        return out
+
+    def _build_array(self, schema: dict[str, Any], path: tuple[str, ...], name: str, ctx: "_Ctx",
+                     record: dict[str, Any] | None, in_list: bool) -> list:
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {"type": "string"}
+        sn = snake(name)
+        if _schema_type(items) != "object":
+            if record is not None and sn in record and isinstance(record[sn], list):
+                return record[sn]
+            echoed = ctx.flat_args.get(sn)
+            kind, key = classify(name, schema, "")
+            if isinstance(echoed, list) and all(_compatible(v, items) for v in echoed):
+                value = echoed
+            elif kind == "email" and ctx.emails:
+                value = list(ctx.emails)
+            elif kind == "id":
+                value = [self.values.make_id(items, key[:-3]) for _ in range(self.values.rng.randint(1, 2))]
+            else:
+                value = self.values.array_value(name, schema)
+            if record is not None:
+                record[sn] = value
+            return value
+        echoed = ctx.flat_args.get(sn)
+        if isinstance(echoed, list) and echoed and all(isinstance(v, dict) for v in echoed) and not in_list:
+            # Objects given in the call (attendees, line items) come back as sent, plus
+            # whatever the service adds.
+            built = []
+            for given in echoed:
+                item = self._build_object(items, path + ("[]",), ctx, in_list=True)
+                item.update({k: v for k, v in given.items() if k in (items.get("properties") or {})})
+                built.append(item)
+            return built
+        lo = int(schema.get("minItems", 1))
+        n = self.values.rng.randint(max(lo, 1), max(lo, 3)) if ctx.action == "list" else max(lo, 1)
+        return [self._build_object(items, path + ("[]",), ctx, in_list=True) for _ in range(n)]
+
+    def _build_leaf(self, schema: dict[str, Any], name: str, ctx: "_Ctx",
+                    record: dict[str, Any] | None, in_list: bool) -> Any:
+        sn = snake(name)
+        if record is not None and sn in record and _compatible(record[sn], schema):
+            return record[sn]
+        kind, key = classify(name, schema, "")
+        value: Any = None
+        found = False
+        if kind == "id" and key in ctx.arg_ids and _compatible(ctx.arg_ids[key], schema):
+            value, found = ctx.arg_ids[key], True
+        elif sn in ctx.flat_args and _compatible(ctx.flat_args[sn], schema) and not in_list:
+            value, found = ctx.flat_args[sn], True
+        elif kind == "email" and ctx.emails and not in_list and ctx.action in ("create", "update"):
+            # The recipient of a sent message is the address it was sent to, whatever the
+            # argument was called (to, recipient_email, attendees...).
+            value, found = ctx.emails[0], True
+        if not found:
+            value = self.values.make_id(schema, key[:-3]) if kind == "id" else self.values.value(name, schema)
+        if record is not None:
+            record[sn] = value
+        return value
+
+    def _index(self, obj: dict[str, Any], props: dict[str, Any], path: tuple[str, ...], entity: str,
+               label: str | None, step: int, id_prop: str | None) -> None:
+        where = ".".join(path) or "$"
+        for prop, value in obj.items():
+            if isinstance(value, (dict, list)) or value is None:
+                continue
+            sn = snake(prop)
+            if prop == id_prop:
+                keys = [f"{entity}_id"]
+            else:
+                kind, key = classify(prop, props.get(prop, {}), entity)
+                keys = [key] if kind in ("id", "email") else [sn, f"{entity}_{sn}"]
+            for key in keys:
+                self.produced.append(Produced(key, value, step, entity, label, f"{where}.{prop}"))
+
+    # ------------------------------------------------------------------------------------
+    def find(self, key: str, before_step: int | None = None) -> list[Produced]:
+        """Values exposed under `key`, most recent first."""
+        hits = [p for p in self.produced if p.key == key and (before_step is None or p.step < before_step)]
+        return list(reversed(hits))
+
+
+@dataclass
+class _Ctx:
+    tool: Tool
+    action: str
+    step: int
+    flat_args: dict[str, Any]
+    arg_ids: dict[str, Any]
+    emails: list[str]
+
+
+def _flatten_args(args: dict[str, Any], prefix: str = ""):
+    """Top-level arguments plus the leaves of object arguments (start.dateTime -> date_time)."""
+    for key, value in args.items():
+        yield key, value
+        if isinstance(value, dict):
+            for sub_key, sub_value in value.items():
+                if not isinstance(sub_value, (dict, list)):
+                    yield f"{key}_{sub_key}", sub_value

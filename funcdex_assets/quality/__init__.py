@@ -1,0 +1,1 @@
+"""Measurements over conversations: grounding of ids, dataset-level figures."""

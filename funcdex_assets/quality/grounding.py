@@ -1,0 +1,85 @@
+"""How many id-like arguments come from earlier tool responses.
+
+An id a model passes to a tool must have been shown to it: by an earlier tool response (the
+usual case) or by the user. This measures the first. It is value-based and independent of how
+the conversation was produced: an argument whose name denotes an identifier (`event_id`,
+`threadId`, `issueIdOrKey`, a Stripe `customer` described as "ID of ...") counts as grounded
+when its value appears among the scalar values of an earlier response. Documented defaults
+(`calendarId: "primary"`, `user_id: "me"`) are keywords, not ids, and are not counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Sequence
+
+from funcdex_assets.catalog.fields import is_id_like
+from funcdex_assets.catalog.models import Tool
+from funcdex_assets.dml.model import ToolCallTurn, ToolResponseTurn
+
+
+@dataclass
+class GroundingStats:
+    id_arguments: int = 0
+    grounded: int = 0
+    ungrounded: list[tuple[str, str, Any]] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float | None:
+        return self.grounded / self.id_arguments if self.id_arguments else None
+
+    def add(self, other: "GroundingStats") -> None:
+        self.id_arguments += other.id_arguments
+        self.grounded += other.grounded
+        self.ungrounded.extend(other.ungrounded)
+
+
+def _scalars(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _scalars(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _scalars(v)
+    elif value is not None and not isinstance(value, bool):
+        yield str(value)
+
+
+def _id_arguments(args: dict[str, Any], schema: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    props = schema.get("properties") or {}
+    for name, value in args.items():
+        sub = props.get(name) if isinstance(props.get(name), dict) else {}
+        if isinstance(value, dict):
+            yield from _id_arguments(value, sub)
+            continue
+        if not is_id_like(name, sub) or ("default" in sub and value == sub["default"]):
+            continue
+        if isinstance(value, list):
+            for item in value:
+                if not isinstance(item, (dict, list)):
+                    yield name, item
+        else:
+            yield name, value
+
+
+def id_grounding(turns: Sequence[Any], tools: Mapping[str, Tool]) -> GroundingStats:
+    """Grounding of id-like arguments in every call after the first."""
+    stats = GroundingStats()
+    seen: set[str] = set()
+    calls = 0
+    for turn in turns:
+        if isinstance(turn, ToolResponseTurn):
+            seen.update(_scalars(turn.content))
+        elif isinstance(turn, ToolCallTurn):
+            calls += 1
+            if calls == 1:
+                continue
+            tool = tools.get(turn.name)
+            schema = tool.input_schema if tool else {}
+            for name, value in _id_arguments(turn.arguments, schema):
+                stats.id_arguments += 1
+                if str(value) in seen:
+                    stats.grounded += 1
+                else:
+                    stats.ungrounded.append((turn.name, name, value))
+    return stats

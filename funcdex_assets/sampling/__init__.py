@@ -1,0 +1,1 @@
+"""Tool graph and grounded tool-combination sampling."""

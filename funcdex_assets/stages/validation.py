@@ -1,0 +1,90 @@
+"""Validation and scoring stages."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Sequence
+
+import polars as pl
+
+from funcdex_assets.backends.base import GenerationBackend, JudgeRequest, JudgeScore, Persona
+from funcdex_assets.catalog.models import Tool
+from funcdex_assets.dml.model import ToolCallTurn, UserTurn
+from funcdex_assets.dml.parser import DMLParseError, parse_dml
+from funcdex_assets.dml.validator import validate_conversation
+from funcdex_assets.frames import frame, ok
+from funcdex_assets.hashing import derive_seed
+from funcdex_assets.quality.grounding import id_grounding
+
+LINEAGE = ("conversation_id", "outline_id", "persona_id", "scenario_id", "combo_id", "bundle", "dml", "system_prompt")
+
+
+def validate_frame(conversations: pl.DataFrame, tools: Sequence[Tool], *, min_user_turns: int,
+                   include_thoughts: bool) -> pl.DataFrame:
+    by_name = {t.name: t for t in tools}
+    out = []
+    for row in conversations.iter_rows(named=True):
+        base = {k: row[k] for k in LINEAGE}
+        if row["status"] != "ok":
+            out.append({**base, "status": row["status"], "reject_reason": row["reject_reason"],
+                        "reject_reasons": [row["status"]]})
+            continue
+        try:
+            turns = parse_dml(row["dml"]).turns
+        except DMLParseError as exc:
+            out.append({**base, "status": "unparseable", "reject_reason": str(exc), "reject_reasons": ["unparseable"],
+                        "issues": json.dumps([{"code": "unparseable", "message": str(exc), "line": exc.line}])})
+            continue
+        issues = validate_conversation(turns, by_name, min_user_turns=min_user_turns,
+                                       allow_thoughts=include_thoughts)
+        grounding = id_grounding(turns, by_name)
+        codes = sorted({i.code for i in issues})
+        out.append({
+            **base,
+            "status": "ok" if not issues else codes[0],
+            "reject_reason": "; ".join(i.message for i in issues[:5]) or None,
+            "reject_reasons": codes,
+            "issues": json.dumps([{"code": i.code, "message": i.message, "line": i.line} for i in issues]),
+            "user_turns": sum(isinstance(t, UserTurn) for t in turns),
+            "tool_calls": sum(isinstance(t, ToolCallTurn) for t in turns),
+            "id_arguments": grounding.id_arguments,
+            "id_arguments_grounded": grounding.grounded,
+        })
+    return frame("validated_conversations", out)
+
+
+def issue_counts(validated: pl.DataFrame) -> dict[str, int]:
+    """Conversations rejected per issue code (a conversation can count under several)."""
+    counts: Counter[str] = Counter()
+    for row in validated.filter(pl.col("status") != "ok").iter_rows(named=True):
+        counts.update(row["reject_reasons"] or [row["status"]])
+    return dict(sorted(counts.items()))
+
+
+def scores_frame(validated: pl.DataFrame, personas: pl.DataFrame, scenarios: pl.DataFrame, tools: Sequence[Tool],
+                 backend: GenerationBackend, seed: int, bundle: str, min_tool_use_quality: int) -> pl.DataFrame:
+    persona_json = dict(zip(personas["persona_id"], personas["persona"]))
+    scenario_text = dict(zip(scenarios["scenario_id"], scenarios["scenario"]))
+    rows = list(ok(validated).iter_rows(named=True))
+    requests = [JudgeRequest(dml=r["dml"], persona=Persona.model_validate_json(persona_json[r["persona_id"]]),
+                             scenario=scenario_text[r["scenario_id"]], tools=list(tools),
+                             seed=derive_seed(seed, bundle, "judge", r["conversation_id"])) for r in rows]
+    results = backend.judge(requests)
+    out = []
+    for row, result in zip(rows, results):
+        if not isinstance(result, JudgeScore):
+            out.append({"conversation_id": row["conversation_id"], "bundle": bundle, "passed": False,
+                        "status": result.reason, "reject_reason": result.message})
+            continue
+        passed = result.tool_use_quality >= min_tool_use_quality
+        out.append({
+            "conversation_id": row["conversation_id"], "bundle": bundle,
+            "user_query_clarity": result.user_query_clarity, "tool_use_quality": result.tool_use_quality,
+            "reasons": json.dumps(result.reasons, ensure_ascii=False), "passed": passed,
+            "status": "ok" if passed else "low_tool_use_quality",
+            "reject_reason": None if passed else (
+                f"tool_use_quality {result.tool_use_quality} < {min_tool_use_quality}: "
+                f"{result.reasons.get('tool_use_quality', '')}"),
+        })
+    return frame("conversation_scores", out)
