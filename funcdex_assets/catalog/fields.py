@@ -66,7 +66,8 @@ def tool_entity(original_name: str) -> str:
 def id_entity(field_name: str) -> str | None:
     """Entity of an id-named field, `''` for a bare `id`, None when it is no id."""
     s = snake(field_name)
-    if s in {"id", "gid", "uuid", "ids", "gids"}:
+    # Calendly and other REST-ful APIs identify objects by their canonical `uri`.
+    if s in {"id", "gid", "uuid", "ids", "gids", "uri"}:
         return ""
     for suffix in _ID_SUFFIXES:
         if s.endswith(suffix) and len(s) > len(suffix):

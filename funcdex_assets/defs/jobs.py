@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from funcdex_assets.defs.assets import BUNDLE_ASSETS, training_dataset
+from funcdex_assets.defs.assets import BUNDLE_ASSETS, tool_catalog, training_dataset
 from funcdex_assets.defs.partitions import bundle_partitions
 
 bundle_job = dg.define_asset_job(
@@ -16,4 +16,10 @@ training_dataset_job = dg.define_asset_job(
     "build_training_dataset",
     selection=dg.AssetSelection.assets(training_dataset),
     description="Merge the bundles' parsed datasets and split train/test.",
+)
+
+catalog_job = dg.define_asset_job(
+    "load_tool_catalog",
+    selection=dg.AssetSelection.assets(tool_catalog),
+    description="Load and check every toolkit file.",
 )

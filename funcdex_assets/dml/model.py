@@ -15,8 +15,20 @@ from pydantic import BaseModel, ConfigDict, Field
 class _Turn(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    # 1-based line of the turn's opening tag in the DML text; 0 when built in code.
-    line: int = Field(default=0, exclude=True, compare=False)
+    # 1-based line of the turn's opening tag in the DML text; 0 when built in code. Where a
+    # turn was written is not what it says, so equality and hashing ignore it.
+    line: int = Field(default=0, exclude=True)
+
+    def _content(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "line"}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Turn):
+            return NotImplemented
+        return type(self) is type(other) and self._content() == other._content()
+
+    def __hash__(self) -> int:
+        return hash((type(self), repr(sorted(self._content().items(), key=lambda kv: kv[0]))))
 
 
 class UserTurn(_Turn):

@@ -25,6 +25,10 @@ _LANGUAGES = ("en", "en_US", "de", "fr", "es", "pt_BR")
 _FILE_KINDS = (("report", "pdf"), ("notes", "docx"), ("budget", "xlsx"), ("slides", "pptx"),
                ("summary", "txt"), ("roadmap", "pdf"))
 _SEPARATORS = "_.-:/"
+PERSON_ENTITIES = frozenset({"user", "assignee", "reporter", "owner", "author", "member", "attendee", "contact",
+                             "customer", "invitee", "sender", "creator", "collaborator", "person", "organizer",
+                             "profile", "account", "participant", "recipient", "follower", "host", "guest",
+                             "requester", "approver", "reviewer", "commenter", "actor", "from", "to"})
 
 
 def _schema_type(schema: dict[str, Any]) -> str | None:
@@ -109,7 +113,9 @@ class ValueFactory:
         return "".join(out)
 
     # ---- generic values ----------------------------------------------------------------
-    def value(self, name: str, schema: dict[str, Any], depth: int = 0) -> Any:
+    def value(self, name: str, schema: dict[str, Any], depth: int = 0, holder: str = "") -> Any:
+        """A value for field `name`; `holder` is the entity the field belongs to (a user's
+        `name` is a person's name, a project's `name` is a title)."""
         if "const" in schema:
             return schema["const"]
         if schema.get("enum"):
@@ -129,7 +135,7 @@ class ValueFactory:
             return self.rng.random() < 0.5
         if stype == "null":
             return None
-        return self.string(name, schema)
+        return self.string(name, schema, holder)
 
     def object_value(self, schema: dict[str, Any], depth: int = 0, optional_p: float = 0.5) -> dict:
         props = schema.get("properties") or {}
@@ -177,10 +183,14 @@ class ValueFactory:
             return self.rng.randint(1, 2400)
         return self.rng.randint(1, 100)
 
-    def string(self, name: str, schema: dict[str, Any]) -> str:
+    def string(self, name: str, schema: dict[str, Any], holder: str = "") -> str:
         value = self._string_by_format(schema.get("format", ""), name)
+        examples = [e for e in schema.get("examples") or [] if isinstance(e, str)]
+        if value is None and examples and " " not in examples[0] and len(examples[0]) > 1:
+            # Token-like examples (PROJ-123, C024BE91L) give the shape; prose examples don't.
+            value = self._like(self.rng.choice(examples))
         if value is None:
-            value = self._string_by_name(snake(name))
+            value = self._string_by_name(snake(name), holder)
         min_len = int(schema.get("minLength", 0))
         max_len = schema.get("maxLength")
         if len(value) < min_len:
@@ -211,8 +221,10 @@ class ValueFactory:
     def email(self) -> str:
         return f"{self.fake.first_name().lower()}.{self.fake.last_name().lower()}@{self.fake.domain_name()}"
 
-    def _string_by_name(self, s: str) -> str:
+    def _string_by_name(self, s: str, holder: str = "") -> str:
         fake, rng = self.fake, self.rng
+        if s in ("name", "display_name") and holder and holder not in PERSON_ENTITIES:
+            return self.title()
         last = s.split("_")[-1] if s else ""
         if "email" in s or s in ("to", "from", "sender", "recipient", "cc", "bcc", "reply_to", "organizer", "assignee_email"):
             return self.email()

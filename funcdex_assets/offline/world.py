@@ -116,7 +116,7 @@ class World:
             return self._build_object(schema, path, ctx, in_list)
         if stype == "array":
             return self._build_array(schema, path, name, ctx, record, in_list)
-        return self._build_leaf(schema, name, ctx, record, in_list)
+        return self._build_leaf(schema, path, name, ctx, record, in_list)
 
     def _build_object(self, schema: dict[str, Any], path: tuple[str, ...], ctx: "_Ctx", in_list: bool) -> dict:
         props: dict[str, Any] = {k: v for k, v in (schema.get("properties") or {}).items() if isinstance(v, dict)}
@@ -145,15 +145,16 @@ class World:
                 continue
             if sn in ("error", "errors", "error_message") and prop not in required:
                 continue
-            if prop not in required and self.values.rng.random() < 0.15:
+            # Optional fields are sometimes left out, as real APIs do, but never ids or what
+            # holds them: later calls are grounded on those.
+            if prop not in required and not _holds_id(prop, sub) and self.values.rng.random() < 0.15:
                 continue
             if prop == id_prop:
                 out[prop] = id_value
             else:
                 out[prop] = self._build(sub, path + (prop,), prop, ctx, record, in_list)
-        if record is not None:
-            label = record_label(record) or record_label({snake(k): v for k, v in out.items()})
-            self._index(out, props, path, entity, label, ctx.step, id_prop)
+        label = record_label(record or {}) or record_label({snake(k): v for k, v in out.items()})
+        self._index(out, props, path, entity, label, ctx.step, id_prop)
         return out
 
     def _build_array(self, schema: dict[str, Any], path: tuple[str, ...], name: str, ctx: "_Ctx",
@@ -190,9 +191,16 @@ class World:
         n = self.values.rng.randint(max(lo, 1), max(lo, 3)) if ctx.action == "list" else max(lo, 1)
         return [self._build_object(items, path + ("[]",), ctx, in_list=True) for _ in range(n)]
 
-    def _build_leaf(self, schema: dict[str, Any], name: str, ctx: "_Ctx",
+    def _build_leaf(self, schema: dict[str, Any], path: tuple[str, ...], name: str, ctx: "_Ctx",
                     record: dict[str, Any] | None, in_list: bool) -> Any:
         sn = snake(name)
+        # start.dateTime in a response echoes the start.dateTime argument (flattened start_date_time).
+        qualified = f"{snake(path[-2])}_{sn}" if len(path) >= 2 else None
+        if qualified in ctx.flat_args and not in_list and _compatible(ctx.flat_args[qualified], schema):
+            value = ctx.flat_args[qualified]
+            if record is not None:
+                record[sn] = value
+            return value
         if record is not None and sn in record and _compatible(record[sn], schema):
             return record[sn]
         kind, key = classify(name, schema, "")
@@ -207,7 +215,10 @@ class World:
             # argument was called (to, recipient_email, attendees...).
             value, found = ctx.emails[0], True
         if not found:
-            value = self.values.make_id(schema, key[:-3]) if kind == "id" else self.values.value(name, schema)
+            if kind == "id":
+                value = self.values.make_id(schema, key[:-3])
+            else:
+                value = self.values.value(name, schema, holder=entity_of_object(path[:-1], ctx.tool.original_name))
         if record is not None:
             record[sn] = value
         return value
@@ -244,6 +255,15 @@ class _Ctx:
     emails: list[str]
 
 
+def _holds_id(name: str, schema: dict[str, Any]) -> bool:
+    if id_entity(name) is not None:
+        return True
+    items = schema.get("items")
+    if isinstance(items, dict):
+        return _holds_id(name, items)
+    return any(_holds_id(k, v) for k, v in (schema.get("properties") or {}).items() if isinstance(v, dict))
+
+
 def _flatten_args(args: dict[str, Any], prefix: str = ""):
     """Top-level arguments plus the leaves of object arguments (start.dateTime -> date_time)."""
     for key, value in args.items():
@@ -251,4 +271,4 @@ def _flatten_args(args: dict[str, Any], prefix: str = ""):
         if isinstance(value, dict):
             for sub_key, sub_value in value.items():
                 if not isinstance(sub_value, (dict, list)):
-                    yield f"{key}_{sub_key}", sub_value
+                    yield f"{snake(key)}_{snake(sub_key)}", sub_value

@@ -184,7 +184,9 @@ class ConversationWriter:
         ids = [p for p in produced if p.key == f"{p.entity}_id"]
         if not ids:
             return f"I {done} the {humanize(request_phrase(tool).split(' ', 1)[-1]).removeprefix('the ').removeprefix('a ').removeprefix('an ')} successfully."
-        entity = ids[0].entity
+        # The outermost object is what the call was about (an issue, not its issuetype).
+        outer = min(ids, key=lambda p: p.path.count(".") - p.path.count("[]"))
+        entity = outer.entity
         main = _unique_by_value([p for p in ids if p.entity == entity])
         if tool_action(tool) == "list":
             labels = [p.label for p in main if p.label][:3]

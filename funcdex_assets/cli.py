@@ -1,0 +1,97 @@
+"""`funcdex`: the command line. `funcdex generate` runs the asset graph through Dagster."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from funcdex_assets.catalog.errors import CatalogError
+from funcdex_assets.runner import GenerationSummary, StageReport, generate
+
+console = Console(highlight=False)
+STAGE_WIDTH = 26
+
+
+def _stage_line(report: StageReport) -> None:
+    meta = report.metadata
+    rows, accepted = meta.get("rows"), meta.get("accepted", meta.get("rows"))
+    rejects = meta.get("rejected_by_reason") or {}
+    detail = f"{accepted}/{rows} kept" if rows is not None else ""
+    if rejects:
+        detail += "  rejected: " + ", ".join(f"{k}={v}" for k, v in rejects.items())
+    if report.asset == "training_dataset":
+        detail = f"{rows} rows  split: {meta.get('split')}"
+    console.print(f"  [bold]{report.bundle:<36}[/bold] {report.asset:<{STAGE_WIDTH}} {detail}")
+
+
+def _print_summary(summary: GenerationSummary, bundles: list[str]) -> None:
+    table = Table(title="funcdex generate", show_lines=False)
+    for col in ("bundle", "combos", "scenarios", "valid", "passed judge", "kept", "rejected by reason", "id grounding"):
+        table.add_column(col)
+    for bundle in bundles:
+        if bundle in summary.failures:
+            table.add_row(bundle, "-", "-", "-", "-", "-", "FAILED", "-")
+            continue
+        m = lambda asset: summary.metadata(bundle, asset)  # noqa: E731
+        rejects: dict[str, int] = {}
+        for asset in ("deduplicated_scenarios", "personas", "outlines", "dml_conversations",
+                      "validated_conversations", "conversation_scores"):
+            for reason, n in (m(asset).get("rejected_by_reason") or {}).items():
+                rejects[reason] = rejects.get(reason, 0) + n
+        v = m("validated_conversations")
+        table.add_row(
+            bundle, str(m("tool_combinations").get("rows", "-")), str(m("deduplicated_scenarios").get("accepted", "-")),
+            str(v.get("accepted", "-")), str(m("conversation_scores").get("accepted", "-")),
+            str(m("parsed_dataset").get("rows", "-")),
+            ", ".join(f"{k}={n}" for k, n in sorted(rejects.items())) or "none",
+            f"{v.get('id_arguments_grounded', 0)}/{v.get('id_arguments', 0)}",
+        )
+    console.print(table)
+    split = summary.metadata("dataset", "training_dataset").get("split")
+    console.print(f"Files: {summary.out}/<bundle>/conversations.jsonl, {summary.out}/train.jsonl, "
+                  f"{summary.out}/test.jsonl" + (f"  (split {split})" if split else ""))
+    console.print(f"Dagster instance: {summary.dagster_home}  (DAGSTER_HOME={summary.dagster_home} dagster dev "
+                  f"shows these runs)")
+    console.print(f"Pipeline time: {summary.seconds:.1f}s")
+    for label, message in summary.failures.items():
+        console.print(f"[red]FAILED {label}[/red]: {message}")
+
+
+@click.group()
+def main() -> None:
+    """Synthesize multi-turn function-calling datasets (Dagster asset graph)."""
+
+
+@main.command("generate")
+@click.option("--bundles", required=True, help="Comma-separated bundle names from tool_catalog/bundles.yaml.")
+@click.option("--conversations", default=20, show_default=True, type=click.IntRange(min=1),
+              help="Accepted conversations per bundle.")
+@click.option("--seed", default=7, show_default=True, type=int, help="Same seed, same bytes.")
+@click.option("--out", "out", default="outputs", show_default=True, type=click.Path(path_type=Path),
+              help="Output folder for the JSONL files.")
+@click.option("--thoughts/--no-thoughts", default=False, show_default=True,
+              help="Include assistant thoughts (reasoning_content).")
+@click.option("--catalog", "catalog_dir", default=None, type=click.Path(path_type=Path, file_okay=False),
+              help="Catalog folder (toolkit files + bundles.yaml); default tool_catalog/.")
+def generate_cmd(bundles: str, conversations: int, seed: int, out: Path, thoughts: bool, catalog_dir: Path | None) -> None:
+    """Materialize the whole graph for BUNDLES and write the dataset files."""
+    names = [b.strip() for b in bundles.split(",") if b.strip()]
+    if not names:
+        raise click.BadParameter("name at least one bundle", param_hint="--bundles")
+    console.print(f"Generating {conversations} conversations for {', '.join(names)} (seed {seed})")
+    try:
+        summary = generate(names, conversations, seed, out, include_thoughts=thoughts, catalog_dir=catalog_dir,
+                           on_stage=_stage_line)
+    except CatalogError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+    _print_summary(summary, names)
+    sys.exit(0 if summary.ok else 1)
+
+
+if __name__ == "__main__":
+    main()

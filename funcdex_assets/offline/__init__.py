@@ -1,0 +1,1 @@
+"""The embedded offline backend: schema-driven, deterministic generation with no model."""
