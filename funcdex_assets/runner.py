@@ -56,14 +56,18 @@ class GenerationSummary:
 
 
 def instance_home() -> Path:
-    """$DAGSTER_HOME if set, else a local folder; the project's dagster.yaml is kept in it."""
-    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_HOME).resolve()
+    """$DAGSTER_HOME if set, else a local folder, with the project's dagster.yaml in it.
+
+    The local folder's copy follows the project file; a user's own $DAGSTER_HOME/dagster.yaml
+    is never overwritten, only created when missing.
+    """
+    user_home = os.environ.get("DAGSTER_HOME")
+    home = Path(user_home or DEFAULT_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
     project_yaml = REPO_ROOT / "dagster.yaml"
     target = home / "dagster.yaml"
-    if project_yaml.exists() and not os.environ.get("DAGSTER_HOME") and (
-        not target.exists() or target.read_bytes() != project_yaml.read_bytes()
-    ):
+    stale = not target.exists() or (not user_home and target.read_bytes() != project_yaml.read_bytes())
+    if project_yaml.exists() and stale:
         shutil.copyfile(project_yaml, target)
     return home
 

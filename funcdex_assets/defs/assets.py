@@ -91,7 +91,7 @@ def tool_combinations(context: dg.AssetExecutionContext, settings: GenerationSet
     n = math.ceil(settings.conversations_per_bundle * settings.oversample)
     tools = tools_from_frame(bundle_tools)
     df = combinations_frame(tools, bundle, n, _bundle_seed(settings, bundle))
-    used = df.explode("tools")["tools"].unique().to_list() if df.height else []
+    used = sorted({name for chain in df["tools"].to_list() for name in chain})
     unused = sorted(set(t.name for t in tools) - set(used))
     if df.height < n:
         context.log.warning(f"{bundle}: the tool graph yields only {df.height} distinct chains (wanted {n})")
@@ -230,9 +230,12 @@ class TrainingDatasetConfig(dg.Config):
 @dg.asset(group_name=GROUP, io_manager_key="polars_io", code_version="1",
           ins={"parsed_dataset": dg.AssetIn(metadata={"allow_missing_partitions": True})})
 def training_dataset(context: dg.AssetExecutionContext, config: TrainingDatasetConfig, settings: GenerationSettings,
-                     output: DatasetOutputResource, parsed_dataset: dict[str, pl.DataFrame]) -> pl.DataFrame:
+                     output: DatasetOutputResource, parsed_dataset) -> pl.DataFrame:
     """All bundles merged, with a deterministic train/test split stratified by bundle;
     also written to <output>/train.jsonl and <output>/test.jsonl."""
+    if not isinstance(parsed_dataset, dict):
+        # The IO manager hands over a bare frame, not a dict, when only one partition exists.
+        parsed_dataset = {context.asset_partition_keys_for_input("parsed_dataset")[0]: parsed_dataset}
     frames = {b: df for b, df in parsed_dataset.items() if not config.bundles or b in config.bundles}
     missing = sorted(set(config.bundles) - set(frames))
     if missing:

@@ -3,12 +3,10 @@
 import dagster as dg
 
 from funcdex_assets.defs.assets import BUNDLE_ASSETS, tool_catalog, training_dataset
-from funcdex_assets.defs.partitions import bundle_partitions
 
 bundle_job = dg.define_asset_job(
     "generate_bundle",
     selection=dg.AssetSelection.assets(*BUNDLE_ASSETS),
-    partitions_def=bundle_partitions,
     description="Every per-bundle asset for one bundle partition.",
 )
 

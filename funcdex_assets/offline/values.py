@@ -163,25 +163,27 @@ class ValueFactory:
 
     def integer(self, name: str, schema: dict[str, Any]) -> int:
         s = snake(name)
-        if "minimum" in schema or "maximum" in schema:
-            lo = int(schema.get("minimum", 0))
-            hi = int(schema.get("maximum", lo + 100))
-            if any(h in s for h in ("max", "limit", "size", "count", "per_page")):
-                hi = min(hi, max(lo, 50))
-            return self.rng.randint(lo, hi)
-        if any(h in s for h in ("max", "limit", "size", "count", "per_page", "top")):
-            return self.rng.choice((5, 10, 20, 25, 50))
-        if "amount" in s or "price" in s or "total" in s:
-            return self.rng.randint(5, 2000) * 100  # minor units, as payment APIs use
-        if "duration" in s or "minutes" in s:
-            return self.rng.choice((15, 30, 45, 60, 90))
-        if "priority" in s:
-            return self.rng.randint(1, 4)
-        if "timestamp" in s or s.endswith(("_at", "created", "updated")):
-            return int(self.future_datetime().timestamp())
-        if "number" in s or s.endswith("_no"):
-            return self.rng.randint(1, 2400)
-        return self.rng.randint(1, 100)
+        words = set(s.split("_"))
+        if words & {"max", "limit", "size", "count", "per", "top", "quantity"}:
+            value = self.rng.choice((1, 2, 5, 10, 20, 25, 50))
+        elif words & {"amount", "price", "total", "balance", "subtotal", "cost"}:
+            value = self.rng.randint(5, 2000) * 100  # minor units, as payment APIs use
+        elif words & {"duration", "minutes", "minute"}:
+            value = self.rng.choice((15, 30, 45, 60, 90))
+        elif "priority" in words:
+            value = self.rng.randint(1, 4)
+        elif words & {"timestamp", "at", "created", "updated", "date", "time", "end", "start", "expires",
+                      "until", "since", "due"}:
+            value = int(self.future_datetime().timestamp())  # Unix seconds, as Stripe and Slack use
+        elif "number" in words or s.endswith("_no"):
+            value = self.rng.randint(1, 2400)
+        else:
+            value = self.rng.randint(1, 100)
+        lo, hi = schema.get("minimum"), schema.get("maximum")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            lo = int(lo if lo is not None else 0)
+            value = self.rng.randint(lo, int(hi if hi is not None else lo + 100))
+        return value
 
     def string(self, name: str, schema: dict[str, Any], holder: str = "") -> str:
         value = self._string_by_format(schema.get("format", ""), name)
@@ -244,6 +246,8 @@ class ValueFactory:
             return f"https://{fake.domain_name()}/{fake.slug()}"
         if last in ("date", "due", "deadline") or s.endswith(("_at", "_time", "datetime")):
             return self.iso(self.future_datetime())
+        if last == "number":
+            return f"{self._alnum(4, string.ascii_uppercase)}-{self.rng.randint(1, 9999):04d}"
         if s in ("q", "query", "search", "search_query", "filter", "jql"):
             return " ".join(fake.words(nb=2))
         if last in ("subject", "title", "summary", "headline"):
@@ -263,7 +267,7 @@ class ValueFactory:
             return self.title()
         if last in ("body", "text", "message", "content", "comment", "note", "notes", "description",
                     "snippet", "caption", "bio", "details", "reason", "html"):
-            return fake.sentence(nb_words=rng.randint(8, 16))
+            return self.free_text()
         if last in ("location", "address", "city", "place", "venue"):
             return f"{fake.city()}, {fake.country()}"
         if last in ("status", "state"):
@@ -275,6 +279,12 @@ class ValueFactory:
         if last in ("label", "labels", "tag", "tags", "category", "section"):
             return fake.word()
         return fake.word() if rng.random() < 0.5 else " ".join(fake.words(nb=2))
+
+    def free_text(self) -> str:
+        from funcdex_assets.offline.language import pick
+
+        day = self.future_datetime().strftime("%A %B %-d")
+        return pick(self.rng, "free_text", first_name=self.fake.first_name(), title=self.title(), day=day)
 
     def title(self) -> str:
         rng, fake = self.rng, self.fake

@@ -16,6 +16,8 @@ from funcdex_assets.catalog.fields import entity_of_object, id_entity, input_slo
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.offline.values import ValueFactory, _schema_type
 
+_LIVE_STATES = ("confirmed", "active", "open", "sent", "scheduled", "pending", "created", "draft", "todo",
+                "to do", "accepted", "succeeded", "published", "incomplete", "new")
 LABEL_FIELDS = ("summary", "title", "subject", "name", "display_name", "content", "text",
                 "email", "key", "snippet", "description", "filename", "login")
 _CREATE_VERBS = ("create", "add", "insert", "send", "post", "upload", "schedule", "invite", "reply",
@@ -214,6 +216,11 @@ class World:
             # The recipient of a sent message is the address it was sent to, whatever the
             # argument was called (to, recipient_email, attendees...).
             value, found = ctx.emails[0], True
+        if not found and schema.get("enum") and sn in ("status", "state") and ctx.action in ("create", "update"):
+            # A thing just created or changed is in its live state, not a random one.
+            live = [v for v in schema["enum"] if str(v).lower() in _LIVE_STATES]
+            if live:
+                value, found = live[0], True
         if not found:
             if kind == "id":
                 value = self.values.make_id(schema, key[:-3])
@@ -256,7 +263,7 @@ class _Ctx:
 
 
 def _holds_id(name: str, schema: dict[str, Any]) -> bool:
-    if id_entity(name) is not None:
+    if classify(name, schema, "")[0] == "id":
         return True
     items = schema.get("items")
     if isinstance(items, dict):

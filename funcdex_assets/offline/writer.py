@@ -185,9 +185,9 @@ class ConversationWriter:
         if not ids:
             return f"I {done} the {humanize(request_phrase(tool).split(' ', 1)[-1]).removeprefix('the ').removeprefix('a ').removeprefix('an ')} successfully."
         # The outermost object is what the call was about (an issue, not its issuetype).
-        outer = min(ids, key=lambda p: p.path.count(".") - p.path.count("[]"))
+        outer = min(ids, key=_depth)
         entity = outer.entity
-        main = _unique_by_value([p for p in ids if p.entity == entity])
+        main = _unique_by_value(sorted((p for p in ids if p.entity == entity), key=_depth))
         if tool_action(tool) == "list":
             labels = [p.label for p in main if p.label][:3]
             listed = (": " + ", ".join(f'"{label}"' for label in labels)) if labels else ""
@@ -209,6 +209,10 @@ class ConversationWriter:
             if p.entity == entity and leaf in ("status", "state") and isinstance(p.value, str):
                 return f"status {p.value}"
         return ""
+
+
+def _depth(p: Produced) -> int:
+    return p.path.count(".") - p.path.count("[]")
 
 
 def _unique_by_value(items: list[Produced]) -> list[Produced]:

@@ -1,0 +1,81 @@
+"""The CLI's contract and the Dagster definitions' wiring (sensor, partitions, jobs)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import dagster as dg
+import pytest
+
+from funcdex_assets.definitions import build_definitions, defs
+from funcdex_assets.defs.assets import ALL_ASSETS, BUNDLE_ASSETS
+from funcdex_assets.defs.resources import CatalogResource
+from funcdex_assets.defs.sensors import bundle_partitions_sensor
+
+
+def _cli(*args: str, env_home, cwd) -> subprocess.CompletedProcess:
+    env = {"DAGSTER_HOME": str(env_home), "PATH": "/usr/bin:/bin", "HOME": str(cwd)}
+    return subprocess.run([sys.executable, "-m", "funcdex_assets.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=300)
+
+
+def test_cli_generate_reports_stages_and_writes_files(tmp_path):
+    out = tmp_path / "out"
+    proc = _cli("generate", "--bundles", "whatsapp_todoist", "--conversations", "3", "--seed", "5",
+                "--out", str(out), env_home=tmp_path / "home", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for stage in ("tool_combinations", "validated_conversations", "parsed_dataset", "training_dataset"):
+        assert stage in proc.stdout
+    assert "Pipeline time" in proc.stdout
+    rows = (out / "whatsapp_todoist" / "conversations.jsonl").read_text().splitlines()
+    assert len(rows) == 3 and json.loads(rows[0])["bundle"] == "whatsapp_todoist"
+
+
+def test_cli_names_the_broken_toolkit_file_and_exits_2(repo_root, tmp_path):
+    catalog = tmp_path / "catalog"
+    shutil.copytree(repo_root / "tool_catalog", catalog)
+    (catalog / "gmail.json").write_text('[{"toolkit_name": "gmail", "tool_id": "SEND"', encoding="utf-8")
+    proc = _cli("generate", "--bundles", "gmail", "--catalog", str(catalog), "--out", str(tmp_path / "out"),
+                env_home=tmp_path / "home", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "gmail.json" in proc.stdout and "line 1" in proc.stdout
+
+
+def test_every_per_bundle_asset_is_partitioned_by_bundle_and_versioned():
+    for asset in BUNDLE_ASSETS:
+        assert asset.partitions_def is not None and asset.partitions_def.name == "bundles", asset.key
+    for asset in ALL_ASSETS:
+        assert all(v for v in asset.code_versions_by_key.values()), asset.key
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"tool_catalog", "bundle_tools", "tool_combinations", "scenarios", "deduplicated_scenarios", "personas",
+            "outlines", "dml_conversations", "validated_conversations", "conversation_scores", "parsed_dataset",
+            "training_dataset"} <= keys
+
+
+def test_sensor_adds_listed_bundles_once_and_requests_their_runs(repo_root):
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("bundles", ["gmail"])
+        context = dg.build_sensor_context(instance=instance, resources={"catalog": CatalogResource()},
+                                          definitions=build_definitions())
+        result = bundle_partitions_sensor(context)
+        added = result.dynamic_partitions_requests[0].partition_keys
+        assert "gmail" not in added and "jira_gmail" in added and "whatsapp_todoist" in added
+        assert {r.partition_key for r in result.run_requests} == set(added)
+
+
+def test_sensor_skips_with_the_reason_when_the_catalog_is_broken(tmp_path):
+    (tmp_path / "bundles.yaml").write_text("toolkits: [nope]\n")
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance,
+                                          resources={"catalog": CatalogResource(directory=str(tmp_path))})
+        result = bundle_partitions_sensor(context)
+        assert isinstance(result, dg.SkipReason) and "catalog does not load" in result.skip_message
+
+
+@pytest.mark.parametrize("name", ["load_tool_catalog", "generate_bundle", "build_training_dataset"])
+def test_jobs_resolve(name):
+    assert defs.resolve_job_def(name) is not None

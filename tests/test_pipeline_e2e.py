@@ -1,0 +1,144 @@
+"""The whole asset graph through Dagster on the embedded backend, as `funcdex generate` runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from funcdex_assets.catalog.errors import CatalogError
+from funcdex_assets.catalog.fields import is_id_like
+from funcdex_assets.runner import generate
+
+BUNDLES = ["gmail", "jira_gmail"]
+
+
+def _run(tmp: Path, monkeypatch, name: str, seed: int = 7, n: int = 8, bundles=BUNDLES, catalog_dir=None):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp / f"home-{name}"))
+    return generate(bundles, n, seed, tmp / f"out-{name}", catalog_dir=catalog_dir)
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    mp = pytest.MonkeyPatch()
+    try:
+        summary = _run(tmp, mp, "a")
+    finally:
+        mp.undo()
+    assert summary.ok, summary.failures
+    return tmp, summary
+
+
+def test_files_are_written_per_bundle_and_split(run_dir):
+    tmp, summary = run_dir
+    out = tmp / "out-a"
+    for bundle in BUNDLES:
+        assert len(_rows(out / bundle / "conversations.jsonl")) == 8
+    train, test = _rows(out / "train.jsonl"), _rows(out / "test.jsonl")
+    assert len(train) + len(test) == 16 and test
+    assert {r["bundle"] for r in train + test} == set(BUNDLES)
+    assert not {r["conversation_id"] for r in train} & {r["conversation_id"] for r in test}
+
+
+def test_rows_are_trl_tool_calling_rows_with_valid_arguments_and_answered_calls(run_dir):
+    tmp, _ = run_dir
+    rows = _rows(tmp / "out-a" / "train.jsonl") + _rows(tmp / "out-a" / "test.jsonl")
+    id_args = grounded = 0
+    for row in rows:
+        tools = {t["function"]["name"]: t["function"]["parameters"] for t in row["tools"]}
+        assert all(t["type"] == "function" for t in row["tools"])
+        messages = row["messages"]
+        roles = [m["role"] for m in messages]
+        assert roles[0] in ("system", "user") and roles[-1] == "assistant"
+        seen_values: set[str] = set()
+        first_call = True
+        for i, msg in enumerate(messages):
+            for call in msg.get("tool_calls", []):
+                assert call["type"] == "function" and call["id"].startswith("call_")
+                name, args = call["function"]["name"], call["function"]["arguments"]
+                assert name in tools, f"{name} not offered"
+                errors = list(Draft202012Validator(tools[name]).iter_errors(args))
+                assert not errors, (name, args, errors[0].message)
+                reply = messages[i + 1]
+                assert reply["role"] == "tool" and reply["tool_call_id"] == call["id"] and reply["name"] == name
+                if not first_call:
+                    props = tools[name].get("properties", {})
+                    for key, value in args.items():
+                        if is_id_like(key, props.get(key, {})) and value != props.get(key, {}).get("default"):
+                            for v in value if isinstance(value, list) else [value]:
+                                id_args += 1
+                                grounded += str(v) in seen_values
+                first_call = False
+            if msg["role"] == "tool":
+                seen_values.update(_scalars(json.loads(msg["content"])))
+    assert id_args > 0
+    assert grounded / id_args >= 0.9, (grounded, id_args)
+
+
+def _scalars(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _scalars(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _scalars(v)
+    elif value is not None:
+        yield str(value)
+
+
+def test_lineage_ids_are_carried_to_the_dataset(run_dir):
+    tmp, _ = run_dir
+    row = _rows(tmp / "out-a" / "gmail" / "conversations.jsonl")[0]
+    meta = row["metadata"]
+    for key, prefix in (("combo_id", "combo_"), ("scenario_id", "scn_"), ("persona_id", "per_"), ("outline_id", "out_")):
+        assert meta[key].startswith(prefix)
+    assert row["conversation_id"].startswith("conv_")
+
+
+def test_materializations_land_in_the_dagster_instance(run_dir):
+    from dagster import AssetKey, DagsterInstance
+
+    tmp, _ = run_dir
+    with DagsterInstance.from_config(str(tmp / "home-a")) as instance:
+        assert set(instance.get_dynamic_partitions("bundles")) == set(BUNDLES)
+        for asset in ("tool_combinations", "validated_conversations", "parsed_dataset"):
+            status = instance.get_materialized_partitions(AssetKey(asset))
+            assert status == set(BUNDLES), asset
+        event = instance.get_latest_materialization_event(AssetKey("training_dataset"))
+        assert event is not None
+
+
+def test_same_seed_gives_byte_identical_files_and_another_seed_does_not(run_dir, tmp_path, monkeypatch):
+    tmp, _ = run_dir
+    assert _run(tmp_path, monkeypatch, "b").ok
+    for rel in ("gmail/conversations.jsonl", "jira_gmail/conversations.jsonl", "train.jsonl", "test.jsonl"):
+        assert (tmp / "out-a" / rel).read_bytes() == (tmp_path / "out-b" / rel).read_bytes(), rel
+    assert _run(tmp_path, monkeypatch, "c", seed=8, bundles=["gmail"]).ok
+    assert (tmp_path / "out-c" / "gmail" / "conversations.jsonl").read_bytes() != \
+        (tmp / "out-a" / "gmail" / "conversations.jsonl").read_bytes()
+
+
+def test_a_broken_toolkit_file_fails_before_any_run_naming_it(repo_root, tmp_path, monkeypatch):
+    catalog = tmp_path / "catalog"
+    shutil.copytree(repo_root / "tool_catalog", catalog)
+    tools = json.loads((catalog / "jira.json").read_text())
+    tools[1]["tool_input_parameters"] = {"summary": {"type": "strin", "required": True}}
+    (catalog / "jira.json").write_text(json.dumps(tools))
+    with pytest.raises(CatalogError) as exc:
+        _run(tmp_path, monkeypatch, "broken", bundles=["jira_gmail"], catalog_dir=catalog)
+    message = str(exc.value)
+    assert "jira.json" in message and tools[1]["tool_id"] in message and "strin" in message
+    assert not (tmp_path / "out-broken").exists()
+
+
+def test_an_unknown_bundle_is_refused_with_the_known_ones(tmp_path, monkeypatch):
+    with pytest.raises(CatalogError, match="unknown bundle.*gmial.*gmail"):
+        _run(tmp_path, monkeypatch, "unknown", bundles=["gmial"])
