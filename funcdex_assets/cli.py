@@ -93,5 +93,23 @@ def generate_cmd(bundles: str, conversations: int, seed: int, out: Path, thought
     sys.exit(0 if summary.ok else 1)
 
 
+@main.command("report")
+@click.argument("out", type=click.Path(path_type=Path, exists=True, file_okay=False))
+def report_cmd(out: Path) -> None:
+    """Check the JSONL files in OUT: rows parse, arguments validate, calls answered, ids grounded."""
+    from funcdex_assets.quality.report import dataset_files, report_files
+
+    files = dataset_files(out)
+    if not files:
+        console.print(f"[red]error:[/red] no conversations.jsonl / train.jsonl under {out}")
+        sys.exit(2)
+    report = report_files(files)
+    for key, value in report.figures().items():
+        console.print(f"{key:32s} {value}")
+    for problem in report.problems[:20]:
+        console.print(f"[yellow]{problem}[/yellow]")
+    sys.exit(0 if not report.problems else 1)
+
+
 if __name__ == "__main__":
     main()

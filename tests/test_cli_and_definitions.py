@@ -79,3 +79,28 @@ def test_sensor_skips_with_the_reason_when_the_catalog_is_broken(tmp_path):
 @pytest.mark.parametrize("name", ["load_tool_catalog", "generate_bundle", "build_training_dataset"])
 def test_jobs_resolve(name):
     assert defs.resolve_job_def(name) is not None
+
+
+def test_report_flags_invalid_arguments_unanswered_calls_and_unreadable_rows(tmp_path):
+    from funcdex_assets.quality.report import report_files
+
+    tool = {"type": "function", "function": {"name": "GET", "description": "d", "parameters": {
+        "type": "object", "properties": {"event_id": {"type": "string"}}, "required": ["event_id"]}}}
+    call = lambda cid, args: {"role": "assistant", "content": "", "tool_calls": [  # noqa: E731
+        {"id": cid, "type": "function", "function": {"name": "GET", "arguments": args}}]}
+    row = {"tools": [tool], "messages": [
+        {"role": "user", "content": "hi"},
+        call("call_1", {"event_id": "ev1"}),
+        {"role": "tool", "tool_call_id": "call_1", "name": "GET", "content": '{"id": "ev2"}'},
+        call("call_2", {"event_id": "ev_made_up"}),
+        {"role": "tool", "tool_call_id": "call_2", "name": "GET", "content": "{}"},
+        call("call_3", {}),
+        {"role": "assistant", "content": "done"},
+    ]}
+    path = tmp_path / "x.jsonl"
+    path.write_text(json.dumps(row) + "\n{not json\n")
+    figures = report_files([path]).figures()
+    assert figures["rows"] == 2 and figures["rows_parsed_pct"] == 50.0
+    assert figures["tool_calls"] == 3 and figures["arguments_valid_pct"] == round(200 / 3, 2)
+    assert figures["calls_answered_pct"] == round(200 / 3, 2)
+    assert figures["id_arguments_after_first_call"] == 1 and figures["id_arguments_grounded_pct"] == 0.0

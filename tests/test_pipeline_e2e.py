@@ -7,10 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from jsonschema import Draft202012Validator
 
 from funcdex_assets.catalog.errors import CatalogError
-from funcdex_assets.catalog.fields import is_id_like
+from funcdex_assets.quality.report import report_files
 from funcdex_assets.runner import generate
 
 BUNDLES = ["gmail", "jira_gmail"]
@@ -48,50 +47,18 @@ def test_files_are_written_per_bundle_and_split(run_dir):
     assert not {r["conversation_id"] for r in train} & {r["conversation_id"] for r in test}
 
 
-def test_rows_are_trl_tool_calling_rows_with_valid_arguments_and_answered_calls(run_dir):
+def test_rows_are_trl_rows_with_valid_arguments_answered_calls_and_grounded_ids(run_dir):
     tmp, _ = run_dir
-    rows = _rows(tmp / "out-a" / "train.jsonl") + _rows(tmp / "out-a" / "test.jsonl")
-    id_args = grounded = 0
-    for row in rows:
-        tools = {t["function"]["name"]: t["function"]["parameters"] for t in row["tools"]}
+    out = tmp / "out-a"
+    report = report_files([out / "train.jsonl", out / "test.jsonl"])
+    figures = report.figures()
+    assert not report.problems, report.problems[:5]
+    assert figures["rows"] == 16 and figures["rows_parsed_pct"] == 100.0
+    assert figures["arguments_valid_pct"] == 100.0 and figures["calls_answered_pct"] == 100.0
+    assert figures["id_arguments_after_first_call"] > 0 and figures["id_arguments_grounded_pct"] >= 90.0
+    for row in _rows(out / "train.jsonl"):
+        assert row["messages"][-1]["role"] == "assistant"
         assert all(t["type"] == "function" for t in row["tools"])
-        messages = row["messages"]
-        roles = [m["role"] for m in messages]
-        assert roles[0] in ("system", "user") and roles[-1] == "assistant"
-        seen_values: set[str] = set()
-        first_call = True
-        for i, msg in enumerate(messages):
-            for call in msg.get("tool_calls", []):
-                assert call["type"] == "function" and call["id"].startswith("call_")
-                name, args = call["function"]["name"], call["function"]["arguments"]
-                assert name in tools, f"{name} not offered"
-                errors = list(Draft202012Validator(tools[name]).iter_errors(args))
-                assert not errors, (name, args, errors[0].message)
-                reply = messages[i + 1]
-                assert reply["role"] == "tool" and reply["tool_call_id"] == call["id"] and reply["name"] == name
-                if not first_call:
-                    props = tools[name].get("properties", {})
-                    for key, value in args.items():
-                        if is_id_like(key, props.get(key, {})) and value != props.get(key, {}).get("default"):
-                            for v in value if isinstance(value, list) else [value]:
-                                id_args += 1
-                                grounded += str(v) in seen_values
-                first_call = False
-            if msg["role"] == "tool":
-                seen_values.update(_scalars(json.loads(msg["content"])))
-    assert id_args > 0
-    assert grounded / id_args >= 0.9, (grounded, id_args)
-
-
-def _scalars(value):
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _scalars(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _scalars(v)
-    elif value is not None:
-        yield str(value)
 
 
 def test_lineage_ids_are_carried_to_the_dataset(run_dir):

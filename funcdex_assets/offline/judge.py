@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 from funcdex_assets.backends.base import JudgeScore, Persona
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.model import AssistantTurn, ToolCallTurn, ToolResponseTurn, UserTurn
-from funcdex_assets.quality.grounding import _scalars, id_grounding
+from funcdex_assets.quality.grounding import id_grounding, scalar_values
 
 
 def judge_conversation(turns: Sequence[Any], tools: Mapping[str, Tool], persona: Persona) -> JudgeScore:
@@ -58,7 +58,7 @@ def _summary_uses_results(turns: Sequence[Any]) -> bool:
     used = False
     for turn in turns:
         if isinstance(turn, ToolResponseTurn):
-            values.update(v for v in _scalars(turn.content) if len(v) >= 4)
+            values.update(v for v in scalar_values(turn.content) if len(v) >= 4)
         elif isinstance(turn, AssistantTurn) and values:
             if any(v in turn.text for v in values):
                 used = True

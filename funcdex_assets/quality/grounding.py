@@ -34,13 +34,13 @@ class GroundingStats:
         self.ungrounded.extend(other.ungrounded)
 
 
-def _scalars(value: Any) -> Iterator[str]:
+def scalar_values(value: Any) -> Iterator[str]:
     if isinstance(value, dict):
         for v in value.values():
-            yield from _scalars(v)
+            yield from scalar_values(v)
     elif isinstance(value, list):
         for v in value:
-            yield from _scalars(v)
+            yield from scalar_values(v)
     elif value is not None and not isinstance(value, bool):
         yield str(value)
 
@@ -69,7 +69,7 @@ def id_grounding(turns: Sequence[Any], tools: Mapping[str, Tool]) -> GroundingSt
     calls = 0
     for turn in turns:
         if isinstance(turn, ToolResponseTurn):
-            seen.update(_scalars(turn.content))
+            seen.update(scalar_values(turn.content))
         elif isinstance(turn, ToolCallTurn):
             calls += 1
             if calls == 1:

@@ -15,7 +15,8 @@ from typing import Mapping
 from funcdex_assets.hashing import content_id, derive_seed
 from funcdex_assets.sampling.graph import ToolGraph
 
-LENGTH_WEIGHTS = {1: 1, 2: 4, 3: 4, 4: 2}
+# Chain lengths: mostly multi-step; long chains are where grounding matters most.
+LENGTH_WEIGHTS = {1: 1, 2: 3, 3: 4, 4: 4, 5: 3, 6: 2}
 
 
 @dataclass(frozen=True)
