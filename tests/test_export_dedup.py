@@ -204,9 +204,6 @@ def test_threshold_and_accept_all() -> None:
     assert dup is not None and dup.duplicate_of == "old_1"
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "dedup.lexical.LexicalDeduplicator: datasketch MinHashLSH raises 'The number of bands are too small (b < 2)' "
-    "for threshold >= 0.99 with num_perm=128, yet GenerationSettings.near_duplicate_threshold allows (0, 1]"))
 @pytest.mark.parametrize("threshold", [0.99, 1.0])
 def test_high_thresholds_the_settings_allow(threshold: float) -> None:
     dedup = LexicalDeduplicator(threshold=threshold)

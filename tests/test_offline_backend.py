@@ -369,9 +369,6 @@ def test_conversation_stage_errors() -> None:
     assert "TASKS_CREATE_PROJECT" in result.message
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "offline.writer.ConversationWriter._arguments takes a `reuse` value from an earlier response after checking "
-    "only type/enum/format (_compatible), not minimum/maximum/length bounds of the argument"))
 def test_reused_value_respects_argument_bounds() -> None:
     get_doc = make_tool("docs", "GET_DOCUMENT", {"title": STR}, (), {
         "type": "object", "properties": {"documentId": STR, "columns": {"type": "integer", "enum": [52]}},
@@ -392,9 +389,6 @@ def test_reused_value_respects_argument_bounds() -> None:
     assert validate_conversation(turns, tools) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "offline.writer.ConversationWriter._describe conjugates the first word of the original name as the verb: "
-    "googlecalendar EVENTS_LIST is summarised as 'I eventsed the event ...' (QUICK_ADD as 'I quicked ...')"))
 def test_summary_verb_of_noun_first_tool_names() -> None:
     events_list = make_tool("cal", "EVENTS_LIST", {"q": STR}, (), envelope(
         {"events": {"type": "array", "items": {"type": "object", "properties": {
@@ -538,10 +532,6 @@ def test_every_catalog_bundle_calls_answered_and_ids_grounded(catalog_runs: tupl
     assert total.rate >= 0.9, total.ungrounded[:10]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "real bug, see test_reused_value_respects_argument_bounds: offline.writer.ConversationWriter._arguments "
-    "reuses a response value (table columns=99 from GOOGLEDOCS_GET_DOCUMENT_BY_ID) for GOOGLEDOCS_INSERT_TABLE.columns "
-    "(maximum 20), so the call fails validation with invalid_arguments"))
 def test_every_catalog_bundle_validates(catalog_runs: tuple[CatalogRun, ...]) -> None:
     problems = {}
     for cr in catalog_runs:

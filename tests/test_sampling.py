@@ -188,9 +188,6 @@ def test_catalog_every_tool_reachable(repo_root: Path) -> None:
     assert not unreachable, f"tools no chain can reach (tool: needed ids): {unreachable}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fields.tool_entity does not treat 'id' as noise: GET_ISSUE_BY_ID -> entity 'id', so its bare "
-    "`id` input gets key 'id_id' and CREATE_ISSUE's issue_id can never feed it"))
 def test_by_id_tool_names_take_the_entity_before_by() -> None:
     assert tool_entity("GET_ISSUE_BY_ID") == "issue"
     graph = ToolGraph.build([

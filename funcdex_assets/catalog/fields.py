@@ -28,7 +28,8 @@ _NAME_NOISE = frozenset(
      "send", "reply", "to", "by", "a", "an", "the", "of", "for", "in", "on", "new", "all",
      "retrieve", "modify", "move", "copy", "patch", "set", "insert", "batch", "details",
      "metadata", "info", "quick", "upload", "download", "cancel", "close", "complete",
-     "reopen", "archive", "mark", "as", "read", "unread", "trash", "invite", "post", "edit"}
+     "reopen", "archive", "mark", "as", "read", "unread", "trash", "invite", "post", "edit", "id", "ids",
+     "uuid", "key"}
 )
 _ID_SUFFIXES = ("_id_or_key", "_ids", "_id", "_gid", "_gids", "_uuid", "_uri")
 _DATE_HINTS = ("date", "time", "deadline", "due", "_at", "start", "end", "since", "until")

@@ -46,7 +46,9 @@ class LexicalDeduplicator:
     def __init__(self, threshold: float = 0.85, num_perm: int = NUM_PERM):
         self.threshold = threshold
         self.num_perm = num_perm
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        # LSH only proposes candidates; datasketch cannot band above ~0.95, and every candidate
+        # is checked against the real threshold below anyway.
+        self._lsh = MinHashLSH(threshold=min(threshold, 0.9), num_perm=num_perm)
         self._exact: dict[str, str] = {}
         self._hashes: dict[str, MinHash] = {}
 

@@ -47,6 +47,8 @@ def request_phrase(tool: Tool) -> str:
     if rest[0] in ("to", "from", "on", "in", "for", "by"):
         return f"{verb} {rest[0]} the {' '.join(rest[1:])}".strip()
     noun = " ".join(rest)
+    if rest[0] in ("all", "multiple", "bulk", "my", "some", "any", "every"):
+        return f"{verb} {noun}"
     if verb in _INDEFINITE_VERBS and not rest[-1].endswith("s"):
         return f"{verb} {_article(rest[0])} {noun}"
     return f"{verb} the {noun}"
@@ -72,7 +74,9 @@ def past(verb: str) -> str:
 
 
 def tool_verb(tool: Tool) -> str:
-    return snake(tool.original_name).split("_")[0]
+    from funcdex_assets.offline.world import action_verb
+
+    return action_verb(tool.original_name)
 
 
 def entity_phrase(entity: str) -> str:

@@ -155,10 +155,14 @@ class ValueFactory:
         n = self.rng.randint(lo, max(lo, min(hi, lo + 2)))
         item_name = name[:-1] if name.endswith("s") else name
         values: list[Any] = []
-        for _ in range(n):
+        for _ in range(n * 3):
+            if len(values) >= n:
+                break
             v = self.value(item_name, items, depth + 1)
             if v not in values or items.get("type") in ("object", "array"):
                 values.append(v)
+        while len(values) < lo and not schema.get("uniqueItems"):
+            values.append(self.value(item_name, items, depth + 1))
         return values
 
     def integer(self, name: str, schema: dict[str, Any]) -> int:
@@ -170,6 +174,8 @@ class ValueFactory:
             value = self.rng.randint(5, 2000) * 100  # minor units, as payment APIs use
         elif words & {"duration", "minutes", "minute"}:
             value = self.rng.choice((15, 30, 45, 60, 90))
+        elif words & {"index", "offset", "position", "row", "rows", "column", "columns", "line", "level", "page"}:
+            value = self.rng.randint(1, 20)
         elif "priority" in words:
             value = self.rng.randint(1, 4)
         elif words & {"timestamp", "at", "created", "updated", "date", "time", "end", "start", "expires",
@@ -195,10 +201,11 @@ class ValueFactory:
             value = self._string_by_name(snake(name), holder)
         min_len = int(schema.get("minLength", 0))
         max_len = schema.get("maxLength")
-        if len(value) < min_len:
-            value = value + "x" * (min_len - len(value))
         if max_len is not None and len(value) > int(max_len):
-            value = value[: int(max_len)].rstrip() or value[: int(max_len)]
+            cut = value[: int(max_len)]
+            value = cut.rstrip() if len(cut.rstrip()) >= min_len else cut
+        if len(value) < min_len:
+            value = value + self._alnum(min_len - len(value), string.ascii_lowercase)
         return value
 
     def _string_by_format(self, fmt: str, name: str) -> str | None:
@@ -268,6 +275,14 @@ class ValueFactory:
         if last in ("body", "text", "message", "content", "comment", "note", "notes", "description",
                     "snippet", "caption", "bio", "details", "reason", "html"):
             return self.free_text()
+        if holder in ("address", "billing_address", "shipping_address", "shipping", "location") or "address" in s:
+            parts = {"line1": fake.street_address, "line2": fake.secondary_address, "street": fake.street_address,
+                     "city": fake.city, "state": fake.state_abbr, "country": fake.country_code,
+                     "postal": fake.postcode, "zip": fake.postcode, "code": fake.postcode}
+            if last in parts:
+                return parts[last]()
+        if last == "country":
+            return fake.country_code()
         if last in ("location", "address", "city", "place", "venue"):
             return f"{fake.city()}, {fake.country()}"
         if last in ("status", "state"):

@@ -14,31 +14,45 @@ from typing import Any
 
 from funcdex_assets.catalog.fields import entity_of_object, id_entity, input_slots, snake, classify
 from funcdex_assets.catalog.models import Tool
+from funcdex_assets.dml.validator import schema_validator
 from funcdex_assets.offline.values import ValueFactory, _schema_type
 
 _LIVE_STATES = ("confirmed", "active", "open", "sent", "scheduled", "pending", "created", "draft", "todo",
                 "to do", "accepted", "succeeded", "published", "incomplete", "new")
 LABEL_FIELDS = ("summary", "title", "subject", "name", "display_name", "content", "text",
                 "email", "key", "snippet", "description", "filename", "login")
-_CREATE_VERBS = ("create", "add", "insert", "send", "post", "upload", "schedule", "invite", "reply",
-                 "copy", "new", "draft", "book", "open", "submit", "comment", "duplicate")
-_UPDATE_VERBS = ("update", "modify", "edit", "patch", "set", "move", "rename", "complete",
-                 "close", "reopen", "assign", "mark", "transition", "archive", "cancel")
+_CREATE_VERBS = frozenset({"create", "add", "insert", "send", "post", "upload", "schedule", "invite", "reply",
+                           "copy", "new", "draft", "book", "open", "submit", "comment", "duplicate", "quick"})
+_UPDATE_VERBS = frozenset({"update", "modify", "edit", "patch", "set", "move", "rename", "complete", "close",
+                           "reopen", "assign", "mark", "transition", "archive", "cancel", "share", "finalize",
+                           "replace", "pay", "void", "accept", "decline", "star", "pin", "merge"})
+_LIST_VERBS = frozenset({"list", "search", "find", "fetch", "query", "browse"})
+_DELETE_VERBS = frozenset({"delete", "remove", "trash"})
+_READ_VERBS = frozenset({"get", "read", "retrieve", "download", "check", "lookup"})
+_ALL_VERBS = _CREATE_VERBS | _UPDATE_VERBS | _LIST_VERBS | _DELETE_VERBS | _READ_VERBS
+
+
+def action_verb(original_name: str) -> str:
+    """The verb of a tool name wherever it stands: `EVENTS_LIST` -> `list`, `QUICK_ADD` -> `add`."""
+    words = snake(original_name).split("_")
+    verbs = [w for w in words if w in _ALL_VERBS and w != "quick"]
+    return verbs[0] if verbs else words[0]
 
 
 def tool_action(tool: Tool) -> str:
-    """`create`, `update`, `list` or `get` from the tool's leading verb."""
-    first = snake(tool.original_name).split("_")[0]
-    if first in _CREATE_VERBS:
+    """`create`, `update`, `list`, `delete` or `get`, from the tool's verb."""
+    verb = action_verb(tool.original_name)
+    if verb in _CREATE_VERBS:
         return "create"
-    if first in _UPDATE_VERBS:
+    if verb in _UPDATE_VERBS:
         return "update"
-    if first in ("list", "search", "find", "fetch", "query", "browse"):
-        last = snake(tool.original_name).split("_")[-1]
-        # FETCH_EMAILS lists; FETCH_MESSAGE_BY_MESSAGE_ID gets one.
-        return "list" if first in ("list", "search", "browse") or (last.endswith("s") and not last.endswith("ss")) else "get"
-    if first in ("delete", "remove", "trash"):
+    if verb in _DELETE_VERBS:
         return "delete"
+    if verb in _LIST_VERBS:
+        last = snake(tool.original_name).split("_")[-1]
+        plural = last.endswith("s") and not last.endswith("ss")
+        # FETCH_EMAILS lists; FETCH_MESSAGE_BY_MESSAGE_ID gets one.
+        return "list" if verb in ("list", "search", "browse") or plural else "get"
     return "get"
 
 
@@ -115,12 +129,22 @@ class World:
                record: dict[str, Any] | None, in_list: bool) -> Any:
         stype = _schema_type(schema)
         if stype == "object" or "properties" in schema:
-            return self._build_object(schema, path, ctx, in_list)
+            sn = snake(name)
+            prior = record.get(sn) if record is not None and isinstance(record.get(sn), dict) else {}
+            given = ctx.flat_args.get(sn) if ctx.action in ("create", "update") and not in_list else None
+            # What the entity already had, updated by what this call sets.
+            echo = {**prior, **(given if isinstance(given, dict) else {})}
+            out = self._build_object(schema, path, ctx, in_list, echo=echo or None)
+            if record is not None and name:
+                # Nested parts (start, organizer, address) belong to the entity that holds them.
+                record[sn] = out
+            return out
         if stype == "array":
             return self._build_array(schema, path, name, ctx, record, in_list)
         return self._build_leaf(schema, path, name, ctx, record, in_list)
 
-    def _build_object(self, schema: dict[str, Any], path: tuple[str, ...], ctx: "_Ctx", in_list: bool) -> dict:
+    def _build_object(self, schema: dict[str, Any], path: tuple[str, ...], ctx: "_Ctx", in_list: bool,
+                      echo: dict[str, Any] | None = None) -> dict:
         props: dict[str, Any] = {k: v for k, v in (schema.get("properties") or {}).items() if isinstance(v, dict)}
         required = set(schema.get("required", []))
         entity = entity_of_object(path, ctx.tool.original_name)
@@ -142,6 +166,9 @@ class World:
         out: dict[str, Any] = {}
         for prop, sub in props.items():
             sn = snake(prop)
+            if echo is not None and prop in echo and prop != id_prop and schema_validator(sub).is_valid(echo[prop]):
+                out[prop] = echo[prop]
+                continue
             if sn in ("successful", "success", "ok") and _schema_type(sub) == "boolean":
                 out[prop] = True
                 continue
@@ -179,6 +206,8 @@ class World:
             if record is not None:
                 record[sn] = value
             return value
+        if record is not None and isinstance(record.get(sn), list) and schema_validator(schema).is_valid(record[sn]):
+            return record[sn]
         echoed = ctx.flat_args.get(sn)
         if isinstance(echoed, list) and echoed and all(isinstance(v, dict) for v in echoed) and not in_list:
             # Objects given in the call (attendees, line items) come back as sent, plus
@@ -191,7 +220,10 @@ class World:
             return built
         lo = int(schema.get("minItems", 1))
         n = self.values.rng.randint(max(lo, 1), max(lo, 3)) if ctx.action == "list" else max(lo, 1)
-        return [self._build_object(items, path + ("[]",), ctx, in_list=True) for _ in range(n)]
+        built = [self._build_object(items, path + ("[]",), ctx, in_list=True) for _ in range(n)]
+        if record is not None:
+            record[sn] = built
+        return built
 
     def _build_leaf(self, schema: dict[str, Any], path: tuple[str, ...], name: str, ctx: "_Ctx",
                     record: dict[str, Any] | None, in_list: bool) -> Any:

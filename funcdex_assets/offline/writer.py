@@ -28,7 +28,8 @@ from funcdex_assets.offline.language import (
 )
 from funcdex_assets.offline.planner import ConversationPlan, PlannedStep
 from funcdex_assets.offline.values import ValueFactory
-from funcdex_assets.offline.world import Produced, World, _compatible, tool_action
+from funcdex_assets.dml.validator import schema_validator
+from funcdex_assets.offline.world import Produced, World, tool_action
 
 _LINK_KEYS = ("html_link", "web_view_link", "html_url", "url", "permalink", "link", "web_url", "hosted_invoice_url")
 _PAST_OVERRIDES = {"get": "retrieved", "list": "found", "search": "found", "find": "found", "fetch": "fetched"}
@@ -151,7 +152,8 @@ class ConversationWriter:
             elif name in step.defaults:
                 args[name] = step.defaults[name]
             elif name in step.reuse:
-                hits = [h for h in self.world.find(step.reuse[name], before_step=i) if _compatible(h.value, schema)]
+                hits = [h for h in self.world.find(step.reuse[name], before_step=i)
+                        if schema_validator(schema).is_valid(h.value)]
                 args[name] = hits[0].value if hits else step.user_args[name]
             elif name in step.user_args:
                 args[name] = step.user_args[name]

@@ -58,7 +58,8 @@ def split_frame(parsed: Mapping[str, pl.DataFrame], test_fraction: float, seed: 
         if df.is_empty():
             continue
         order = sorted(df["conversation_id"].to_list(), key=lambda cid: derive_seed(seed, "split", cid))
-        n_test = math.floor(len(order) * test_fraction + 0.5) if len(order) > 1 else 0
+        # Round to nearest, but a bundle with two or more rows always keeps one for training.
+        n_test = min(math.floor(len(order) * test_fraction + 0.5), len(order) - 1) if len(order) > 1 else 0
         test_ids = set(order[:n_test])
         parts.append(df.with_columns(
             pl.when(pl.col("conversation_id").is_in(list(test_ids))).then(pl.lit("test")).otherwise(pl.lit("train"))
