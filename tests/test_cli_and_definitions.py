@@ -104,3 +104,35 @@ def test_report_flags_invalid_arguments_unanswered_calls_and_unreadable_rows(tmp
     assert figures["tool_calls"] == 3 and figures["arguments_valid_pct"] == round(200 / 3, 2)
     assert figures["calls_answered_pct"] == round(200 / 3, 2)
     assert figures["id_arguments_after_first_call"] == 1 and figures["id_arguments_grounded_pct"] == 0.0
+
+
+def _materialize_bundle(instance, bundle: str, tmp_path):
+    from funcdex_assets.definitions import default_resources
+    from funcdex_assets.defs.resources import DatasetOutputResource, GenerationSettings
+
+    instance.add_dynamic_partitions("bundles", [bundle])
+    return dg.materialize(
+        ALL_ASSETS, selection=BUNDLE_ASSETS, partition_key=bundle, instance=instance, raise_on_error=False,
+        resources={**default_resources(), "settings": GenerationSettings(conversations_per_bundle=2),
+                   "output": DatasetOutputResource(directory=str(tmp_path / "out"))},
+    )
+
+
+def test_a_bundle_run_needs_no_prior_catalog_materialization(tmp_path):
+    with dg.instance_for_test() as instance:
+        result = _materialize_bundle(instance, "whatsapp", tmp_path)
+        assert result.success
+        assert (tmp_path / "out" / "whatsapp" / "conversations.jsonl").exists()
+
+
+def test_a_partition_missing_from_bundles_yaml_fails_naming_it_and_the_fix(tmp_path):
+    with dg.instance_for_test() as instance:
+        result = _materialize_bundle(instance, "gmail_slack", tmp_path)
+        assert not result.success
+        failure = result.get_step_failure_events()[0].step_failure_data.error
+        messages = []
+        while failure is not None:
+            messages.append(failure.message)
+            failure = failure.cause
+        text = " ".join(messages)
+        assert "gmail_slack" in text and "bundles.yaml" in text

@@ -74,11 +74,14 @@ def tool_catalog(context: dg.AssetExecutionContext, catalog: CatalogResource) ->
     return df
 
 
-@dg.asset(**PARTITIONED, code_version="1")
-def bundle_tools(context: dg.AssetExecutionContext, catalog: CatalogResource, tool_catalog: pl.DataFrame) -> pl.DataFrame:
+# bundle_tools reads the toolkit files itself rather than the tool_catalog frame, so a bundle
+# run (from the sensor, a backfill, the UI) never depends on the catalog having been
+# materialized first; the dependency stays in the graph for lineage and staleness.
+@dg.asset(**PARTITIONED, code_version="1", deps=["tool_catalog"])
+def bundle_tools(context: dg.AssetExecutionContext, catalog: CatalogResource) -> pl.DataFrame:
     """The tools of this bundle's toolkits."""
-    bundle = catalog.load().bundle(context.partition_key)
-    df = bundle_tools_frame(tool_catalog, bundle)
+    cat = catalog.load()
+    df = bundle_tools_frame(catalog_frame(cat), cat.bundle(context.partition_key))
     context.add_output_metadata(_metadata(df, sample="\n".join(f"- `{n}`" for n in df["name"].to_list())))
     return df
 
