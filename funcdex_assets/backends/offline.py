@@ -9,6 +9,7 @@ judge. Each request carries its own seed, so a row's output does not depend on t
 from __future__ import annotations
 
 import random
+from datetime import datetime, timezone
 from typing import Sequence
 
 from faker import Faker
@@ -100,8 +101,6 @@ class EmbeddedOfflineBackend:
                     f"the outline calls {', '.join(sorted(set(missing)))}, which the bundle no longer has; "
                     "re-materialize `tool_combinations` and downstream")))
                 continue
-            from datetime import datetime, timezone
-
             today = datetime.strptime(plan.today, "%Y-%m-%d").replace(hour=9, tzinfo=timezone.utc)
             values = self._values(req.seed, today)
             turns = ConversationWriter(plan, tools, req.persona, req.scenario, values).write()

@@ -32,7 +32,6 @@ _NAME_NOISE = frozenset(
      "uuid", "key"}
 )
 _ID_SUFFIXES = ("_id_or_key", "_ids", "_id", "_gid", "_gids", "_uuid", "_uri")
-_DATE_HINTS = ("date", "time", "deadline", "due", "_at", "start", "end", "since", "until")
 
 
 def snake(name: str) -> str:
@@ -185,8 +184,3 @@ def is_id_like(name: str, schema: dict[str, Any] | None = None) -> bool:
     if id_entity(name) is not None:
         return True
     return bool(schema) and _describes_id(schema)
-
-
-def looks_like_date_field(name: str) -> bool:
-    s = snake(name)
-    return any(h in s for h in _DATE_HINTS)

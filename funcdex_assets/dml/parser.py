@@ -19,6 +19,7 @@ import json
 import re
 from typing import Any
 
+from funcdex_assets.catalog.schema_check import json_kind
 from funcdex_assets.dml.model import (
     AssistantTurn,
     Conversation,
@@ -239,25 +240,11 @@ def _load_json(scan: _Scanner, raw: str, offset: int, opener: str, closer: str) 
         raise scan.error(offset + first.start(), f"invalid JSON in {opener} block: {exc}") from None
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
 def _tool_call(scan: _Scanner, value: Any, json_pos: int, line: int) -> ToolCallTurn:
     shape = 'expected {"name": <string>, "arguments": <object>}'
     if not isinstance(value, dict):
         raise scan.error(
-            json_pos, f"a tool call must be a JSON object, got {_json_type(value)}; {shape}"
+            json_pos, f"a tool call must be a JSON object, got {json_kind(value)}; {shape}"
         )
     name = value.get("name")
     arguments = value.get("arguments")

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from funcdex_assets.catalog.fields import singular, snake
+from funcdex_assets.catalog.fields import snake
 from funcdex_assets.catalog.models import Tool
 
 PHRASEBOOK_PATH = Path(__file__).with_name("phrasebook.yaml")
@@ -117,9 +117,3 @@ def mention(args: dict[str, Any]) -> str:
     if len(parts) <= 1:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def entity_of_tool(tool: Tool) -> str:
-    from funcdex_assets.catalog.fields import tool_entity
-
-    return singular(tool_entity(tool.original_name))

@@ -24,7 +24,6 @@ _COLORS = ("red", "blue", "green", "yellow", "purple", "orange", "grey")
 _LANGUAGES = ("en", "en_US", "de", "fr", "es", "pt_BR")
 _FILE_KINDS = (("report", "pdf"), ("notes", "docx"), ("budget", "xlsx"), ("slides", "pptx"),
                ("summary", "txt"), ("roadmap", "pdf"))
-_SEPARATORS = "_.-:/"
 PERSON_ENTITIES = frozenset({"user", "assignee", "reporter", "owner", "author", "member", "attendee", "contact",
                              "customer", "invitee", "sender", "creator", "collaborator", "person", "organizer",
                              "profile", "account", "participant", "recipient", "follower", "host", "guest",
