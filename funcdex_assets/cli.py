@@ -12,7 +12,8 @@ from rich.table import Table
 from funcdex_assets.catalog.errors import CatalogError
 from funcdex_assets.runner import GenerationSummary, StageReport, generate
 
-console = Console(highlight=False)
+# Piped output (CI logs) gets a readable width instead of rich's 80-column default.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 STAGE_WIDTH = 26
 
 
