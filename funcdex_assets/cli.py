@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
+import dagster as dg
 from rich.console import Console
 from rich.table import Table
 
@@ -57,6 +59,13 @@ def _print_summary(summary: GenerationSummary, bundles: list[str]) -> None:
                   f"{summary.out}/test.jsonl" + (f"  (split {split})" if split else ""))
     console.print(f"Dagster instance: {summary.dagster_home}  (DAGSTER_HOME={summary.dagster_home} dagster dev "
                   f"shows these runs)")
+    calls = sum(int(r.metadata.get("llm_calls", 0)) for r in summary.stages)
+    if any("llm_calls" in r.metadata for r in summary.stages):
+        hits = sum(int(r.metadata.get("llm_cache_hits", 0)) for r in summary.stages)
+        tokens = sum(int(r.metadata.get("prompt_tokens", 0)) + int(r.metadata.get("completion_tokens", 0))
+                     for r in summary.stages)
+        cost = sum(float(r.metadata.get("cost_usd", 0.0)) for r in summary.stages)
+        console.print(f"LLM: {calls} calls, {hits} cache hits, {tokens:,} tokens, ${cost:.4f}")
     console.print(f"Pipeline time: {summary.seconds:.1f}s")
     for label, message in summary.failures.items():
         console.print(f"[red]FAILED {label}[/red]: {message}")
@@ -78,15 +87,30 @@ def main() -> None:
               help="Include assistant thoughts (reasoning_content).")
 @click.option("--catalog", "catalog_dir", default=None, type=click.Path(path_type=Path, file_okay=False),
               help="Catalog folder (toolkit files + bundles.yaml); default tool_catalog/.")
-def generate_cmd(bundles: str, conversations: int, seed: int, out: Path, thoughts: bool, catalog_dir: Path | None) -> None:
+@click.option("--llm-url", default=None, envvar="FUNCDEX_LLM_BASE_URLS",
+              help="OpenAI-compatible base URL(s), comma-separated (e.g. http://gpu:8000/v1). "
+                   "Default: the embedded offline backend.")
+@click.option("--model", default=None, envvar="FUNCDEX_LLM_MODEL", help="Model name served at --llm-url.")
+def generate_cmd(bundles: str, conversations: int, seed: int, out: Path, thoughts: bool, catalog_dir: Path | None,
+                 llm_url: str | None, model: str | None) -> None:
     """Materialize the whole graph for BUNDLES and write the dataset files."""
     names = [b.strip() for b in bundles.split(",") if b.strip()]
     if not names:
         raise click.BadParameter("name at least one bundle", param_hint="--bundles")
-    console.print(f"Generating {conversations} conversations for {', '.join(names)} (seed {seed})")
+    llm = None
+    if llm_url:
+        if not model:
+            raise click.BadParameter("--model (or FUNCDEX_LLM_MODEL) is needed with --llm-url", param_hint="--model")
+        from funcdex_assets.defs.resources import OpenAICompatibleLLM
+
+        # The key is read from the environment by Dagster at run time, never passed on a command line.
+        api_key = dg.EnvVar("FUNCDEX_LLM_API_KEY") if os.environ.get("FUNCDEX_LLM_API_KEY") else None
+        llm = OpenAICompatibleLLM(base_urls=llm_url, model=model, api_key=api_key)
+    backend = f"model {model} at {llm_url}" if llm else "embedded offline backend"
+    console.print(f"Generating {conversations} conversations for {', '.join(names)} (seed {seed}, {backend})")
     try:
         summary = generate(names, conversations, seed, out, include_thoughts=thoughts, catalog_dir=catalog_dir,
-                           on_stage=_stage_line)
+                           on_stage=_stage_line, llm=llm)
     except CatalogError as exc:
         console.print(f"[red]error:[/red] {exc}")
         sys.exit(2)

@@ -9,7 +9,12 @@ from dagster_polars import PolarsParquetIOManager
 
 from funcdex_assets.defs.assets import ALL_ASSETS
 from funcdex_assets.defs.jobs import bundle_job, catalog_job, training_dataset_job
-from funcdex_assets.defs.resources import CatalogResource, DatasetOutputResource, EmbeddedOfflineLLM, GenerationSettings
+from funcdex_assets.defs.resources import (
+    CatalogResource,
+    DatasetOutputResource,
+    GenerationSettings,
+    llm_resource_from_env,
+)
 from funcdex_assets.defs.sensors import bundle_partitions_sensor
 
 
@@ -20,7 +25,7 @@ def default_resources() -> dict[str, Any]:
         "settings": GenerationSettings(),
         "catalog": CatalogResource(),
         "output": DatasetOutputResource(),
-        "llm": EmbeddedOfflineLLM(),
+        "llm": llm_resource_from_env(),
     }
 
 

@@ -23,7 +23,13 @@ from funcdex_assets.catalog.errors import CatalogError
 from funcdex_assets.catalog.loader import load_catalog
 from funcdex_assets.definitions import build_definitions
 from funcdex_assets.defs.partitions import BUNDLES_PARTITION
-from funcdex_assets.defs.resources import REPO_ROOT, CatalogResource, DatasetOutputResource, GenerationSettings
+from funcdex_assets.defs.resources import (
+    REPO_ROOT,
+    CatalogResource,
+    DatasetOutputResource,
+    GenerationSettings,
+    LLMResource,
+)
 
 DEFAULT_HOME = Path(".funcdex") / "dagster_home"
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -122,6 +128,7 @@ def generate(
     include_thoughts: bool = False,
     catalog_dir: Path | None = None,
     on_stage: Callable[[StageReport], None] = lambda report: None,
+    llm: LLMResource | None = None,
 ) -> GenerationSummary:
     """Materialize every asset of `bundles`, then the training dataset of those bundles."""
     catalog_resource = CatalogResource(directory=str(catalog_dir) if catalog_dir else "")
@@ -142,6 +149,7 @@ def generate(
                                     include_assistant_thoughts=include_thoughts),
         output=DatasetOutputResource(directory=str(out.resolve())),
         catalog=catalog_resource,
+        **({"llm": llm} if llm is not None else {}),
     )
 
     def report(stage: StageReport) -> None:

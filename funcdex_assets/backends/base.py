@@ -47,6 +47,7 @@ class ScenarioRequest(BaseModel):
     links: list[tuple[int, str, int]]
     earlier_scenarios: list[str]
     seed: int
+    workflow_description: str | None = None  # a user's own workflow to vary
 
 
 class PersonaRequest(BaseModel):
@@ -82,6 +83,9 @@ class ConversationRequest(BaseModel):
     tools: list[Tool]  # offered to the assistant
     include_thoughts: bool
     seed: int
+    # All the bundle's tools: a model backend's grammar is per bundle (one compile per bundle).
+    bundle_tools: list[Tool] = []
+    min_user_turns: int = 1
 
 
 class SystemPromptRequest(BaseModel):
@@ -113,6 +117,10 @@ class GenerationBackend(Protocol):
     """What a stage needs from an LLM (or from the embedded generator)."""
 
     name: str
+
+    def usage(self) -> dict[str, Any]:
+        """Calls and tokens per stage since the backend was made (empty when nothing is counted)."""
+        ...
 
     def scenarios(self, requests: Sequence[ScenarioRequest]) -> list[Result[str]]: ...
 

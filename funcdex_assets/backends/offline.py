@@ -45,6 +45,9 @@ class EmbeddedOfflineBackend:
         # One Faker, reseeded per request: building one costs milliseconds, seeding nothing.
         self._fake = Faker(locale)
 
+    def usage(self) -> dict:
+        return {}  # no model, no tokens
+
     def _seeded(self, seed: int) -> tuple[random.Random, Faker]:
         self._fake.seed_instance(seed)
         return random.Random(seed), self._fake

@@ -4,6 +4,7 @@ and reports what a person reads in the UI: rows, accepted, rejects by reason, a 
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -11,7 +12,9 @@ import polars as pl
 
 from funcdex_assets.dedup.scenarios import dedup_scenarios
 from funcdex_assets.defs.partitions import bundle_partitions
-from funcdex_assets.defs.resources import CatalogResource, DatasetOutputResource, EmbeddedOfflineLLM, GenerationSettings
+from funcdex_assets.backends.templates import template_version
+from funcdex_assets.defs.resources import CatalogResource, DatasetOutputResource, GenerationSettings, LLMResource
+from funcdex_assets.dml.grammar import GRAMMAR_DIR
 from funcdex_assets.export.jsonl import write_jsonl
 from funcdex_assets.frames import ok, reject_counts
 from funcdex_assets.hashing import derive_seed
@@ -27,6 +30,9 @@ from funcdex_assets.stages.generation import (
 from funcdex_assets.stages.validation import issue_counts, scores_frame, validate_frame
 
 GROUP = "funcdex"
+# Every model-backed step claims a slot of this pool; dagster.yaml sets its limit so partitions
+# never oversubscribe one GPU while each step keeps many requests in flight.
+LLM_POOL = "llm"
 PARTITIONED = dict(partitions_def=bundle_partitions, group_name=GROUP, io_manager_key="polars_io")
 SAMPLE_CHARS = 4000
 
@@ -51,6 +57,46 @@ def _first_ok(df: pl.DataFrame, column: str) -> str | None:
 def _bundle_seed(settings: GenerationSettings, bundle: str) -> int:
     # Independent per bundle: adding a bundle never changes another bundle's data.
     return derive_seed(settings.seed, bundle)
+
+
+def _backend(context: dg.AssetExecutionContext, llm: LLMResource):
+    try:
+        root = context.instance.root_directory
+    except Exception:  # an ephemeral instance has no folder; the resource picks a default
+        root = None
+    return llm.backend(Path(root) if root else None)
+
+
+def _llm_metadata(backend: Any, llm: LLMResource) -> dict[str, Any]:
+    """Calls, cache hits, tokens and cost of this materialization, per stage and in total."""
+    usage = backend.usage()
+    if not usage:
+        return {"llm": dg.MetadataValue.text(llm.describe())}
+    prompt = sum(u.prompt_tokens for u in usage.values())
+    completion = sum(u.completion_tokens for u in usage.values())
+    price_in = getattr(llm, "price_prompt_per_million", 0.0)
+    price_out = getattr(llm, "price_completion_per_million", 0.0)
+    return {
+        "llm": dg.MetadataValue.text(llm.describe()),
+        "llm_calls": dg.MetadataValue.int(sum(u.calls for u in usage.values())),
+        "llm_cache_hits": dg.MetadataValue.int(sum(u.cached for u in usage.values())),
+        "prompt_tokens": dg.MetadataValue.int(prompt),
+        "completion_tokens": dg.MetadataValue.int(completion),
+        "cost_usd": dg.MetadataValue.float(round(prompt / 1e6 * price_in + completion / 1e6 * price_out, 6)),
+        "llm_usage_by_stage": dg.MetadataValue.json({k: vars(v) for k, v in sorted(usage.items())}),
+    }
+
+
+# Prompt templates (and grammars) are part of what an asset computes: editing one marks the
+# asset stale in the UI.
+def _version(*stages: str, grammar: bool = False) -> str:
+    extra = ""
+    if grammar:
+        import hashlib
+
+        extra = "-" + hashlib.blake2b(b"".join(p.read_bytes() for p in sorted(GRAMMAR_DIR.glob("*.gbnf"))),
+                                      digest_size=4).hexdigest()
+    return f"1-{template_version(*stages)}{extra}"
 
 
 def _toolkits(bundle_tools: pl.DataFrame) -> list[str]:
@@ -103,14 +149,16 @@ def tool_combinations(context: dg.AssetExecutionContext, settings: GenerationSet
     return df
 
 
-@dg.asset(**PARTITIONED, code_version="1")
-def scenarios(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: EmbeddedOfflineLLM,
+@dg.asset(**PARTITIONED, code_version=_version("scenario"), pool=LLM_POOL)
+def scenarios(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: LLMResource,
               bundle_tools: pl.DataFrame, tool_combinations: pl.DataFrame) -> pl.DataFrame:
     """One user workflow per tool combination."""
     bundle = context.partition_key
-    df = scenarios_frame(tool_combinations, tools_from_frame(bundle_tools), llm.backend(),
-                         _bundle_seed(settings, bundle), bundle)
-    context.add_output_metadata(_metadata(df, sample=_first_ok(df, "scenario")))
+    backend = _backend(context, llm)
+    df = scenarios_frame(tool_combinations, tools_from_frame(bundle_tools), backend,
+                         _bundle_seed(settings, bundle), bundle,
+                         workflow=settings.workflow_descriptions.get(bundle))
+    context.add_output_metadata(_metadata(df, sample=_first_ok(df, "scenario"), **_llm_metadata(backend, llm)))
     return df
 
 
@@ -123,41 +171,48 @@ def deduplicated_scenarios(context: dg.AssetExecutionContext, settings: Generati
     return df
 
 
-@dg.asset(**PARTITIONED, code_version="1")
-def personas(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: EmbeddedOfflineLLM,
+@dg.asset(**PARTITIONED, code_version=_version("persona"), pool=LLM_POOL)
+def personas(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: LLMResource,
              bundle_tools: pl.DataFrame, deduplicated_scenarios: pl.DataFrame) -> pl.DataFrame:
     """A user persona (who they are, how clearly they ask) per accepted scenario."""
     bundle = context.partition_key
-    df = personas_frame(deduplicated_scenarios, llm.backend(), _bundle_seed(settings, bundle), bundle,
+    backend = _backend(context, llm)
+    df = personas_frame(deduplicated_scenarios, backend, _bundle_seed(settings, bundle), bundle,
                         _toolkits(bundle_tools))
     sample = _first_ok(df, "persona")
     context.add_output_metadata(_metadata(df, sample=f"```json\n{json.dumps(json.loads(sample), indent=2)}\n```"
-                                          if sample else None))
+                                          if sample else None, **_llm_metadata(backend, llm)))
     return df
 
 
-@dg.asset(**PARTITIONED, code_version="1")
-def outlines(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: EmbeddedOfflineLLM,
+@dg.asset(**PARTITIONED, code_version=_version("tool_selection", "outline"), pool=LLM_POOL)
+def outlines(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: LLMResource,
              bundle_tools: pl.DataFrame, tool_combinations: pl.DataFrame, deduplicated_scenarios: pl.DataFrame,
              personas: pl.DataFrame) -> pl.DataFrame:
     """How each conversation will go, step by step, and which tools the assistant is offered."""
     bundle = context.partition_key
+    backend = _backend(context, llm)
     df = outlines_frame(personas, deduplicated_scenarios, tool_combinations, tools_from_frame(bundle_tools),
-                        llm.backend(), _bundle_seed(settings, bundle), bundle, settings.include_assistant_thoughts)
-    context.add_output_metadata(_metadata(df, sample=_first_ok(df, "outline")))
+                        backend, _bundle_seed(settings, bundle), bundle, settings.include_assistant_thoughts)
+    context.add_output_metadata(_metadata(df, sample=_first_ok(df, "outline"), **_llm_metadata(backend, llm)))
     return df
 
 
-@dg.asset(**PARTITIONED, code_version="1")
-def dml_conversations(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: EmbeddedOfflineLLM,
+@dg.asset(**PARTITIONED, code_version=_version("conversation", "repair", "system_prompt", grammar=True), pool=LLM_POOL)
+def dml_conversations(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: LLMResource,
                       bundle_tools: pl.DataFrame, deduplicated_scenarios: pl.DataFrame,
                       personas: pl.DataFrame, outlines: pl.DataFrame) -> pl.DataFrame:
     """Conversations written in DML, plus a system prompt for each."""
     bundle = context.partition_key
+    backend = _backend(context, llm)
     df = conversations_frame(outlines, personas, deduplicated_scenarios, tools_from_frame(bundle_tools),
-                             llm.backend(), _bundle_seed(settings, bundle), bundle, _toolkits(bundle_tools))
+                             backend, _bundle_seed(settings, bundle), bundle, _toolkits(bundle_tools),
+                             min_user_turns=settings.min_user_turns)
     sample = _first_ok(df, "dml")
-    context.add_output_metadata(_metadata(df, sample=f"```\n{sample}\n```" if sample else None))
+    stats = getattr(backend, "conversation_stats", None)
+    extra = {"repair_loop": dg.MetadataValue.json(vars(stats))} if stats is not None else {}
+    context.add_output_metadata(_metadata(df, sample=f"```\n{sample}\n```" if sample else None,
+                                          **_llm_metadata(backend, llm), **extra))
     return df
 
 
@@ -184,20 +239,22 @@ def validated_conversations(context: dg.AssetExecutionContext, settings: Generat
     return df
 
 
-@dg.asset(**PARTITIONED, code_version="1")
-def conversation_scores(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: EmbeddedOfflineLLM,
+@dg.asset(**PARTITIONED, code_version=_version("judge"), pool=LLM_POOL)
+def conversation_scores(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: LLMResource,
                         bundle_tools: pl.DataFrame, deduplicated_scenarios: pl.DataFrame, personas: pl.DataFrame,
                         validated_conversations: pl.DataFrame) -> pl.DataFrame:
     """Judge scores (user_query_clarity, tool_use_quality, 1-5 with reasons); `passed` when
     tool_use_quality reaches the configured minimum."""
     bundle = context.partition_key
+    backend = _backend(context, llm)
     df = scores_frame(validated_conversations, personas, deduplicated_scenarios, tools_from_frame(bundle_tools),
-                      llm.backend(), _bundle_seed(settings, bundle), bundle, settings.min_tool_use_quality)
+                      backend, _bundle_seed(settings, bundle), bundle, settings.min_tool_use_quality)
     scored = df.filter(pl.col("tool_use_quality").is_not_null())
     context.add_output_metadata(_metadata(
         df,
         mean_tool_use_quality=dg.MetadataValue.float(float(scored["tool_use_quality"].mean() or 0.0)),
         mean_user_query_clarity=dg.MetadataValue.float(float(scored["user_query_clarity"].mean() or 0.0)),
+        **_llm_metadata(backend, llm),
     ))
     return df
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from funcdex_assets.backends.base import GenerationBackend
 from funcdex_assets.backends.offline import EmbeddedOfflineBackend
 from funcdex_assets.catalog.loader import Catalog, load_catalog
 
@@ -28,6 +29,8 @@ class GenerationSettings(dg.ConfigurableResource):
     system_prompt_dropout: float = Field(default=0.2, ge=0, le=1,
                                          description="Share of rows exported without a system prompt.")
     test_fraction: float = Field(default=0.15, ge=0, lt=1)
+    workflow_descriptions: dict[str, str] = Field(
+        default_factory=dict, description="Per bundle: a workflow of yours for model backends to vary.")
 
 
 class CatalogResource(dg.ConfigurableResource):
@@ -51,10 +54,99 @@ class DatasetOutputResource(dg.ConfigurableResource):
         return Path(self.directory or os.environ.get("FUNCDEX_OUTPUT_DIR") or "outputs").resolve()
 
 
-class EmbeddedOfflineLLM(dg.ConfigurableResource):
+class LLMResource(dg.ConfigurableResource):
+    """What the LLM-backed assets ask for: something that makes a GenerationBackend."""
+
+    def backend(self, instance_dir: Path | None = None) -> GenerationBackend:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return type(self).__name__
+
+
+class EmbeddedOfflineLLM(LLMResource):
     """The default LLM resource: the embedded, model-free, seed-deterministic generator."""
 
     locale: str = "en_US"
 
-    def backend(self) -> EmbeddedOfflineBackend:
+    def backend(self, instance_dir: Path | None = None) -> EmbeddedOfflineBackend:
         return EmbeddedOfflineBackend(self.locale)
+
+    def describe(self) -> str:
+        return "embedded offline backend"
+
+
+class StageSampling(dg.Config):
+    temperature: float | None = None
+    max_tokens: int | None = None
+    top_p: float | None = None
+
+
+class OpenAICompatibleLLM(LLMResource):
+    """A vLLM (or any OpenAI-compatible) server, or several replicas of it.
+
+    The API key comes from an environment variable (`dagster.EnvVar`), never from a file;
+    vLLM servers started without `--api-key` accept any key.
+    """
+
+    base_urls: str = Field(description="Comma-separated base URLs, e.g. http://gpu-1:8000/v1,http://gpu-2:8000/v1")
+    model: str = Field(description="Model name as the server knows it (`vllm serve <model>`).")
+    api_key: str | None = Field(default=None, description="Set from an env var with dagster.EnvVar.")
+    timeout_s: float = 600.0
+    max_retries: int = 4
+    backoff_s: float = 1.0
+    max_in_flight: int = Field(default=64, description="Requests in flight across replicas (keep vLLM's batch full).")
+    grammar_field: str = Field(default="structured_outputs",
+                               description="'structured_outputs' (vLLM >= 0.10.2) or 'guided_grammar' (older servers).")
+    use_specialized_grammar: bool = True
+    max_repairs: int = 3
+    max_regenerations: int = 1
+    cache_path: str = Field(default="", description="Response cache (SQLite); default: beside the Dagster instance.")
+    price_prompt_per_million: float = 0.0
+    price_completion_per_million: float = 0.0
+    sampling: dict[str, StageSampling] = Field(default_factory=dict,
+                                               description="Per-stage overrides: scenario, persona, conversation, ...")
+
+    def urls(self) -> list[str]:
+        return [u.strip() for u in self.base_urls.split(",") if u.strip()]
+
+    def describe(self) -> str:
+        return f"{', '.join(self.urls())} (model {self.model})"
+
+    def client(self, instance_dir: Path | None = None):
+        from funcdex_assets.llm.cache import ResponseCache, default_cache_path
+        from funcdex_assets.llm.client import OpenAICompatibleClient
+
+        cache_file = Path(self.cache_path) if self.cache_path else default_cache_path(
+            instance_dir or Path(os.environ.get("DAGSTER_HOME") or ".funcdex/dagster_home"))
+        return OpenAICompatibleClient(
+            self.urls(), self.model, self.api_key, timeout_s=self.timeout_s, max_retries=self.max_retries,
+            backoff_s=self.backoff_s, max_in_flight=self.max_in_flight, grammar_field=self.grammar_field,
+            cache=ResponseCache(cache_file))
+
+    def backend(self, instance_dir: Path | None = None) -> GenerationBackend:
+        from funcdex_assets.backends.llm import DEFAULT_SAMPLING, LLMBackend
+        from funcdex_assets.llm.types import Sampling
+
+        overrides = {}
+        for stage, o in self.sampling.items():
+            base = DEFAULT_SAMPLING.get(stage, Sampling())
+            overrides[stage] = Sampling(
+                temperature=base.temperature if o.temperature is None else o.temperature,
+                max_tokens=base.max_tokens if o.max_tokens is None else o.max_tokens,
+                top_p=base.top_p if o.top_p is None else o.top_p)
+        return LLMBackend(self.client(instance_dir), sampling=overrides, max_repairs=self.max_repairs,
+                          max_regenerations=self.max_regenerations,
+                          use_specialized_grammar=self.use_specialized_grammar)
+
+
+def llm_resource_from_env() -> LLMResource:
+    """The LLM resource the environment asks for: FUNCDEX_LLM_BASE_URLS (+ FUNCDEX_LLM_MODEL,
+    optional FUNCDEX_LLM_API_KEY) selects a server; otherwise the embedded offline backend."""
+    if not os.environ.get("FUNCDEX_LLM_BASE_URLS"):
+        return EmbeddedOfflineLLM()
+    return OpenAICompatibleLLM(
+        base_urls=dg.EnvVar("FUNCDEX_LLM_BASE_URLS"),
+        model=dg.EnvVar("FUNCDEX_LLM_MODEL"),
+        api_key=dg.EnvVar("FUNCDEX_LLM_API_KEY") if os.environ.get("FUNCDEX_LLM_API_KEY") else None,
+    )

@@ -51,28 +51,35 @@ def combinations_frame(tools: Sequence[Tool], bundle: str, n: int, seed: int,
 
 
 def scenarios_frame(combos: pl.DataFrame, tools: Sequence[Tool], backend: GenerationBackend, seed: int,
-                    bundle: str) -> pl.DataFrame:
+                    bundle: str, earlier: Sequence[str] = (), workflow: str | None = None,
+                    wave_size: int = 16) -> pl.DataFrame:
+    """One scenario per combination. Requests go in waves: each wave sees the scenarios of
+    the waves before it (and `earlier`, from past materializations) so a model can steer away
+    from them, while the requests inside a wave run concurrently."""
     by_name = {t.name: t for t in tools}
     rows = list(combos.iter_rows(named=True))
-    requests = []
-    for i, row in enumerate(rows):
-        requests.append(ScenarioRequest(
+    accepted = list(earlier)
+    out = []
+    for start in range(0, len(rows), max(1, wave_size)):
+        wave = rows[start:start + wave_size]
+        requests = [ScenarioRequest(
             bundle=bundle,
             combo_id=row["combo_id"],
             tools=[by_name[name] for name in row["tools"]],
             links=[tuple(link) for link in json.loads(row["links"])],
-            earlier_scenarios=[],
+            earlier_scenarios=accepted[-MAX_EARLIER_SCENARIOS:],
+            workflow_description=workflow,
             seed=derive_seed(seed, bundle, "scenario", row["combo_id"]),
-        ))
-    results = backend.scenarios(requests)
-    out = []
-    for row, req, result in zip(rows, requests, results):
-        text = result if isinstance(result, str) else ""
-        out.append({
-            "scenario_id": content_id("scn", row["combo_id"], text),
-            "combo_id": row["combo_id"], "bundle": bundle, "scenario": text, "seed": req.seed,
-            **_status(result),
-        })
+        ) for row in wave]
+        for row, req, result in zip(wave, requests, backend.scenarios(requests)):
+            text = result if isinstance(result, str) else ""
+            if text:
+                accepted.append(text)
+            out.append({
+                "scenario_id": content_id("scn", row["combo_id"], text),
+                "combo_id": row["combo_id"], "bundle": bundle, "scenario": text, "seed": req.seed,
+                **_status(result),
+            })
     return frame("scenarios", out)
 
 
@@ -129,7 +136,7 @@ def outlines_frame(personas: pl.DataFrame, scenarios: pl.DataFrame, combos: pl.D
 
 def conversations_frame(outlines: pl.DataFrame, personas: pl.DataFrame, scenarios: pl.DataFrame,
                         tools: Sequence[Tool], backend: GenerationBackend, seed: int,
-                        bundle: str, toolkits: list[str]) -> pl.DataFrame:
+                        bundle: str, toolkits: list[str], min_user_turns: int = 1) -> pl.DataFrame:
     """DML conversations plus a system prompt for each (drop-out happens at export)."""
     by_name = {t.name: t for t in tools}
     scenario_text = dict(zip(scenarios["scenario_id"], scenarios["scenario"]))
@@ -146,6 +153,8 @@ def conversations_frame(outlines: pl.DataFrame, personas: pl.DataFrame, scenario
             tools=[by_name[n] for n in r["offered_tools"] if n in by_name],
             include_thoughts=bool(r["include_thoughts"]),
             seed=derive_seed(seed, bundle, "conversation", r["outline_id"]),
+            bundle_tools=list(tools),
+            min_user_turns=min_user_turns,
         ))
     results = backend.conversations(requests)
     prompt_requests = [SystemPromptRequest(

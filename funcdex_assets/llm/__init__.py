@@ -1,0 +1,1 @@
+"""Talking to a model: request/result types, the OpenAI-compatible client, the response cache."""

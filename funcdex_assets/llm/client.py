@@ -1,0 +1,376 @@
+"""`ChatClient` for vLLM or any OpenAI-compatible server, over HTTP.
+
+`complete_many` is synchronous (Dagster asset code calls it) and runs the requests of one call
+concurrently on its own event loop: at most `max_in_flight` at a time across all replicas,
+spread round robin over `base_urls`. Each request:
+
+1. is answered from the cache when its key is there (no HTTP call, `cached=True`);
+2. is sent, and on a timeout, connection error, 408, 429 or 5xx retried up to `max_retries`
+   times with exponential backoff and jitter (`Retry-After` honoured, capped); a connection
+   error moves on at once to the next replica;
+3. when answered, is stored in the cache at once (so finished work survives any later failure).
+
+Other 4xx are `LLMError("bad_request")` results. If a request cannot connect to any replica
+after its retries, `LLMUnavailableError` is raised naming every URL tried and the fix.
+
+Constraints travel in `extra_body`: `{"structured_outputs": {"grammar"|"json": ...}}` (vLLM >=
+0.10.2) or, with `grammar_field="guided_grammar"` for older servers, `guided_grammar` /
+`guided_json` (removed in vLLM 0.12, where they are silently ignored).
+
+The API key is never logged nor put in a message or `description`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import email.utils
+import logging
+import random
+import time
+from typing import Any, Awaitable, Callable, Literal, Mapping, Sequence
+
+import openai
+
+from funcdex_assets.llm.cache import ResponseStore, cache_key
+from funcdex_assets.llm.types import (
+    ChatRequest,
+    ChatResult,
+    Constraint,
+    LLMError,
+    LLMUnavailableError,
+    StageUsage,
+)
+
+log = logging.getLogger(__name__)
+
+GrammarField = Literal["structured_outputs", "guided_grammar"]
+
+BASE_URLS_ENV = "FUNCDEX_LLM_BASE_URLS"
+MAX_BACKOFF_S = 60.0  # cap on one exponential-backoff wait
+MAX_RETRY_AFTER_S = 120.0  # cap on a server's Retry-After
+MAX_CONNECT_TIMEOUT_S = 10.0  # a replica that does not accept a connection in 10 s is down
+DOWN_FOR_S = 10.0  # after a refused connection, try a replica last for this long
+MAX_SERVER_TEXT = 2000  # characters of a server's error body kept in a message
+# vLLM ignores the key unless started with --api-key; the SDK refuses an empty one. A
+# placeholder (not $OPENAI_API_KEY) so that a real OpenAI key is never sent to a local server.
+NO_API_KEY = "EMPTY"
+
+
+def constraint_body(constraint: Constraint | None, grammar_field: GrammarField) -> dict[str, Any]:
+    """The `extra_body` fields that carry a structured-output constraint."""
+    if constraint is None:
+        return {}
+    if constraint.kind == "grammar":
+        if grammar_field == "structured_outputs":
+            return {"structured_outputs": {"grammar": constraint.value}}
+        return {"guided_grammar": constraint.value}
+    if constraint.kind == "json_schema":
+        if grammar_field == "structured_outputs":
+            return {"structured_outputs": {"json": constraint.value}}
+        return {"guided_json": constraint.value}
+    raise ValueError(f"unknown constraint kind {constraint.kind!r}")
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None, *, now: float | None = None) -> float | None:
+    """Seconds a 429/503 asks us to wait: `retry-after-ms`, `Retry-After` seconds or HTTP date."""
+    if not headers:
+        return None
+    lowered = {k.lower(): v for k, v in headers.items()}
+    raw_ms = lowered.get("retry-after-ms")
+    if raw_ms is not None:
+        try:
+            return max(0.0, float(raw_ms) / 1000.0)
+        except ValueError:
+            pass
+    raw = lowered.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class _Unreachable(Exception):
+    """Internal: this request could not connect to any replica on its last attempt."""
+
+    def __init__(self, tried: list[str]) -> None:
+        super().__init__("; ".join(tried))
+        self.tried = tried
+
+
+class OpenAICompatibleClient:
+    """Answers `ChatRequest`s through one or more OpenAI-compatible servers (vLLM replicas)."""
+
+    def __init__(
+        self,
+        base_urls: Sequence[str],
+        model: str,
+        api_key: str | None = None,
+        *,
+        timeout_s: float = 600,
+        max_retries: int = 4,
+        backoff_s: float = 1.0,
+        max_in_flight: int = 64,
+        grammar_field: GrammarField = "structured_outputs",
+        cache: ResponseStore | None = None,
+    ) -> None:
+        if isinstance(base_urls, str):
+            base_urls = [base_urls]
+        urls = [u.strip().rstrip("/") for u in base_urls if u and u.strip()]
+        if not urls:
+            raise ValueError(f"no LLM base URL given: set {BASE_URLS_ENV} (e.g. http://localhost:8000/v1)")
+        if grammar_field not in ("structured_outputs", "guided_grammar"):
+            raise ValueError(f"grammar_field must be 'structured_outputs' or 'guided_grammar', not {grammar_field!r}")
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be >= 1")
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        self.base_urls: tuple[str, ...] = tuple(urls)
+        self.model = model
+        self.timeout_s = float(timeout_s)
+        self.max_retries = int(max_retries)
+        self.backoff_s = float(backoff_s)
+        self.max_in_flight = int(max_in_flight)
+        self.grammar_field: GrammarField = grammar_field
+        self.cache = cache
+        self.usage: dict[str, StageUsage] = {}
+        self.description = f"{', '.join(self.base_urls)} (model {model})"
+        self._api_key = api_key or NO_API_KEY
+        self._down_until: dict[int, float] = {}  # replica index -> monotonic time
+        # Injected in tests to record waits instead of sleeping them.
+        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatibleClient({self.description})"
+
+    # ---------------------------------------------------------------- public
+
+    def complete_many(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
+        """Answer every request; results in request order. Raises only `LLMUnavailableError`."""
+        batch = list(requests)
+        if not batch:
+            return []
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self._complete_all(batch))
+        # Called from code already inside an event loop (a notebook, an async op): asyncio.run
+        # cannot nest, so run our own loop on a private thread and wait for it.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="funcdex-llm") as pool:
+            return pool.submit(asyncio.run, self._complete_all(batch)).result()
+
+    # -------------------------------------------------------------- internals
+
+    def _record(self, request: ChatRequest, result: ChatResult) -> ChatResult:
+        self.usage.setdefault(request.stage, StageUsage()).add(result)
+        return result
+
+    def _scrub(self, text: str) -> str:
+        if self._api_key and self._api_key != NO_API_KEY:
+            text = text.replace(self._api_key, "***")
+        return text
+
+    def _make_clients(self) -> list[openai.AsyncOpenAI]:
+        timeout = openai.Timeout(self.timeout_s, connect=min(self.timeout_s, MAX_CONNECT_TIMEOUT_S))
+        return [
+            openai.AsyncOpenAI(base_url=url, api_key=self._api_key, max_retries=0, timeout=timeout)
+            for url in self.base_urls
+        ]
+
+    def _request_kwargs(self, request: ChatRequest) -> dict[str, Any]:
+        sampling = request.sampling
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": [dict(m) for m in request.messages],
+            "temperature": sampling.temperature,
+            "max_tokens": sampling.max_tokens,
+        }
+        if sampling.top_p is not None:
+            kwargs["top_p"] = sampling.top_p
+        if sampling.seed is not None:
+            kwargs["seed"] = sampling.seed
+        extra = constraint_body(request.constraint, self.grammar_field)
+        if extra:
+            kwargs["extra_body"] = extra
+        return kwargs
+
+    def _backoff(self, attempt: int) -> float:
+        """Wait before retry number `attempt` (1-based): exponential, +-50% jitter."""
+        base = min(MAX_BACKOFF_S, self.backoff_s * (2 ** (attempt - 1)))
+        return base * random.uniform(0.5, 1.5)
+
+    def _replica_order(self, start: int) -> list[int]:
+        """Replicas to try, starting at `start`; ones that recently refused a connection go last."""
+        n = len(self.base_urls)
+        order = [(start + k) % n for k in range(n)]
+        now = time.monotonic()
+        up = [r for r in order if self._down_until.get(r, 0.0) <= now]
+        return up + [r for r in order if r not in up]
+
+    async def _complete_all(self, batch: list[ChatRequest]) -> list[ChatResult]:
+        results: list[ChatResult | None] = [None] * len(batch)
+        keys: list[str] = [cache_key(self.model, req, self.grammar_field) for req in batch]
+        pending: list[int] = []
+        for i, req in enumerate(batch):
+            hit = self.cache.get(keys[i]) if self.cache is not None else None
+            if hit is not None:
+                results[i] = self._record(req, hit)
+            else:
+                pending.append(i)
+        if pending:
+            clients = self._make_clients()
+            semaphore = asyncio.Semaphore(self.max_in_flight)
+            try:
+                tasks = [
+                    asyncio.create_task(self._complete_one(i, batch[i], keys[i], clients, semaphore)) for i in pending
+                ]
+                try:
+                    answers = await asyncio.gather(*tasks)
+                except BaseException:
+                    for task in tasks:
+                        task.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                    raise
+                for i, answer in zip(pending, answers):
+                    results[i] = answer
+            finally:
+                await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+        return [r for r in results if r is not None]
+
+    async def _complete_one(
+        self,
+        index: int,
+        request: ChatRequest,
+        key: str,
+        clients: list[openai.AsyncOpenAI],
+        semaphore: asyncio.Semaphore,
+    ) -> ChatResult:
+        try:
+            result = await self._send_with_retries(index, request, clients, semaphore)
+        except _Unreachable as exc:
+            raise LLMUnavailableError(self._unavailable_message(exc.tried)) from None
+        if result.error is None and self.cache is not None:
+            self.cache.put(key, request.stage, self.model, result)
+        return self._record(request, result)
+
+    def _unavailable_message(self, tried: list[str]) -> str:
+        attempts = self.max_retries + 1
+        first = self.base_urls[0]
+        return self._scrub(
+            f"cannot connect to any LLM server (model {self.model}) after {attempts} attempt(s); tried "
+            + "; ".join(tried)
+            + f". Is `vllm serve` running and reachable at {first}"
+            + (" (and the other URLs)" if len(self.base_urls) > 1 else "")
+            + f"? Set {BASE_URLS_ENV} to the server's base URL(s), ending in /v1."
+            + (" Finished answers are in the response cache." if self.cache is not None else "")
+        )
+
+    # Retries are a small explicit loop rather than tenacity: each attempt has to choose the
+    # replica (fail over at once on a refused connection, without counting a retry), pick its
+    # wait from the server's Retry-After, and tell "unreachable" apart from other failures;
+    # in one loop all three stay readable, and the project needs no extra dependency.
+    async def _send_with_retries(
+        self,
+        index: int,
+        request: ChatRequest,
+        clients: list[openai.AsyncOpenAI],
+        semaphore: asyncio.Semaphore,
+    ) -> ChatResult:
+        kwargs = self._request_kwargs(request)
+        attempts = self.max_retries + 1
+        last_error: LLMError | None = None
+        wait = 0.0
+        for attempt in range(attempts):
+            if attempt:
+                await self._sleep(wait)
+            refused: list[str] = []
+            for replica in self._replica_order(index + attempt):
+                url = self.base_urls[replica]
+                try:
+                    async with semaphore:
+                        response = await clients[replica].chat.completions.create(**kwargs)
+                except openai.APITimeoutError:
+                    last_error = LLMError("timeout", f"no answer from {url} within {self.timeout_s:g} s")
+                    wait = self._backoff(attempt + 1)
+                    break
+                except openai.APIConnectionError as exc:
+                    cause = exc.__cause__ or exc
+                    refused.append(f"{url} ({self._scrub(str(cause) or type(cause).__name__)})")
+                    self._down_until[replica] = time.monotonic() + DOWN_FOR_S
+                    continue  # next replica, same attempt
+                except openai.APIStatusError as exc:
+                    status = exc.status_code
+                    text = self._server_text(exc)
+                    if status == 429:
+                        last_error = LLMError("rate_limited", f"HTTP 429 from {url}: {text}")
+                        after = retry_after_seconds(exc.response.headers)
+                        wait = min(after, MAX_RETRY_AFTER_S) if after is not None else self._backoff(attempt + 1)
+                    elif status >= 500 or status == 408:
+                        reason = "timeout" if status == 408 else "server_error"
+                        last_error = LLMError(reason, f"HTTP {status} from {url}: {text}")
+                        after = retry_after_seconds(exc.response.headers) if status == 503 else None
+                        wait = min(after, MAX_RETRY_AFTER_S) if after is not None else self._backoff(attempt + 1)
+                    else:
+                        return ChatResult(text=None, error=LLMError("bad_request", f"HTTP {status} from {url}: {text}"))
+                    break
+                else:
+                    self._down_until.pop(replica, None)
+                    return self._to_result(response, url)
+            else:
+                # Every replica refused the connection in this attempt.
+                if attempt == attempts - 1:
+                    raise _Unreachable(refused)
+                last_error = LLMError("connection", "cannot connect: " + "; ".join(refused))
+                wait = self._backoff(attempt + 1)
+                continue
+            log.debug("retrying %s request %d after %s (wait %.2f s)", request.stage, index, last_error.reason, wait)
+        assert last_error is not None
+        return ChatResult(
+            text=None,
+            error=LLMError(last_error.reason, self._scrub(f"{last_error.message} (after {attempts} attempts)")),
+        )
+
+    def _server_text(self, exc: openai.APIStatusError) -> str:
+        try:
+            text = exc.response.text
+        except Exception:  # a streamed / unread body
+            text = ""
+        if not text:
+            text = exc.message or ""
+        text = text.strip()
+        if len(text) > MAX_SERVER_TEXT:
+            text = text[:MAX_SERVER_TEXT] + "..."
+        return self._scrub(text)
+
+    def _to_result(self, response: Any, url: str) -> ChatResult:
+        choices = getattr(response, "choices", None) or []
+        choice = choices[0] if choices else None
+        message = getattr(choice, "message", None)
+        text = getattr(message, "content", None)
+        finish_reason = getattr(choice, "finish_reason", None)
+        usage = getattr(response, "usage", None)
+        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        if not text:
+            return ChatResult(
+                text=None,
+                error=LLMError("empty", f"empty answer from {url} (finish_reason={finish_reason})"),
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                finish_reason=finish_reason,
+            )
+        return ChatResult(
+            text=text,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            finish_reason=finish_reason,
+        )
