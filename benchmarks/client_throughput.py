@@ -37,6 +37,8 @@ from funcdex_assets.llm.types import ChatRequest, Sampling  # noqa: E402
 
 def serve_forever(delay: float) -> None:
     """Child process: serve, print the URL, stop when stdin closes."""
+    import os
+    if os.environ.get("SWITCH"): sys.setswitchinterval(float(os.environ["SWITCH"]))
     with FakeOpenAIServer(delayed(delay)) as server:
         print(server.url, flush=True)
         sys.stdin.read()

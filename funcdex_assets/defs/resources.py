@@ -140,9 +140,47 @@ class OpenAICompatibleLLM(LLMResource):
                           use_specialized_grammar=self.use_specialized_grammar)
 
 
+class InProcessVLLM(LLMResource):
+    """vLLM loaded in the run's process on a GPU node (`pip install -e ".[vllm]"`).
+
+    The engine loads once per process and is shared by the run's assets; the assets that use it
+    claim the `llm` pool, whose limit in dagster.yaml keeps two steps off one GPU.
+    """
+
+    model: str
+    tensor_parallel_size: int = 1
+    gpu_memory_utilization: float = 0.9
+    max_model_len: int | None = None
+    use_specialized_grammar: bool = True
+    max_repairs: int = 3
+    max_regenerations: int = 1
+    cache_path: str = ""
+
+    def describe(self) -> str:
+        return f"in-process vLLM (model {self.model})"
+
+    def backend(self, instance_dir: Path | None = None) -> GenerationBackend:
+        from funcdex_assets.backends.llm import LLMBackend
+        from funcdex_assets.llm.cache import ResponseCache, default_cache_path
+        from funcdex_assets.llm.vllm_inprocess import InProcessVLLMClient
+
+        cache_file = Path(self.cache_path) if self.cache_path else default_cache_path(
+            instance_dir or Path(os.environ.get("DAGSTER_HOME") or ".funcdex/dagster_home"))
+        engine_args: dict = {"tensor_parallel_size": self.tensor_parallel_size,
+                             "gpu_memory_utilization": self.gpu_memory_utilization}
+        if self.max_model_len:
+            engine_args["max_model_len"] = self.max_model_len
+        client = InProcessVLLMClient(self.model, cache=ResponseCache(cache_file), **engine_args)
+        return LLMBackend(client, max_repairs=self.max_repairs, max_regenerations=self.max_regenerations,
+                          use_specialized_grammar=self.use_specialized_grammar)
+
+
 def llm_resource_from_env() -> LLMResource:
     """The LLM resource the environment asks for: FUNCDEX_LLM_BASE_URLS (+ FUNCDEX_LLM_MODEL,
-    optional FUNCDEX_LLM_API_KEY) selects a server; otherwise the embedded offline backend."""
+    optional FUNCDEX_LLM_API_KEY) selects a server; FUNCDEX_LLM=vllm-inprocess (+ FUNCDEX_LLM_MODEL)
+    loads vLLM in-process; otherwise the embedded offline backend."""
+    if os.environ.get("FUNCDEX_LLM") == "vllm-inprocess":
+        return InProcessVLLM(model=dg.EnvVar("FUNCDEX_LLM_MODEL"))
     if not os.environ.get("FUNCDEX_LLM_BASE_URLS"):
         return EmbeddedOfflineLLM()
     return OpenAICompatibleLLM(
