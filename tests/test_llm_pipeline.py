@@ -166,3 +166,25 @@ def test_malformed_json_answers_are_rejects_with_reasons(tmp_path):
         results = backend.personas([PersonaRequest(bundle="gmail", scenario="s", toolkits=["gmail"], seed=i)
                                     for i in range(3)])
     assert sorted(r.reason for r in results) == ["invalid_json", "invalid_json", "schema_mismatch"]
+
+
+def test_changing_one_prompt_re_asks_only_that_stage(tmp_path, monkeypatch):
+    import shutil
+
+    import jinja2
+
+    from funcdex_assets.backends import templates
+
+    with FakeOpenAIServer(pipeline_responder) as server:
+        _use_server(monkeypatch, server.url, tmp_path / "home")
+        assert generate(["gmail"], 2, 7, tmp_path / "out1").ok
+        before = len(server.requests)
+        prompts = tmp_path / "prompts"
+        shutil.copytree(templates.PROMPT_DIR, prompts)
+        judge = prompts / "judge.j2"
+        judge.write_text(judge.read_text().replace("You grade", "You carefully grade"))
+        monkeypatch.setattr(templates._env, "loader", jinja2.FileSystemLoader(str(prompts)))
+        assert generate(["gmail"], 2, 7, tmp_path / "out2").ok
+        new = server.requests[before:]
+    assert new, "the judge prompt changed, so the judge must be asked again"
+    assert all("tool_use_quality" in (constraint_of(b)[1] or {}).get("properties", {}) for b in new)
