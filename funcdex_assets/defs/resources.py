@@ -54,6 +54,12 @@ class DatasetOutputResource(dg.ConfigurableResource):
         return Path(self.directory or os.environ.get("FUNCDEX_OUTPUT_DIR") or "outputs").resolve()
 
 
+def _cache(spec: str, instance_dir: Path | None):
+    from funcdex_assets.llm.cache_postgres import open_response_cache
+
+    return open_response_cache(spec, instance_dir or Path(os.environ.get("DAGSTER_HOME") or ".funcdex/dagster_home"))
+
+
 class LLMResource(dg.ConfigurableResource):
     """What the LLM-backed assets ask for: something that makes a GenerationBackend."""
 
@@ -101,7 +107,9 @@ class OpenAICompatibleLLM(LLMResource):
     use_specialized_grammar: bool = True
     max_repairs: int = 3
     max_regenerations: int = 1
-    cache_path: str = Field(default="", description="Response cache (SQLite); default: beside the Dagster instance.")
+    cache_path: str = Field(default="", description=(
+        "Response cache: a SQLite file, or a postgresql:// URL (set it with dagster.EnvVar); "
+        "default: llm_cache.sqlite beside the Dagster instance."))
     price_prompt_per_million: float = 0.0
     price_completion_per_million: float = 0.0
     sampling: dict[str, StageSampling] = Field(default_factory=dict,
@@ -114,15 +122,12 @@ class OpenAICompatibleLLM(LLMResource):
         return f"{', '.join(self.urls())} (model {self.model})"
 
     def client(self, instance_dir: Path | None = None):
-        from funcdex_assets.llm.cache import ResponseCache, default_cache_path
         from funcdex_assets.llm.client import OpenAICompatibleClient
 
-        cache_file = Path(self.cache_path) if self.cache_path else default_cache_path(
-            instance_dir or Path(os.environ.get("DAGSTER_HOME") or ".funcdex/dagster_home"))
         return OpenAICompatibleClient(
             self.urls(), self.model, self.api_key, timeout_s=self.timeout_s, max_retries=self.max_retries,
             backoff_s=self.backoff_s, max_in_flight=self.max_in_flight, grammar_field=self.grammar_field,
-            cache=ResponseCache(cache_file))
+            cache=_cache(self.cache_path, instance_dir))
 
     def backend(self, instance_dir: Path | None = None) -> GenerationBackend:
         from funcdex_assets.backends.llm import DEFAULT_SAMPLING, LLMBackend
@@ -161,16 +166,13 @@ class InProcessVLLM(LLMResource):
 
     def backend(self, instance_dir: Path | None = None) -> GenerationBackend:
         from funcdex_assets.backends.llm import LLMBackend
-        from funcdex_assets.llm.cache import ResponseCache, default_cache_path
         from funcdex_assets.llm.vllm_inprocess import InProcessVLLMClient
 
-        cache_file = Path(self.cache_path) if self.cache_path else default_cache_path(
-            instance_dir or Path(os.environ.get("DAGSTER_HOME") or ".funcdex/dagster_home"))
         engine_args: dict = {"tensor_parallel_size": self.tensor_parallel_size,
                              "gpu_memory_utilization": self.gpu_memory_utilization}
         if self.max_model_len:
             engine_args["max_model_len"] = self.max_model_len
-        client = InProcessVLLMClient(self.model, cache=ResponseCache(cache_file), **engine_args)
+        client = InProcessVLLMClient(self.model, cache=_cache(self.cache_path, instance_dir), **engine_args)
         return LLMBackend(client, max_repairs=self.max_repairs, max_regenerations=self.max_regenerations,
                           use_specialized_grammar=self.use_specialized_grammar)
 
@@ -179,12 +181,15 @@ def llm_resource_from_env() -> LLMResource:
     """The LLM resource the environment asks for: FUNCDEX_LLM_BASE_URLS (+ FUNCDEX_LLM_MODEL,
     optional FUNCDEX_LLM_API_KEY) selects a server; FUNCDEX_LLM=vllm-inprocess (+ FUNCDEX_LLM_MODEL)
     loads vLLM in-process; otherwise the embedded offline backend."""
+    # FUNCDEX_LLM_CACHE may hold a postgresql:// URL with a password: read it through EnvVar.
+    cache = {"cache_path": dg.EnvVar("FUNCDEX_LLM_CACHE")} if os.environ.get("FUNCDEX_LLM_CACHE") else {}
     if os.environ.get("FUNCDEX_LLM") == "vllm-inprocess":
-        return InProcessVLLM(model=dg.EnvVar("FUNCDEX_LLM_MODEL"))
+        return InProcessVLLM(model=dg.EnvVar("FUNCDEX_LLM_MODEL"), **cache)
     if not os.environ.get("FUNCDEX_LLM_BASE_URLS"):
         return EmbeddedOfflineLLM()
     return OpenAICompatibleLLM(
         base_urls=dg.EnvVar("FUNCDEX_LLM_BASE_URLS"),
         model=dg.EnvVar("FUNCDEX_LLM_MODEL"),
         api_key=dg.EnvVar("FUNCDEX_LLM_API_KEY") if os.environ.get("FUNCDEX_LLM_API_KEY") else None,
+        **cache,
     )
