@@ -6,6 +6,8 @@
 With a server that takes `delay` seconds per request and `in_flight` requests open at once, the
 best possible rate is in_flight / delay; whatever the client costs on top shows as the ratio
 (target >= 90 %) and as the per-request overhead: (wall - requests / ideal rate) / requests.
+Client CPU per request (process time of this process / requests) is printed too: unlike the
+wall-clock figures it does not depend on what else the machine is running.
 
 By default the fake server runs in a separate process (`--server process`), as a real vLLM
 server would: the figures then measure the client, not the two sharing one interpreter lock.
@@ -20,25 +22,23 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
-from fake_openai_server import FakeOpenAIServer, delayed  # noqa: E402
+from fake_openai_server import FakeOpenAIServer, delayed
 
-from funcdex_assets.llm.cache import ResponseCache  # noqa: E402
-from funcdex_assets.llm.client import OpenAICompatibleClient  # noqa: E402
-from funcdex_assets.llm.types import ChatRequest, Sampling  # noqa: E402
+from funcdex_assets.llm.cache import ResponseCache
+from funcdex_assets.llm.client import OpenAICompatibleClient
+from funcdex_assets.llm.types import ChatRequest, Sampling
 
 
 def serve_forever(delay: float) -> None:
     """Child process: serve, print the URL, stop when stdin closes."""
-    import os
-    if os.environ.get("SWITCH"): sys.setswitchinterval(float(os.environ["SWITCH"]))
     with FakeOpenAIServer(delayed(delay)) as server:
         print(server.url, flush=True)
         sys.stdin.read()
@@ -82,7 +82,7 @@ def main() -> None:
         f"{n} requests, server delay {delay * 1000:g} ms, max_in_flight {in_flight}, {args.replicas} replica(s), "
         f"server in a {args.server}, cache {'on' if args.cache else 'off'}; ideal {ideal_rps:,.0f} req/s"
     )
-    rates, overheads = [], []
+    rates, overheads, cpus = [], [], []
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         urls = [stack.enter_context(server_url(delay, args.server)) for _ in range(args.replicas)]
         for run in range(args.runs):
@@ -92,9 +92,9 @@ def main() -> None:
                 ChatRequest("bench", ({"role": "user", "content": f"run {run} request {i}"},), Sampling(seed=i))
                 for i in range(n)
             ]
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             results = client.complete_many(requests)
-            wall = time.perf_counter() - start
+            wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
             failed = [r for r in results if r.error is not None]
             if failed:
                 raise SystemExit(f"{len(failed)} requests failed, e.g. {failed[0].error}")
@@ -103,17 +103,21 @@ def main() -> None:
                 cache.close()
             rps = n / wall
             overhead_ms = (wall - n / ideal_rps) / n * 1000
+            cpu_ms = cpu / n * 1000
             rates.append(rps)
             overheads.append(overhead_ms)
+            cpus.append(cpu_ms)
             print(
                 f"run {run + 1}: {wall:.3f} s, {rps:,.0f} req/s, {rps / ideal_rps:.1%} of ideal, "
-                f"overhead {overhead_ms:.3f} ms/request"
+                f"overhead {overhead_ms:.3f} ms/request, client CPU {cpu_ms:.3f} ms/request"
             )
     rps = statistics.median(rates)
     verdict = "meets" if rps / ideal_rps >= 0.9 else "MISSES"
     print(
         f"median: {rps:,.0f} req/s of ideal {ideal_rps:,.0f} req/s = {rps / ideal_rps:.1%} "
-        f"({verdict} the >= 90% target); overhead {statistics.median(overheads):.3f} ms/request"
+        f"({verdict} the >= 90% target); overhead {statistics.median(overheads):.3f} ms/request; "
+        f"client CPU {statistics.median(cpus):.3f} ms/request"
+        + (" (includes the server thread)" if args.server == "thread" else "")
     )
 
 

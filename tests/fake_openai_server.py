@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 import pytest
 
@@ -50,12 +50,12 @@ Responder = Callable[[dict[str, Any]], dict[str, Any]]
 __all__ = [
     "FakeOpenAIServer",
     "Responder",
+    "closed_port_url",
     "default_responder",
     "delayed",
-    "scripted",
-    "closed_port_url",
     "fake_openai_server",
     "fake_server",
+    "scripted",
 ]
 
 
@@ -143,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
@@ -164,7 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         fake = self.server.fake
         if fake.is_down:
             return self._drop()
@@ -176,7 +176,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+    def do_POST(self) -> None:
         fake = self.server.fake
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -269,7 +269,7 @@ class FakeOpenAIServer:
         # Until the port closes (<= one poll interval), new requests are dropped unanswered.
         threading.Thread(target=self.stop, daemon=True).start()
 
-    def __enter__(self) -> FakeOpenAIServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

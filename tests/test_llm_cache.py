@@ -12,7 +12,13 @@ from fake_openai_server import FakeOpenAIServer, closed_port_url, scripted
 
 from funcdex_assets.llm.cache import ResponseCache, cache_key, default_cache_path
 from funcdex_assets.llm.client import OpenAICompatibleClient
-from funcdex_assets.llm.types import ChatRequest, ChatResult, Constraint, LLMError, Sampling
+from funcdex_assets.llm.types import (
+    ChatRequest,
+    ChatResult,
+    Constraint,
+    LLMError,
+    Sampling,
+)
 
 GRAMMAR = 'root ::= "a" | "b"'
 

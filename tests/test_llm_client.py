@@ -8,12 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import threading
 import time
 
 import pytest
-from fake_openai_server import FakeOpenAIServer, closed_port_url, delayed, scripted
+from fake_openai_server import (
+    FakeOpenAIServer,
+    closed_port_url,
+    default_responder,
+    delayed,
+    fake_server,  # noqa: F401 - pytest fixture
+    scripted,
+)
 
-from funcdex_assets.llm.client import OpenAICompatibleClient, constraint_body, retry_after_seconds
+from funcdex_assets.llm.client import (
+    OpenAICompatibleClient,
+    constraint_body,
+    retry_after_seconds,
+)
 from funcdex_assets.llm.types import (
     ChatClient,
     ChatRequest,
@@ -309,12 +321,24 @@ def test_in_flight_bound_holds_and_requests_are_concurrent() -> None:
 
 
 def test_bound_is_shared_across_replicas() -> None:
-    with FakeOpenAIServer(delayed(0.1)) as a, FakeOpenAIServer(delayed(0.1)) as b:
+    # One counter over both servers: the responder itself holds the request for 0.1 s.
+    lock, active, peak = threading.Lock(), [0], [0]
+
+    def responder(body):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.1)
+        with lock:
+            active[0] -= 1
+        return default_responder(body)
+
+    with FakeOpenAIServer(responder) as a, FakeOpenAIServer(responder) as b:
         client = make_client([a.url, b.url], max_in_flight=6)
-        client.complete_many([req(i) for i in range(24)])
-    assert a.calls + b.calls == 24
-    assert a.max_concurrency + b.max_concurrency <= 6
-    assert a.max_concurrency >= 1 and b.max_concurrency >= 1
+        results = client.complete_many([req(i) for i in range(24)])
+    assert all(r.error is None for r in results)
+    assert a.calls == 12 and b.calls == 12
+    assert peak[0] == 6
 
 
 def test_requests_spread_round_robin_across_replicas() -> None:
@@ -377,14 +401,20 @@ def test_server_crash_midway_raises_after_caching_finished_answers(tmp_path) -> 
 
 def test_api_key_never_in_errors_or_description() -> None:
     # A hostile/buggy server echoing the key back must not get it into our messages.
-    echo_key = {"status": 401, "body": {"error": {"message": f"bad key {SECRET}"}}}
+    echo_key = {"status": 400, "body": {"error": {"message": f"bad request from key {SECRET}"}}}
     with FakeOpenAIServer(scripted([echo_key])) as server:
         client = make_client(server.url, api_key=SECRET)
         [result] = client.complete_many([req()])
     assert result.error is not None and result.error.reason == "bad_request"
-    assert "401" in result.error.message
+    assert "400" in result.error.message
     assert SECRET not in result.error.message
     assert SECRET not in client.description and SECRET not in repr(client)
+
+    refused = {"status": 401, "body": {"error": {"message": f"bad key {SECRET}"}}}
+    with FakeOpenAIServer(scripted([refused])) as server:
+        with pytest.raises(LLMUnavailableError) as info:
+            make_client(server.url, api_key=SECRET).complete_many([req()])
+    assert "401" in str(info.value) and SECRET not in str(info.value)
 
     client = make_client(closed_port_url(), api_key=SECRET, max_retries=0)
     with pytest.raises(LLMUnavailableError) as info:
@@ -399,3 +429,39 @@ def test_rejects_bad_configuration() -> None:
         OpenAICompatibleClient(["http://x/v1"], "m", grammar_field="guided_json")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         OpenAICompatibleClient(["http://x/v1"], "m", max_in_flight=0)
+
+
+# ------------------------------------------------------------------ the fake server itself
+
+
+def test_fake_server_fixture_models_endpoint_and_exhausted_script(
+    fake_server: FakeOpenAIServer,  # noqa: F811 - the imported fixture
+) -> None:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{fake_server.url}/models", timeout=5) as response:
+        models = json.load(response)
+    assert models["data"][0]["id"] == "fake-model"
+
+    fake_server.responder = scripted([{"content": "only one"}], then=None)
+    client = make_client(fake_server.url, max_in_flight=1, max_retries=0)
+    first, second = client.complete_many([req(0), req(1)])
+    assert first.text == "only one"
+    assert second.error is not None and second.error.reason == "server_error"
+    assert "script exhausted" in second.error.message
+    assert fake_server.calls == 2
+
+
+@pytest.mark.parametrize("status, needle", [(401, "FUNCDEX_LLM_API_KEY"), (404, "model name")])
+def test_wrong_key_or_model_stops_the_run_with_the_fix(status, needle):
+    from fake_openai_server import FakeOpenAIServer
+
+    from funcdex_assets.llm.client import OpenAICompatibleClient
+    from funcdex_assets.llm.types import ChatRequest, LLMUnavailableError
+
+    with FakeOpenAIServer(lambda body: {"status": status}) as server:
+        client = OpenAICompatibleClient([server.url], "fake-model", api_key="sk-secret-123", backoff_s=0.01)
+        with pytest.raises(LLMUnavailableError) as exc:
+            client.complete_many([ChatRequest("judge", ({"role": "user", "content": "x"},))])
+    assert needle in str(exc.value) and server.url in str(exc.value) and "sk-secret-123" not in str(exc.value)

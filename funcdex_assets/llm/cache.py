@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Self
 
 from funcdex_assets.llm.types import ChatRequest, ChatResult
 
@@ -145,7 +145,7 @@ class ResponseCache:
                 self._conn.close()
                 self._conn = None
 
-    def __enter__(self) -> ResponseCache:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
