@@ -4,8 +4,8 @@
                                            [--only generic|bundles] [--tokens 2000]
 
 Two parts, each feeding a valid DML conversation token by token through a GrammarMatcher and
-timing fill_next_token_bitmask for every token; mean / p50 / p99 per token and compile times
-are medians over --runs runs.
+timing fill_next_token_bitmask for every token. Each token's time is its median over --runs
+runs (robust to a run being preempted on a shared machine); mean / p50 / p99 are over tokens.
 
 1. Generic grammar vs the same language spelled the slow way (per-character string recursion,
    free whitespace), over the golden conversations: why the grammar is spelled as it is.
@@ -15,11 +15,14 @@ are medians over --runs runs.
      the embedded offline backend for exactly those tools;
    - 50 / 500 tools: the shipped catalog's tools cloned under new names (`GMAIL_SEND_EMAIL` ->
      `GMAIL2_SEND_EMAIL`, ...; realistic schemas, distinct names), the gmail_googlecalendar
-     tools first; the conversation is offline conversations for gmail_googlecalendar with every
-     tool name mapped to its first clone.
+     tools first; the conversation is offline gmail_googlecalendar conversations with every
+     tool name mapped to its first clone;
+   - "500, shared": the 500-tool bundle spelled like the generic grammar (one shared `string`
+     rule, generic JSON and text rules), to show what the bundle grammar's spelling buys.
    Conversations are whole offline conversations (arguments put in schema order with
-   `schema_order`) concatenated up to --tokens tokens. Compile time is given cold (a compiler
-   with the cache disabled) and cached (the same text compiled a second time by a compiler
+   `schema_order`) concatenated to about --tokens tokens. Mask means are also given per region
+   (call arguments, tool responses, free text and tags). Compile time is given cold (a
+   compiler with the cache disabled) and cached (the same text compiled again by a compiler
    with the cache enabled, which is what vLLM does for each request of a bundle).
 
 Targets (per token, 2 cores): mean <= 0.3 ms, p99 <= 1 ms.
@@ -33,7 +36,6 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import xgrammar as xgr
 from transformers import PreTrainedTokenizerFast
@@ -80,29 +82,51 @@ def measure(compiled, info, ids) -> list[float]:
     return times
 
 
-def run_case(info, grammar: str, ids: list[int], runs: int) -> dict[str, float]:
-    """Medians over runs of mean / p50 / p99 mask time (ms) and cold / cached compile (s)."""
-    means, p50s, p99s, colds, cached = [], [], [], [], []
+def run_case(info, grammar: str, ids: list[int], runs: int, regions: list[str] | None = None) -> dict[str, float]:
+    """Mean / p50 / p99 mask time (ms) over the tokens, each token's time being its median
+    over the runs (so a run preempted by another process on a shared machine does not count);
+    with `regions` (one label per token) also the mean per region. Compile times (s): cold is
+    the median over the runs of a compile with the cache disabled; cached is the median of a
+    second compile of the same text by one compiler with the cache enabled."""
+    per_run, colds, cached = [], [], []
+    caching = xgr.GrammarCompiler(info, max_threads=2, cache_enabled=True)
+    caching.compile_grammar(grammar)
     for _ in range(runs):
         start = time.perf_counter()
         compiled = xgr.GrammarCompiler(info, max_threads=2, cache_enabled=False).compile_grammar(grammar)
         colds.append(time.perf_counter() - start)
-        caching = xgr.GrammarCompiler(info, max_threads=2, cache_enabled=True)
-        caching.compile_grammar(grammar)
         start = time.perf_counter()
         caching.compile_grammar(grammar)
         cached.append(time.perf_counter() - start)
-        times = sorted(measure(compiled, info, ids))
-        means.append(statistics.mean(times))
-        p50s.append(times[len(times) // 2])
-        p99s.append(times[int(len(times) * 0.99)])
-    return {
-        "mean": statistics.median(means) * 1e3,
-        "p50": statistics.median(p50s) * 1e3,
-        "p99": statistics.median(p99s) * 1e3,
+        per_run.append(measure(compiled, info, ids))
+    per_token = [statistics.median(t) for t in zip(*per_run)]
+    times = sorted(per_token)
+    result = {
+        "mean": statistics.mean(times) * 1e3,
+        "p50": times[len(times) // 2] * 1e3,
+        "p99": times[min(len(times) - 1, int(len(times) * 0.99))] * 1e3,
+        "max": times[-1] * 1e3,
         "cold": statistics.median(colds),
         "cached": statistics.median(cached),
     }
+    for region in sorted(set(regions or ())):
+        selected = [t for t, r in zip(per_token, regions) if r == region]
+        result[region] = statistics.mean(selected) * 1e3
+    return result
+
+
+def token_regions(tok, text: str, ids: list[int]) -> list[str]:
+    """For each token: "args" (inside a <tool> block), "response" (inside <tool_response>)
+    or "text" (free text and tags)."""
+    import re
+
+    where = [""] * len(text)
+    for tag, label in (("tool", "args"), ("tool_response", "response")):
+        for m in re.finditer(rf"<{tag}>\n(.*?)\n</{tag}>", text, flags=re.DOTALL):
+            where[m.start(1):m.end(1)] = [label] * (m.end(1) - m.start(1))
+    encoded = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+    assert encoded["input_ids"] == ids
+    return [where[start] or "text" if start < len(text) else "text" for start, _ in encoded["offset_mapping"]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,14 +208,17 @@ def cloned_bundle(catalog, first: list, n: int) -> tuple[list, dict[str, str]]:
 
 
 def up_to_tokens(tok, conversations: list[str], budget: int) -> tuple[str, list[int]]:
-    """Whole conversations concatenated (still one valid DML document) until `budget` tokens."""
-    text = ""
+    """Whole conversations concatenated (still one valid DML document) to about `budget`
+    tokens: each is taken, in order, if it keeps the total within budget + 10%, until the
+    total reaches budget - 10%."""
+    text, total = "", 0
     for dml in conversations:
-        text += dml
-        ids = tok.encode(text, add_special_tokens=False)
-        if len(ids) >= budget:
+        n = len(tok.encode(dml, add_special_tokens=False))
+        if total + n <= budget * 1.1:
+            text, total = text + dml, total + n
+        if total >= budget * 0.9:
             break
-    return text, ids
+    return text, tok.encode(text, add_special_tokens=False)
 
 
 def rename_calls(dml: str, mapping: dict[str, str]) -> str:
@@ -206,8 +233,24 @@ def rename_calls(dml: str, mapping: dict[str, str]) -> str:
     return render_dml(turns)
 
 
-def specialised_cases(tok, budget: int) -> list[tuple[str, str, str, list[int], int]]:
-    """(label, grammar, conversation label, token ids, tools) for each measured case."""
+def shared_rule_spelling(tools, include_thoughts: bool) -> str:
+    """The bundle grammar spelled like the generic grammar (a shared `string` rule for every
+    argument string, the generic JSON and text rules): the first version, for comparison."""
+    from funcdex_assets.dml import specialize
+
+    inline, fast = dict(specialize._INLINE), dict(specialize.FAST_GENERIC)
+    try:
+        specialize._INLINE.update(string="string", boolean='( "true" | "false" )')
+        specialize.FAST_GENERIC.clear()
+        return specialize.bundle_grammar(tools, include_thoughts)
+    finally:
+        specialize._INLINE.clear()
+        specialize._INLINE.update(inline)
+        specialize.FAST_GENERIC.update(fast)
+
+
+def specialised_cases(tok, budget: int) -> list[tuple[str, str, str, str, list[int]]]:
+    """(label, grammar, conversation label, text, token ids) for each measured case."""
     from funcdex_assets.catalog.loader import load_catalog
     from funcdex_assets.dml.specialize import bundle_grammar
 
@@ -216,41 +259,46 @@ def specialised_cases(tok, budget: int) -> list[tuple[str, str, str, list[int], 
     five = [t for t in bundle_tools if t.name in FIVE_TOOLS]
     text5, ids5 = up_to_tokens(tok, offline_conversations(five, "bench5", 40, 11, True), budget)
     convs = offline_conversations(bundle_tools, CONVERSATION_BUNDLE, 40, 12, True)
+    generic = load_grammar(True)
     cases = [
-        ("generic", load_grammar(True), "5-tool conv", ids5, 0),
-        ("bundle of 5", bundle_grammar(five, True), "5-tool conv", ids5, 5),
+        ("generic", generic, "5 tools", text5, ids5),
+        ("bundle of 5", bundle_grammar(five, True), "5 tools", text5, ids5),
     ]
-    text_clones = None
     for n in (50, 500):
         tools, mapping = cloned_bundle(catalog, bundle_tools, n)
-        if text_clones is None:
-            text_clones, ids_clones = up_to_tokens(tok, [rename_calls(c, mapping) for c in convs], budget)
-            cases.append(("generic", load_grammar(True), "cloned conv", ids_clones, 0))
-        cases.append((f"bundle of {n}", bundle_grammar(tools, True), "cloned conv", ids_clones, n))
+        if n == 50:
+            text, ids = up_to_tokens(tok, [rename_calls(c, mapping) for c in convs], budget)
+            cases.append(("generic", generic, "clones", text, ids))
+        cases.append((f"bundle of {n}", bundle_grammar(tools, True), "clones", text, ids))
+        if n == 500:
+            cases.append(("500, shared", shared_rule_spelling(tools, True), "clones", text, ids))
     return cases
 
 
 def specialised(tok, info, runs: int, budget: int) -> None:
     cases = specialised_cases(tok, budget)
     print()
-    print(f"Specialised bundle grammars (with thoughts), {runs} run(s), medians; "
+    print(f"Specialised bundle grammars (with thoughts), {runs} run(s); per-token medians over the runs; "
           f"targets: mean <= {TARGET_MEAN_MS} ms, p99 <= {TARGET_P99_MS} ms per token")
-    header = (f"{'grammar':14s} {'conversation':13s} {'tokens':>6s} {'rules':>6s} {'KiB':>6s} "
-              f"{'mean ms':>8s} {'p50 ms':>7s} {'p99 ms':>7s} {'cold s':>7s} {'cached s':>9s}  target")
-    print(header)
+    print("conversation '5 tools': offline, for the 5 tools; 'clones': offline gmail_googlecalendar "
+          "conversations calling the clones; '500, shared': the 500-tool bundle spelled like the "
+          "generic grammar (shared string rule)")
+    header = (f"{'grammar':13s} {'conv':7s} {'tokens':>6s} {'rules':>5s} {'KiB':>6s} {'mean':>6s} {'p50':>6s} "
+              f"{'p99':>6s} {'args':>6s} {'resp':>6s} {'text':>6s} {'cold s':>7s} {'cached s':>8s}  target")
+    print(header + "\n" + " " * 40 + "(mask times in ms per token; args/resp/text: mean per region)")
     print("-" * len(header))
-    for label, grammar, conv, ids, _ in cases:
-        r = run_case(info, grammar, ids, runs)
+    for label, grammar, conv, text, ids in cases:
+        r = run_case(info, grammar, ids, runs, token_regions(tok, text, ids))
         rules = sum(1 for line in grammar.splitlines() if " ::= " in line and not line.startswith("#"))
         met = r["mean"] <= TARGET_MEAN_MS and r["p99"] <= TARGET_P99_MS
-        print(f"{label:14s} {conv:13s} {len(ids):6d} {rules:6d} {len(grammar.encode()) / 1024:6.1f} "
-              f"{r['mean']:8.3f} {r['p50']:7.3f} {r['p99']:7.3f} {r['cold']:7.2f} {r['cached']:9.4f}  "
-              f"{'met' if met else 'MISSED'}")
+        print(f"{label:13s} {conv:7s} {len(ids):6d} {rules:5d} {len(grammar.encode()) / 1024:6.1f} {r['mean']:6.3f} "
+              f"{r['p50']:6.3f} {r['p99']:6.3f} {r['args']:6.3f} {r['response']:6.3f} {r['text']:6.3f} "
+              f"{r['cold']:7.2f} {r['cached']:8.4f}  {'met' if met else 'MISSED'}", flush=True)
 
 
 def load_tokenizer(path: str):
-    with tempfile.NamedTemporaryFile(suffix=".json") as fh:
-        fh.write(gzip.open(path).read())
+    with tempfile.NamedTemporaryFile(suffix=".json") as fh, gzip.open(path) as packed:
+        fh.write(packed.read())
         fh.flush()
         tok = PreTrainedTokenizerFast(tokenizer_file=fh.name, eos_token="<|endoftext|>")
     return tok, xgr.TokenizerInfo.from_huggingface(tok)

@@ -1,61 +1,86 @@
 """Per-bundle DML grammars: the tool-call line admits only the bundle's tools, each with
 arguments derived from its input JSON Schema.
 
-    bundle_grammar(tools, include_thoughts) -> str      # GBNF, root rule `root`
+    bundle_grammar(tools, include_thoughts) -> str   # GBNF text, root rule `root`
+    schema_order(arguments, input_schema) -> dict     # the arguments with keys in schema order
 
-The language is the generic grammar's (`grammars/dml*.gbnf`, read through `load_grammar`)
-with one change: instead of any name and any arguments object,
+Language. The generic grammar's (`grammars/dml*.gbnf`, read with `load_grammar`; its order
+rules `root` / `agent` are taken from the file) with one change: instead of any name and any
+arguments object, the call is one of the bundle's tools with arguments that follow its schema:
 
     tool-call ::= "<tool>\\n{\\"name\\": " ( call-0 | call-1 | ... ) "}\\n</tool>\\n"
-    call-0 ::= "\\"GMAIL_SEND_EMAIL\\", \\"arguments\\": " t0-args
-    t0-args ::= "{\\"recipient_email\\": " string ( ", \\"subject\\": " string )? ...
+    call-12 ::= "\\"GMAIL_SEND_EMAIL\\", \\"arguments\\": " t12-args
+    t12-args ::= "{\\"recipient_email\\": " <string> ( ", \\"subject\\": " <string> )? ...
 
-Tool responses stay the generic JSON `value` (the model writes them; the validator checks
-them against the output schema).
+Tool responses stay any JSON value (the model writes them; the validator checks them against
+the output schema).
 
 Determinism. The text depends only on the set of tools (sorted by name; duplicate names are
-an error) and on the generic grammar file, never on the input order or on anything per
-request, so a serving engine that caches compiled grammars by their text (vLLM, xgrammar)
-compiles it once per bundle. Rule names are `call-<i>` and `t<i>-<property path>` from the
-tool's sorted index, plus shared helpers (`integer`, `natural`, `boolean`, ...); identical
-rule bodies are emitted once and shared (tools with the same argument shapes share rules).
+an error) and on the generic grammar file, never on the input order or anything per request,
+so an engine that caches compiled grammars by their text (vLLM + xgrammar) compiles it once
+per bundle. Rule names: `call-<i>`, `t<i>-args` and `t<i>-<property path>[-r<k>|-rest|-item]`
+from the tool's index in name order (letters, digits and `-` only).
 
-What the arguments rules accept (JSON exactly as `json.dumps(value, ensure_ascii=False)`
-prints it, the same fast spelling as the generic grammar: character-class runs, fixed `", "`
-and `": "` separators, no optional whitespace, no `{m,n}`, rule names of letters, digits and
-`-`, one rule per line, so llama.cpp accepts it too):
+What the arguments rules accept: JSON exactly as `json.dumps(value, ensure_ascii=False)`
+prints it (fixed `", "` and `": "`, no optional whitespace), and
 
-* PROPERTY ORDER IS FIXED: an object with `properties` is written with its keys in the order
-  the schema lists them (the order of `json.dumps` of a dict built by walking `properties`,
-  which is how the offline writer builds arguments). The same arguments with keys in another
-  order are valid JSON Schema instances but are rejected. Required properties must appear,
+* PROPERTY ORDER IS FIXED: an object with `properties` must list its keys in the order the
+  schema lists them (what `json.dumps` prints for a dict built by walking `properties`). The
+  same arguments with keys in another order are valid JSON Schema instances but are rejected.
+  `schema_order` puts any valid arguments in that order. Required properties must appear,
   optional ones may be left out; a key listed in `required` but not in `properties` goes last,
   with any value.
 * No undeclared keys: an object with `properties` admits only those keys, as if
-  `additionalProperties` were false (stricter than JSON Schema's default). An object whose
-  `additionalProperties` is true or a schema, or that has `patternProperties`, is the generic
-  JSON object (declared keys then unordered); without `properties` it is an object of any
-  string keys whose values follow `additionalProperties` (`{}` when that is false).
-* `enum` / `const`: the JSON-encoded literals as alternatives.
-* `string`: any JSON string; `format: date` and `format: date-time` as digit patterns
-  (`[0-9]`, `[Tt]`, `[Zz]`, optional fraction and offset) that are never stricter than the
-  validator's RFC 3339 checks. `minLength`, `maxLength`, `pattern` and other formats are not
-  expressed (the validator checks them).
-* `integer`: digits without fraction or exponent (`5`, not `5.0`), without a minus sign when
-  `minimum` / `exclusiveMinimum` >= 0; `number`: any JSON number (same sign rule);
-  `boolean`, `null`: the literals. Bounds other than the sign are not expressed.
-* `array`: `items` for every element (any value without `items`), at least one element when
-  `minItems` >= 1; `maxItems`, `uniqueItems`, `prefixItems` are not expressed.
-* `anyOf` / `oneOf`: alternatives (each merged over the parent's other keywords); a `type`
-  list such as `["string", "null"]`: alternatives of each type; `nullable: true` adds null;
-  `allOf`: its schemas merged shallowly (properties concatenated, required united).
-* local `$ref` (`#/$defs/...`, `#/definitions/...`, any `#/` pointer into the tool's input
-  schema), recursive ones included, become shared rules; other refs, `{}`, `true` and
-  untyped schemas are any JSON value. A `false` property can never be written.
+  `additionalProperties` were false (stricter than JSON Schema's default). With
+  `additionalProperties` true or a schema, or `patternProperties`, it is any JSON object
+  (declared keys then unchecked); without `properties` it is an object of any keys whose
+  values follow `additionalProperties` (only `{}` when that is false).
+* `enum` / `const`: the JSON-encoded literals.
+* `string`: any JSON string; `format: date` / `date-time` as RFC 3339 patterns (fields by
+  range: month 01-12, day 01-31, hour 00-23, second 00-60; `T`/`t`; `Z`/`z` or an offset;
+  optional fraction), never stricter than the validator (which also checks the day against
+  the month). `minLength`, `maxLength`,
+  `pattern` and other formats are left to the validator.
+* `integer`: no fraction or exponent (`5`, not `5.0`); no minus sign when `minimum` or
+  `exclusiveMinimum` >= 0 (`number` too); other bounds are left to the validator.
+  `boolean`, `null`: the literals.
+* `array`: `items` for every element (any value without `items`), non-empty when
+  `minItems` >= 1; `maxItems`, `uniqueItems`, `prefixItems` are left to the validator.
+* `anyOf` / `oneOf`: alternatives (each merged over the parent's other keywords); a type list
+  such as `["string", "null"]`: alternatives; `nullable: true` adds null; `allOf`: merged
+  shallowly (properties concatenated, required united).
+* local `$ref`s (`#/$defs/...`, any `#/` pointer into the tool's input schema), recursive
+  ones included, become rules; other refs, `{}`, `true` and untyped schemas are any JSON value;
+  a `false` property can never be written.
 
-Grammar size is linear in the total size of the schemas: an object whose properties are all
-optional uses one small rule per property position (`<name>-r<k>`: "something was written
-before, property k may follow"), never one alternative per subset.
+Optional properties. Keys before the first required one are written `( key value ", " )?`,
+keys after it `( ", " key value )?`, so an object with a required property is one sequence.
+An object whose properties are all optional is `"{}"` or one alternative per first-written
+property, followed by a chain `<name>-r<k> ::= ( ", " key_k value_k )? <name>-r<k+1>` ending
+in `"}"`: linear in the number of properties, never one branch per subset.
+
+Spelling (mask cost). Besides the generic grammar's rules (character-class runs, fixed
+separators, no `{m,n}`, one rule per line, llama.cpp's subset), the bundle grammar is spelled
+so that xgrammar can decide almost every token when it compiles the grammar instead of at each
+step. xgrammar gives a rule used in exactly one place a lookahead (what follows that place),
+and decides a token that runs past the end of a string at compile time only if what follows
+the string is known there. A shared `string` rule is used in many places, so every token that
+contains `"` is re-checked at every step inside every string: about 0.4 ms per token with a
+200k vocabulary. Hence:
+- string, number and boolean values are written out where they are used (`[^"...]*` runs in
+  the property's own rule, followed by the next key or the closing brace); only the part
+  after a first escape (`string-escapes`) is shared, which costs a little after an escape and
+  saves about a third of the compile time;
+- arrays are right-recursive, `"[" item x-rest` with `x-rest ::= "]" | ", " item x-rest`
+  (one step per element, not per character);
+- rules are never shared between tools or properties, even when identical.
+The same applies to the generic parts, which the bundle grammar re-spells in the same
+language (`FAST_GENERIC`: free text inline in `user` / `say` / `thought`, JSON objects and
+arrays right-recursive with values written out; a generic rule whose text is not the one
+expected is kept as it is). benchmarks/grammar_mask_cost.py measures it: 0.4 ms to about
+0.03 ms per token on average. The price is compile time, which grows with the number of string
+properties (seconds for tens of tools, tens of seconds for 500 with two threads); an engine
+that caches by grammar text pays it once per bundle.
 """
 
 from __future__ import annotations
@@ -63,31 +88,41 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.grammar import load_grammar
 
-__all__ = ["bundle_grammar", "arguments_rules", "gbnf_literal", "schema_order"]
+__all__ = ["arguments_rules", "bundle_grammar", "gbnf_literal", "schema_order"]
 
 # Rules of the generic grammar the arguments rules use as building blocks.
 _GENERIC_RULES = ("value", "object", "array", "string", "number", "escape")
 
-# Helper rules, added only when used (in this order at the end of the grammar).
+# Inline spellings (written out at every use, see "Spelling" in the module docstring).
 _D = "[0-9]"
-_HELPERS: dict[str, str] = {
+# RFC 3339 fields by range (month 01-12, day 01-31, hour 00-23, second up to 60): never
+# stricter than the validator, which also checks the day against the month.
+_DATE = f'{_D} {_D} {_D} {_D} "-" ( "0" [1-9] | "1" [0-2] ) "-" ( "0" [1-9] | [12] {_D} | "3" [01] )'
+_HOUR = f'( [01] {_D} | "2" [0-3] )'
+STRING = '"\\"" [^"\\\\\\x00-\\x1F]* ( "\\\\" escape [^"\\\\\\x00-\\x1F]* )* "\\""'
+# Argument strings share the part after the first escape (rare in arguments): about a third
+# less compile time for large bundles, for a little more mask work after an escape.
+ARG_STRING = '"\\"" [^"\\\\\\x00-\\x1F]* string-escapes "\\""'
+STRING_ESCAPES = ("string-escapes", '( "\\\\" escape [^"\\\\\\x00-\\x1F]* )*')
+_INLINE: dict[str, str] = {
+    "string": ARG_STRING,
     "integer": '"-"? ( "0" | [1-9] [0-9]* )',
-    "natural": '"0" | [1-9] [0-9]*',
+    "natural": '( "0" | [1-9] [0-9]* )',
+    "number": '"-"? ( "0" | [1-9] [0-9]* ) ( "." [0-9] [0-9]* )? ( [eE] [-+]? [0-9] [0-9]* )?',
     "unsigned-number": '( "0" | [1-9] [0-9]* ) ( "." [0-9] [0-9]* )? ( [eE] [-+]? [0-9] [0-9]* )?',
-    "boolean": '"true" | "false"',
-    "date-string": f'"\\"" date-digits "\\""',
-    "date-time-string": (
-        f'"\\"" date-digits [Tt] [0-2] {_D} ":" [0-5] {_D} ":" [0-6] {_D} ( "." {_D} {_D}* )? '
-        f'( [Zz] | [-+] [0-2] {_D} ":" [0-5] {_D} ) "\\""'
+    "boolean": '( "true" | "false" )',
+    "date": f'"\\"" {_DATE} "\\""',
+    "date-time": (
+        f'"\\"" {_DATE} [Tt] {_HOUR} ":" [0-5] {_D} ":" ( [0-5] {_D} | "60" ) ( "." {_D} {_D}* )? '
+        f'( "Z" | "z" | [-+] {_HOUR} ":" [0-5] {_D} ) "\\""'
     ),
-    "date-digits": f'{_D} {_D} {_D} {_D} "-" [01] {_D} "-" [0-3] {_D}',
 }
-_HELPER_DEPS = {"date-string": ("date-digits",), "date-time-string": ("date-digits",)}
 
 _SCALAR_TYPES = ("string", "integer", "number", "boolean", "null", "object", "array")
 
@@ -120,52 +155,51 @@ def _slug(text: str, limit: int = 32) -> str:
     return slug or "p"
 
 
-def _is_term(expr: str) -> bool:
-    """A single GBNF term (rule name or one literal), safe to put in a sequence unwrapped."""
-    return bool(re.fullmatch(r'[A-Za-z0-9-]+|"(?:\\.|[^"\\])*"', expr))
+def _is_alt(expr: str) -> bool:
+    """Whether the expression has a top-level `|` (it needs parentheses in a sequence)."""
+    depth = 0
+    for token in re.findall(r'"(?:\\.|[^"\\])*"|\[(?:\\.|[^\]\\])*\]|[()|]', expr):
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+        elif token == "|" and depth == 0:
+            return True
+    return False
+
+
+def _seq(expr: str) -> str:
+    """The expression as an element of a sequence."""
+    return f"( {expr} )" if _is_alt(expr) else expr
 
 
 class _Rules:
-    """Named rules in definition order, identical bodies shared."""
+    """Named rules in definition order."""
 
     def __init__(self, reserved: set[str]):
         self.bodies: dict[str, str] = {}
-        self.by_body: dict[str, str] = {}
         self.reserved = set(reserved)
-        self.helpers: set[str] = set()
 
     def fresh(self, hint: str) -> str:
         name, n = hint, 1
-        while name in self.bodies or name in self.reserved or name in _HELPERS:
+        while name in self.bodies or name in self.reserved:
             n += 1
             name = f"{hint}-{n}"
         self.reserved.add(name)
         return name
 
     def define(self, hint: str, body: str) -> str:
-        """A rule for `body`: an existing one with the same body, or a new one."""
-        found = self.by_body.get(body)
-        if found is not None:
-            return found
         name = self.fresh(hint)
         self.bodies[name] = body
-        self.by_body[body] = name
         return name
 
     def set(self, name: str, body: str) -> None:
         """Define a name reserved with `fresh` (recursive `$ref` targets)."""
         self.bodies[name] = body
-        self.by_body.setdefault(body, name)
-
-    def helper(self, name: str) -> str:
-        self.helpers.add(name)
-        for dep in _HELPER_DEPS.get(name, ()):
-            self.helpers.add(dep)
-        return name
 
 
 class _SchemaConverter:
-    """JSON Schema -> GBNF for one tool's input schema (rules go into a shared `_Rules`)."""
+    """JSON Schema -> GBNF expression for one tool's input schema (rules go into `_Rules`)."""
 
     def __init__(self, rules: _Rules, root: Any, prefix: str):
         self.rules = rules
@@ -173,40 +207,34 @@ class _SchemaConverter:
         self.prefix = prefix
         self.refs: dict[str, str] = {}
 
-    # -- entry points ------------------------------------------------------------------------
-    def rule(self, schema: Any, hint: str) -> str:
-        """A rule name (or single literal term) for `schema`."""
-        expr = self.expr(schema, hint)
-        if _is_term(expr):
-            return expr
-        return self.rules.define(hint, expr)
-
     def expr(self, schema: Any, hint: str, depth: int = 0) -> str:
-        """A GBNF expression for the values `schema` admits: a term, or alternatives."""
-        if depth > 64:
+        """A GBNF expression for the values `schema` admits ("" when none: `false`)."""
+        if depth > 64 or schema is True or schema is None or schema == {}:
             return "value"
-        if schema is True or schema is None or schema == {}:
+        if schema is False:
+            return ""
+        if not isinstance(schema, dict):
             return "value"
-        if schema is False or not isinstance(schema, dict):
-            return "value" if not isinstance(schema, bool) else ""
         schema = self._resolve_all_of(schema)
         if "$ref" in schema:
             return self._ref(schema, hint)
         if "const" in schema:
             return _json_literal(schema["const"])
-        if "enum" in schema and isinstance(schema["enum"], list) and schema["enum"]:
-            return self._alternatives([_json_literal(v) for v in schema["enum"]])
+        if isinstance(schema.get("enum"), list) and schema["enum"]:
+            literals = list(dict.fromkeys(_json_literal(v) for v in schema["enum"]))
+            if len(literals) == 1:
+                return literals[0]
+            return self.rules.define(hint, " | ".join(literals))
         for key in ("anyOf", "oneOf"):
             options = schema.get(key)
             if isinstance(options, list) and options:
                 base = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
-                alts = []
-                for i, option in enumerate(options):
-                    merged = _merge(base, option) if isinstance(option, dict) else option
-                    alt = self.expr(merged, f"{hint}-{i}", depth + 1)
-                    if alt:
-                        alts.append(alt if _is_term(alt) else self.rules.define(f"{hint}-{i}", alt))
-                return self._alternatives(alts + (['"null"'] if schema.get("nullable") else []))
+                alts = [
+                    self.expr(_merge(base, option) if isinstance(option, dict) else option,
+                              f"{hint}-{i}", depth + 1)
+                    for i, option in enumerate(options)
+                ]
+                return self._alternatives(alts + (['"null"'] if schema.get("nullable") is True else []))
         types = schema.get("type")
         if isinstance(types, str):
             types = [types]
@@ -217,11 +245,8 @@ class _SchemaConverter:
         alts = [self._typed(t, schema, hint, depth) for t in types if t in _SCALAR_TYPES]
         if schema.get("nullable") is True and "null" not in types:
             alts.append('"null"')
-        if not alts:
-            return "value"
-        return self._alternatives(alts)
+        return self._alternatives(alts) if alts else "value"
 
-    # -- pieces ------------------------------------------------------------------------------
     def _alternatives(self, alts: list[str]) -> str:
         unique = list(dict.fromkeys(a for a in alts if a))
         if "value" in unique:
@@ -231,21 +256,17 @@ class _SchemaConverter:
     def _typed(self, kind: str, schema: dict, hint: str, depth: int) -> str:
         if kind == "string":
             fmt = schema.get("format")
-            if fmt == "date":
-                return self.rules.helper("date-string")
-            if fmt == "date-time":
-                return self.rules.helper("date-time-string")
-            return "string"
+            return _INLINE[fmt] if fmt in ("date", "date-time") else _INLINE["string"]
         if kind in ("integer", "number"):
             non_negative = any(
                 isinstance(schema.get(k), (int, float)) and not isinstance(schema.get(k), bool)
                 and schema[k] >= 0 for k in ("minimum", "exclusiveMinimum")
             )
             if kind == "integer":
-                return self.rules.helper("natural" if non_negative else "integer")
-            return self.rules.helper("unsigned-number") if non_negative else "number"
+                return _INLINE["natural" if non_negative else "integer"]
+            return _INLINE["unsigned-number" if non_negative else "number"]
         if kind == "boolean":
-            return self.rules.helper("boolean")
+            return _INLINE["boolean"]
         if kind == "null":
             return '"null"'
         if kind == "array":
@@ -259,14 +280,18 @@ class _SchemaConverter:
         item = self.expr(items, f"{hint}-item", depth + 1)
         if not item:  # items: false -> only the empty array
             return '"[]"'
-        if not _is_term(item):
-            item = self.rules.define(f"{hint}-item", item)
-        min_items = schema.get("minItems")
-        if isinstance(min_items, int) and min_items >= 1:
-            body = f'"[" {item} ( ", " {item} )* "]"'
-        else:
-            body = f'"[" ( {item} ( ", " {item} )* )? "]"'
-        return self.rules.define(hint, body)
+        return self._sequence(hint, "[", _seq(item), "]", _at_least_one(schema.get("minItems")))
+
+    def _sequence(self, hint: str, open_: str, item: str, close: str, non_empty: bool) -> str:
+        """Brackets around items separated by ", ": `"[" item hint-rest` with
+        `hint-rest ::= "]" | ", " item hint-rest` (one recursion step per item), so each
+        item is followed in its own rule by the comma or the bracket."""
+        name = self.rules.fresh(hint)
+        rest = self.rules.fresh(f"{name}-rest")
+        body = f"{gbnf_literal(open_)} {item} {rest}"
+        self.rules.set(name, body if non_empty else f"{gbnf_literal(open_ + close)} | {body}")
+        self.rules.set(rest, f'{gbnf_literal(close)} | ", " {item} {rest}')
+        return name
 
     def _object(self, schema: dict, hint: str, depth: int) -> str:
         props = schema.get("properties")
@@ -277,22 +302,16 @@ class _SchemaConverter:
             if isinstance(extra, dict) and extra:
                 inner = self.expr(extra, f"{hint}-value", depth + 1)
                 if inner and inner != "value":
-                    if not _is_term(inner):
-                        inner = self.rules.define(f"{hint}-value", inner)
-                    pair = f'string ": " {inner}'
-                    return self.rules.define(hint, f'"{{" ( {pair} ( ", " {pair} )* )? "}}"')
+                    return self._sequence(hint, "{", f'{STRING} ": " {_seq(inner)}', "}", False)
             return "object"
         if (extra is not None and extra is not False) or schema.get("patternProperties"):
             return "object"
         required = schema.get("required") if isinstance(schema.get("required"), list) else []
-        entries: list[tuple[str, str, bool]] = []  # (json key, value term, required)
+        entries: list[tuple[str, str, bool]] = []  # (json key, value expression, required)
         for key, sub in props.items():
             value = self.expr(sub, f"{hint}-{_slug(key)}", depth + 1)
-            if not value:
-                continue  # a `false` property can never be written
-            if not _is_term(value):
-                value = self.rules.define(f"{hint}-{_slug(key)}", value)
-            entries.append((json.dumps(key, ensure_ascii=False), value, key in required))
+            if value:  # a `false` property can never be written
+                entries.append((json.dumps(key, ensure_ascii=False), _seq(value), key in required))
         for key in required:
             if isinstance(key, str) and key not in props:
                 entries.append((json.dumps(key, ensure_ascii=False), "value", True))
@@ -301,18 +320,17 @@ class _SchemaConverter:
         first_required = next((i for i, e in enumerate(entries) if e[2]), None)
         if first_required is not None:
             return self.rules.define(hint, _object_with_required(entries, first_required))
-        # All optional: "{" ( k1 R2 | k2 R3 | ... | kn )? "}", where R<k> ::= (", " k)? R<k+1>
-        # ("something was written; property k may follow"): linear, not one branch per subset.
-        rest: list[str | None] = [None] * (len(entries) + 1)
+        # Linear: "{" ( k1 T2 | k2 T3 | ... ) with T<k> ::= ( ", " kk )? T<k+1> and the
+        # closing brace at the end of the chain ("something was written; k may follow").
+        rest: list[str] = [""] * (len(entries) + 1)
+        rest[len(entries)] = '"}"'
         for k in range(len(entries) - 1, 0, -1):
             key, value, _ = entries[k]
-            tail = f" {rest[k + 1]}" if rest[k + 1] else ""
-            rest[k] = self.rules.define(f"{hint}-r{k}", f'( {gbnf_literal(", " + key + ": ")} {value} )?{tail}')
-        starts = []
-        for k, (key, value, _) in enumerate(entries):
-            tail = f" {rest[k + 1]}" if rest[k + 1] else ""
-            starts.append(f"{gbnf_literal('{' + key + ': ')} {value}{tail}")
-        return self.rules.define(hint, " | ".join(['"{}"'] + [f'{s} "}}"' for s in starts]))
+            rest[k] = self.rules.define(f"{hint}-r{k}", f"( {gbnf_literal(', ' + key + ': ')} {value} )? {rest[k + 1]}")
+        alts = ['"{}"'] + [
+            f"{gbnf_literal('{' + key + ': ')} {value} {rest[k + 1]}" for k, (key, value, _) in enumerate(entries)
+        ]
+        return self.rules.define(hint, " | ".join(alts))
 
     def _ref(self, schema: dict, hint: str) -> str:
         ref = schema["$ref"]
@@ -376,6 +394,10 @@ def _merge(base: dict, over: dict) -> dict:
     return merged
 
 
+def _at_least_one(min_items: Any) -> bool:
+    return isinstance(min_items, int) and not isinstance(min_items, bool) and min_items >= 1
+
+
 def _implied_types(schema: dict) -> list[str] | None:
     if "properties" in schema or "additionalProperties" in schema or "required" in schema:
         return ["object"]
@@ -397,7 +419,6 @@ def _object_with_required(entries: list[tuple[str, str, bool]], first: int) -> s
             parts.append(f"{gbnf_literal(', ' + key + ': ')} {value}")
         else:
             parts.append(f"( {gbnf_literal(', ' + key + ': ')} {value} )?")
-    # Fold the braces into the neighbouring literals where possible.
     head = parts[0]
     if head.startswith('"'):
         parts[0] = '"{' + head[1:]
@@ -459,15 +480,15 @@ def schema_order(value: Any, schema: Any, root: Any = None) -> Any:
 
 def _sorted_tools(tools: Sequence[Tool]) -> list[Tool]:
     ordered = sorted(tools, key=lambda tool: tool.name)
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in pairwise(ordered):
         if a.name == b.name:
             raise ValueError(f"two tools are named {a.name!r}; names must be unique in a bundle")
     return ordered
 
 
 def arguments_rules(tools: Sequence[Tool], reserved: Sequence[str] = ()) -> tuple[list[str], list[str]]:
-    """(the `call-<i>` alternatives in sorted-name order, rule lines) for the tools: the
-    part of `bundle_grammar` that does not depend on the generic grammar."""
+    """(the `call-<i>` names in sorted-name order, rule lines) for the tools: the part of
+    `bundle_grammar` that does not depend on the generic grammar."""
     ordered = _sorted_tools(tools)
     rules = _Rules(set(reserved) | {f"call-{i}" for i in range(len(ordered))})
     calls = []
@@ -475,18 +496,47 @@ def arguments_rules(tools: Sequence[Tool], reserved: Sequence[str] = ()) -> tupl
     for i, tool in enumerate(ordered):
         converter = _SchemaConverter(rules, tool.input_schema, f"t{i}")
         args = converter.expr(tool.input_schema, f"t{i}-args")
-        if not args:
-            args = "object"
-        if not _is_term(args):
-            args = rules.define(f"t{i}-args", args)
-        if args == "value":  # arguments are always an object
+        if not args or args == "value":  # arguments are always an object
             args = "object"
         head = gbnf_literal(json.dumps(tool.name, ensure_ascii=False) + ', "arguments": ')
         calls.append(f"call-{i}")
-        call_lines.append(f"call-{i} ::= {head} {args}")
+        call_lines.append(f"call-{i} ::= {head} {_seq(args)}")
     lines = call_lines + [f"{name} ::= {body}" for name, body in rules.bodies.items()]
-    lines += [f"{name} ::= {_HELPERS[name]}" for name in _HELPERS if name in rules.helpers]
     return calls, lines
+
+
+# Rules of the generic grammar re-spelled for speed in bundle grammars: generic body -> the
+# same language spelled so that xgrammar can decide most tokens when it compiles the grammar
+# (see "Spelling" in the module docstring). A rule whose generic body is not the one listed
+# (the generic grammar changed) is kept as it is: the language stays the generic one.
+_VALUE = f'( object | array | {STRING} | {_INLINE["number"]} | "true" | "false" | "null" )'
+FAST_GENERIC: dict[str, tuple[str, str]] = {
+    "user": ('"</user> " text', '"</user> " [^<]*'),
+    "say": ('"</assistant> " text', '"</assistant> " [^<]*'),
+    "thought": ('"</think> " text', '"</think> " [^<]*'),
+    "tool-response": (
+        '"<tool_response>\\n" value "\\n</tool_response>\\n"',
+        f'"<tool_response>\\n" {_VALUE} "\\n</tool_response>\\n"',
+    ),
+    "object": (
+        '"{" ( string ": " value ( ", " string ": " value )* )? "}"',
+        f'"{{}}" | "{{" {STRING} ": " {_VALUE} object-rest',
+    ),
+    "array": ('"[" ( value ( ", " value )* )? "]"', f'"[]" | "[" {_VALUE} array-rest'),
+}
+# Rules the fast spellings add: members and elements by right recursion (one step per member,
+# not per character), so every value is followed, in its own rule, by "," or the bracket.
+FAST_EXTRA: dict[str, tuple[str, str]] = {
+    "object": ("object-rest", f'"}}" | ", " {STRING} ": " {_VALUE} object-rest'),
+    "array": ("array-rest", f'"]" | ", " {_VALUE} array-rest'),
+}
+
+_RULE_REF = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9-]*(?![\w-])")
+
+
+def _references(body: str) -> set[str]:
+    stripped = re.sub(r'"(?:\\.|[^"\\])*"|\[(?:\\.|[^\]\\])*\]', " ", body)
+    return set(_RULE_REF.findall(stripped))
 
 
 def bundle_grammar(tools: Sequence[Tool], include_thoughts: bool) -> str:
@@ -500,20 +550,43 @@ def bundle_grammar(tools: Sequence[Tool], include_thoughts: bool) -> str:
         line for line in load_grammar(include_thoughts).splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     ]
-    names = [line.split(" ::= ", 1)[0] for line in generic]
-    if names.count("tool-call") != 1 or any(rule not in names for rule in _GENERIC_RULES):
+    rules: dict[str, str] = {}
+    for line in generic:
+        name, sep, body = line.partition(" ::= ")
+        if not sep or name in rules:
+            raise ValueError(f"the generic DML grammar has a line bundle grammars cannot use: {line!r}")
+        rules[name] = body
+    missing = [name for name in ("root", "tool-call", *_GENERIC_RULES) if name not in rules]
+    if missing:
         raise ValueError(
-            "the generic DML grammar does not have the one-line tool-call rule and the JSON "
-            f"rules {', '.join(_GENERIC_RULES)} that bundle grammars build on"
+            "the generic DML grammar lacks the rules bundle grammars build on: " + ", ".join(missing)
         )
-    calls, lines = arguments_rules(tools, reserved=names)
-    tool_call = (
-        'tool-call ::= "<tool>\\n{\\"name\\": " ( ' + " | ".join(calls) + ' ) "}\\n</tool>\\n"'
+    calls, arg_lines = arguments_rules(
+        tools, reserved=[*rules, STRING_ESCAPES[0], *(n for n, _ in FAST_EXTRA.values())]
     )
+    rules["tool-call"] = '"<tool>\\n{\\"name\\": " ( ' + " | ".join(calls) + ' ) "}\\n</tool>\\n"'
+    for name, (generic_body, fast_body) in FAST_GENERIC.items():
+        if rules.get(name) == generic_body:
+            rules[name] = fast_body
+            if name in FAST_EXTRA:
+                extra_name, extra_body = FAST_EXTRA[name]
+                rules[extra_name] = extra_body
+    for line in arg_lines:
+        name, _, body = line.partition(" ::= ")
+        rules[name] = body
+    rules[STRING_ESCAPES[0]] = STRING_ESCAPES[1]
+    # Keep only the rules reachable from root (re-spelled rules leave e.g. `text` unused).
+    reachable, todo = set(), ["root"]
+    while todo:
+        name = todo.pop()
+        if name in reachable or name not in rules:
+            continue
+        reachable.add(name)
+        todo.extend(_references(rules[name]))
+    thoughts = " with thoughts" if include_thoughts else ""
     header = [
-        f"# DML grammar for a bundle of {len(calls)} tools"
-        f"{' with thoughts' if include_thoughts else ''} (funcdex_assets.dml.specialize;",
+        f"# DML grammar for a bundle of {len(calls)} tools{thoughts} (funcdex_assets.dml.specialize;",
         "# generated, do not edit). Arguments follow each tool's input schema, keys in schema order.",
     ]
-    body = [tool_call if name == "tool-call" else line for name, line in zip(names, generic)]
-    return "\n".join(header + body + lines) + "\n"
+    body = [f"{name} ::= {rules[name]}" for name in rules if name in reachable]
+    return "\n".join(header + body) + "\n"

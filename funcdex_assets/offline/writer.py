@@ -28,6 +28,7 @@ from funcdex_assets.offline.language import (
 )
 from funcdex_assets.offline.planner import ConversationPlan, PlannedStep
 from funcdex_assets.offline.values import ValueFactory
+from funcdex_assets.dml.specialize import schema_order
 from funcdex_assets.dml.validator import schema_validator
 from funcdex_assets.offline.world import Produced, World, tool_action
 
@@ -157,7 +158,9 @@ class ConversationWriter:
                 args[name] = hits[0].value if hits else step.user_args[name]
             elif name in step.user_args:
                 args[name] = step.user_args[name]
-        return args, note
+        # Keys in schema order at every level: the plan's JSON went through sorted keys, and a
+        # bundle grammar (what a model is held to) fixes property order.
+        return schema_order(args, tool.input_schema), note
 
     def _grounded_value(self, name: str, key: str, schema: dict[str, Any], i: int) -> Any:
         if name in self.chosen.get(i, {}):
