@@ -157,12 +157,16 @@ def conversations_frame(outlines: pl.DataFrame, personas: pl.DataFrame, scenario
             min_user_turns=min_user_turns,
         ))
     results = backend.conversations(requests)
-    prompt_requests = [SystemPromptRequest(
-        persona=req.persona, toolkits=toolkits, scenario=req.scenario,
-        today=(req.outline.plan or {}).get("today", ""),
-        seed=derive_seed(seed, bundle, "system_prompt", r["outline_id"]),
-    ) for r, req in zip(rows, requests)]
-    prompts = backend.system_prompts(prompt_requests)
+    # System prompts only for conversations that exist: no calls spent on rejects.
+    wanted = [i for i, result in enumerate(results) if isinstance(result, str)]
+    prompt_results = backend.system_prompts([SystemPromptRequest(
+        persona=requests[i].persona, toolkits=toolkits, scenario=requests[i].scenario,
+        today=(requests[i].outline.plan or {}).get("today", ""),
+        seed=derive_seed(seed, bundle, "system_prompt", rows[i]["outline_id"]),
+    ) for i in wanted])
+    prompts: list = [None] * len(rows)
+    for i, prompt in zip(wanted, prompt_results):
+        prompts[i] = prompt
     out = []
     for row, req, result, prompt in zip(rows, requests, results, prompts):
         dml = result if isinstance(result, str) else None
