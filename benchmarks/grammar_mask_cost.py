@@ -7,8 +7,10 @@ Two parts, each feeding a valid DML conversation token by token through a Gramma
 timing fill_next_token_bitmask for every token. Each token's time is its median over --runs
 runs (robust to a run being preempted on a shared machine); mean / p50 / p99 are over tokens.
 
-1. Generic grammar vs the same language spelled the slow way (per-character string recursion,
-   free whitespace), over the golden conversations: why the grammar is spelled as it is.
+1. Generic grammar vs the same language spelled with shared rules (one `string`, `value` and
+   `text` rule used wherever a string, a value or free text stands: the previous spelling) and
+   spelled the slow way (shared rules plus per-character string recursion and free
+   whitespace), over the golden conversations: why the grammar is spelled as it is.
 2. Per-bundle specialised grammars (`funcdex_assets.dml.specialize.bundle_grammar`, with
    thoughts) for bundles of 5, 50 and 500 tools, against the generic grammar:
    - 5 tools: a subset of the shipped gmail_googlecalendar bundle; the conversation is made by
@@ -17,8 +19,9 @@ runs (robust to a run being preempted on a shared machine); mean / p50 / p99 are
      `GMAIL2_SEND_EMAIL`, ...; realistic schemas, distinct names), the gmail_googlecalendar
      tools first; the conversation is offline gmail_googlecalendar conversations with every
      tool name mapped to its first clone;
-   - "500, shared": the 500-tool bundle spelled like the generic grammar (one shared `string`
-     rule, generic JSON and text rules), to show what the bundle grammar's spelling buys.
+   - "generic, shared" and "500, shared": the generic grammar and the 500-tool bundle with
+     shared rules (one `string`, `value` and `text` rule, as in part 1), to show what writing
+     them out buys.
    Conversations are whole offline conversations (arguments put in schema order with
    `schema_order`) concatenated to about --tokens tokens. Mask means are also given per region
    (call arguments, tool responses, free text and tags). Compile time is given cold (a
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import re
 import statistics
 import tempfile
 import time
@@ -58,15 +62,55 @@ FIVE_TOOLS = (
 )
 
 
-def slow_spelling(grammar: str) -> str:
-    """The same DML language with llama.cpp json.gbnf-style strings and free whitespace."""
+# GBNF spellings the fast grammars write out wherever a string, a value or free text stands.
+_RUN = '[^"\\\\\\x00-\\x1F]*'
+_ESCAPES = f'( "\\\\" escape {_RUN} )*'
+# A JSON string in a literal's context: `"\""` + body + `"\""`, the quotes possibly merged
+# into neighbouring literals (`"{\""`, `"\": "`); the body ends with the generic grammar's
+# written-out escapes or a bundle grammar's `string-escapes`.
+_STRING_IN_LITERALS = re.compile(
+    re.escape(f'\\"" {_RUN} ') + f"(?:{re.escape(_ESCAPES)}|string-escapes)" + re.escape(' "\\"')
+)
+_NUMBER = '"-"? ( "0" | [1-9] [0-9]* ) ( "." [0-9] [0-9]* )? ( [eE] [-+]? [0-9] [0-9]* )?'
+_SHARED = {
+    "string": f'"\\"" {_RUN} {_ESCAPES} "\\""',
+    "value": f'object | array | string | {_NUMBER} | "true" | "false" | "null"',
+    "text": "[^<]*",
+}
+
+
+def shared_rules(grammar: str) -> str:
+    """The same language spelled with shared rules: every written-out JSON string replaced by
+    a `string` rule, every written-out JSON value by a `value` rule and every free-text run by
+    a `text` rule (the spelling of the generic grammar before its strings, values and texts
+    were written out where they are used)."""
     lines = []
     for line in grammar.splitlines():
-        if line.startswith("string ::="):
-            line = 'string ::= "\\"" ( [^"\\\\\\x00-\\x1F] | "\\\\" escape )* "\\"" ws'
-        lines.append(line)
-    lines.append('ws ::= [ \\t\\n]*')
-    return "\n".join(lines)
+        name, sep, body = line.partition(" ::= ")
+        if not sep or line.startswith("#"):
+            continue  # comments go: they describe the written-out spelling
+        body = _STRING_IN_LITERALS.sub('" string "', body)
+        # Drop the empty literals left where the quotes were literals of their own.
+        body = re.sub(r'(?<![^ (|])"" ', "", body)
+        body = re.sub(r' ""(?![^ )|])', "", body)
+        body = body.replace(f"( {_SHARED['value']} )", "value").replace(" [^<]*", " text")
+        lines.append(f"{name} ::= {body}")
+    source = "\n".join(lines) + "\n"
+    used = {name for name in _SHARED if re.search(rf"(?<![\w-]){name}(?![\w-])", source)}
+    if used != set(_SHARED):
+        raise SystemExit(f"shared_rules found no written-out {sorted(set(_SHARED) - used)} to share")
+    if not re.search(r"(?<![\w-])string-escapes(?![\w-])", source.replace("string-escapes ::=", "")):
+        source = re.sub(r"^string-escapes ::= .*\n", "", source, flags=re.MULTILINE)
+    return source + "".join(f"{name} ::= {body}\n" for name, body in _SHARED.items())
+
+
+def slow_spelling(grammar: str) -> str:
+    """The same DML language (give or take whitespace after strings) with shared rules and
+    llama.cpp json.gbnf-style strings and free whitespace."""
+    source = shared_rules(grammar)
+    slow_string = 'string ::= "\\"" ( [^"\\\\\\x00-\\x1F] | "\\\\" escape )* "\\"" ws'
+    source = re.sub(r"^string ::= .*$", lambda m: slow_string, source, flags=re.MULTILINE)
+    return source + "ws ::= [ \\t\\n]*\n"
 
 
 def measure(compiled, info, ids) -> list[float]:
@@ -138,12 +182,18 @@ def generic_vs_slow(tok, info, runs: int) -> None:
     ids = tok.encode(text, add_special_tokens=False)
     print(f"vocabulary {info.vocab_size:,}; {len(ids)} tokens of golden DML")
     results = {}
-    for label, grammar in (("dml_with_thoughts.gbnf", load_grammar(True)), ("slow spelling", slow_spelling(load_grammar(True)))):
+    generic = load_grammar(True)
+    cases = (("dml_with_thoughts.gbnf", generic), ("shared rules", shared_rules(generic)),
+             ("slow spelling", slow_spelling(generic)))
+    for label, grammar in cases:
         r = run_case(info, grammar, ids, runs)
         results[label] = r["mean"]
+        met = r["mean"] <= TARGET_MEAN_MS and r["p99"] <= TARGET_P99_MS
         print(f"{label:24s} mean {r['mean']:7.3f} ms  p50 {r['p50']:7.3f} ms  "
-              f"p99 {r['p99']:7.3f} ms  compile {r['cold']:.2f} s")
-    print(f"slow / fast mean ratio: {results['slow spelling'] / results['dml_with_thoughts.gbnf']:.0f}x")
+              f"p99 {r['p99']:7.3f} ms  compile {r['cold']:.2f} s  {'met' if met else 'MISSED'}", flush=True)
+    fast = results["dml_with_thoughts.gbnf"]
+    print(f"mean ratio to dml_with_thoughts.gbnf: shared rules {results['shared rules'] / fast:.1f}x, "
+          f"slow spelling {results['slow spelling'] / fast:.0f}x")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,22 +283,6 @@ def rename_calls(dml: str, mapping: dict[str, str]) -> str:
     return render_dml(turns)
 
 
-def shared_rule_spelling(tools, include_thoughts: bool) -> str:
-    """The bundle grammar spelled like the generic grammar (a shared `string` rule for every
-    argument string, the generic JSON and text rules): the first version, for comparison."""
-    from funcdex_assets.dml import specialize
-
-    inline, fast = dict(specialize._INLINE), dict(specialize.FAST_GENERIC)
-    try:
-        specialize._INLINE.update(string="string", boolean='( "true" | "false" )')
-        specialize.FAST_GENERIC.clear()
-        return specialize.bundle_grammar(tools, include_thoughts)
-    finally:
-        specialize._INLINE.clear()
-        specialize._INLINE.update(inline)
-        specialize.FAST_GENERIC.update(fast)
-
-
 def specialised_cases(tok, budget: int) -> list[tuple[str, str, str, str, list[int]]]:
     """(label, grammar, conversation label, text, token ids) for each measured case."""
     from funcdex_assets.catalog.loader import load_catalog
@@ -262,6 +296,7 @@ def specialised_cases(tok, budget: int) -> list[tuple[str, str, str, str, list[i
     generic = load_grammar(True)
     cases = [
         ("generic", generic, "5 tools", text5, ids5),
+        ("generic, shared", shared_rules(generic), "5 tools", text5, ids5),
         ("bundle of 5", bundle_grammar(five, True), "5 tools", text5, ids5),
     ]
     for n in (50, 500):
@@ -269,9 +304,10 @@ def specialised_cases(tok, budget: int) -> list[tuple[str, str, str, str, list[i
         if n == 50:
             text, ids = up_to_tokens(tok, [rename_calls(c, mapping) for c in convs], budget)
             cases.append(("generic", generic, "clones", text, ids))
-        cases.append((f"bundle of {n}", bundle_grammar(tools, True), "clones", text, ids))
+        grammar = bundle_grammar(tools, True)
+        cases.append((f"bundle of {n}", grammar, "clones", text, ids))
         if n == 500:
-            cases.append(("500, shared", shared_rule_spelling(tools, True), "clones", text, ids))
+            cases.append(("500, shared", shared_rules(grammar), "clones", text, ids))
     return cases
 
 
@@ -281,17 +317,17 @@ def specialised(tok, info, runs: int, budget: int) -> None:
     print(f"Specialised bundle grammars (with thoughts), {runs} run(s); per-token medians over the runs; "
           f"targets: mean <= {TARGET_MEAN_MS} ms, p99 <= {TARGET_P99_MS} ms per token")
     print("conversation '5 tools': offline, for the 5 tools; 'clones': offline gmail_googlecalendar "
-          "conversations calling the clones; '500, shared': the 500-tool bundle spelled like the "
-          "generic grammar (shared string rule)")
-    header = (f"{'grammar':13s} {'conv':7s} {'tokens':>6s} {'rules':>5s} {'KiB':>6s} {'mean':>6s} {'p50':>6s} "
+          "conversations calling the clones; ', shared': the grammar above with shared string, value "
+          "and text rules (the previous spelling)")
+    header = (f"{'grammar':15s} {'conv':7s} {'tokens':>6s} {'rules':>5s} {'KiB':>6s} {'mean':>6s} {'p50':>6s} "
               f"{'p99':>6s} {'args':>6s} {'resp':>6s} {'text':>6s} {'cold s':>7s} {'cached s':>8s}  target")
-    print(header + "\n" + " " * 40 + "(mask times in ms per token; args/resp/text: mean per region)")
+    print(header + "\n" + " " * 42 + "(mask times in ms per token; args/resp/text: mean per region)")
     print("-" * len(header))
     for label, grammar, conv, text, ids in cases:
         r = run_case(info, grammar, ids, runs, token_regions(tok, text, ids))
         rules = sum(1 for line in grammar.splitlines() if " ::= " in line and not line.startswith("#"))
         met = r["mean"] <= TARGET_MEAN_MS and r["p99"] <= TARGET_P99_MS
-        print(f"{label:13s} {conv:7s} {len(ids):6d} {rules:5d} {len(grammar.encode()) / 1024:6.1f} {r['mean']:6.3f} "
+        print(f"{label:15s} {conv:7s} {len(ids):6d} {rules:5d} {len(grammar.encode()) / 1024:6.1f} {r['mean']:6.3f} "
               f"{r['p50']:6.3f} {r['p99']:6.3f} {r['args']:6.3f} {r['response']:6.3f} {r['text']:6.3f} "
               f"{r['cold']:7.2f} {r['cached']:8.4f}  {'met' if met else 'MISSED'}", flush=True)
 

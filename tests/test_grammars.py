@@ -1,6 +1,7 @@
 """The DML GBNF grammars: they compile with xgrammar, accept what the renderer writes for valid
 conversations, reject malformed ones, stay in the GBNF subset llama.cpp also accepts, and keep
-the fast spelling (character-class runs, no per-character recursion)."""
+the fast spelling (character-class runs, no per-character recursion, strings, values and free
+text written out where they are used)."""
 
 from __future__ import annotations
 
@@ -349,12 +350,41 @@ def test_grammar_has_no_per_character_recursion(thoughts):
     assert normalized_recursion(source) == []
 
 
+# The fast spellings, as GBNF text: a JSON string body (runs between escapes) and any JSON
+# value, written out wherever a string or a value stands.
+RUN = r'[^"\\\x00-\x1F]*'
+STRING_BODY = RUN + r' ( "\\" escape ' + RUN + " )*"
+NUMBER = r'"-"? ( "0" | [1-9] [0-9]* ) ( "." [0-9] [0-9]* )? ( [eE] [-+]? [0-9] [0-9]* )?'
+VALUE = rf'( object | array | "\"" {STRING_BODY} "\"" | {NUMBER} | "true" | "false" | "null" )'
+
+
 @BOTH
 def test_grammar_uses_the_fast_spellings(thoughts):
     source = load_grammar(thoughts)
-    assert re.search(r'^text ::= \[\^<\]\*$', source, flags=re.M)
-    string_rule = re.search(r"^string ::= (.*)$", source, flags=re.M).group(1)
-    assert string_rule == r'"\"" [^"\\\x00-\x1F]* ( "\\" escape [^"\\\x00-\x1F]* )* "\""'
+    rules = dict(re.findall(r"^([A-Za-z0-9-]+) ::= (.*)$", source, flags=re.MULTILINE))
+    # Free text: one run, written out in each text turn's rule.
+    assert rules["user"] == '"</user> " [^<]*'
+    assert rules["say"] == '"</assistant> " [^<]*'
+    assert rules.get("thought") == ('"</think> " [^<]*' if thoughts else None)
+    # Strings and values written out where they stand; objects and arrays right-recursive.
+    assert rules["tool-call"] == (
+        rf'"<tool>\n{{\"name\": \"" {STRING_BODY} "\", \"arguments\": " object "}}\n</tool>\n"'
+    )
+    assert rules["tool-response"] == rf'"<tool_response>\n" {VALUE} "\n</tool_response>\n"'
+    assert rules["object"] == rf'"{{}}" | "{{\"" {STRING_BODY} "\": " {VALUE} object-rest'
+    assert rules["object-rest"] == rf'"}}" | ", \"" {STRING_BODY} "\": " {VALUE} object-rest'
+    assert rules["array"] == rf'"[]" | "[" {VALUE} array-rest'
+    assert rules["array-rest"] == rf'"]" | ", " {VALUE} array-rest'
+    # Every string run is a whole string body (runs between escapes).
+    assert source.count(RUN) == 2 * source.count(STRING_BODY) == 2 * 8
+    # No rule for a string, a value or free text shared between places: the only rules
+    # referenced more than once are whole turns (`agent` names say / thought twice), the JSON
+    # containers (which end in their own literal bracket) and the fixed-length escape.
+    skeleton = _skeleton(_strip_comments(source))
+    uses = {name: len(re.findall(rf"(?<![\w-]){re.escape(name)}(?![\w-])", skeleton)) - 1 for name in rules}
+    shared = {"say", "object", "object-rest", "array", "array-rest", "escape"} | ({"thought"} if thoughts else set())
+    assert {name for name, n in uses.items() if n > 1} == shared
+    assert not {"text", "string", "value", "number"} & set(rules)
     assert '", "' in source and '": "' in source
 
 
@@ -395,7 +425,7 @@ def test_grammars_differ_only_in_thoughts():
     assert plain - with_thoughts == {"agent ::= ( say? tool-call tool-response )* say"}
     assert with_thoughts - plain == {
         "agent ::= ( thought? say? tool-call tool-response )* thought? say",
-        'thought ::= "</think> " text',
+        'thought ::= "</think> " [^<]*',
     }
 
 

@@ -188,3 +188,31 @@ def test_changing_one_prompt_re_asks_only_that_stage(tmp_path, monkeypatch):
         new = server.requests[before:]
     assert new, "the judge prompt changed, so the judge must be asked again"
     assert all("tool_use_quality" in (constraint_of(b)[1] or {}).get("properties", {}) for b in new)
+
+
+def test_a_run_killed_half_way_resumes_without_repeating_finished_calls(tmp_path, monkeypatch):
+    from funcdex_assets.llm.cache import ResponseCache, default_cache_path
+
+    with FakeOpenAIServer(pipeline_responder) as reference:
+        _use_server(monkeypatch, reference.url, tmp_path / "ref-home")
+        assert generate(["gmail"], 3, 7, tmp_path / "ref").ok
+        total = reference.calls
+
+    def dying(body):
+        if dying.server.calls > total // 2:
+            dying.server.go_down()
+            return {"drop": True}
+        return pipeline_responder(body)
+
+    with FakeOpenAIServer(dying) as broken:
+        dying.server = broken
+        _use_server(monkeypatch, broken.url, tmp_path / "home")
+        first = generate(["gmail"], 3, 7, tmp_path / "out")
+    assert not first.ok and broken.url in first.failures["gmail"]
+    finished = len(ResponseCache(default_cache_path(tmp_path / "home")))
+    assert 0 < finished < total
+
+    with FakeOpenAIServer(pipeline_responder) as healthy:
+        _use_server(monkeypatch, healthy.url, tmp_path / "home")
+        assert generate(["gmail"], 3, 7, tmp_path / "out").ok
+    assert healthy.calls == total - finished

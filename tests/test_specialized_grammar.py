@@ -413,19 +413,38 @@ def test_schema_order_reorders_nested_objects_and_keeps_values():
 # Same language as the generic grammar outside the tool call
 
 
+def rules_of(source: str) -> dict[str, str]:
+    return dict(re.findall(r"^([A-Za-z0-9-]+) ::= (.*)$", source, flags=re.MULTILINE))
+
+
 def generic_call(source: str) -> str:
-    """The bundle grammar with the generic tool-call rule put back."""
-    generic_line = next(l for l in load_grammar(True).splitlines() if l.startswith("tool-call ::= "))
-    source = re.sub(r"^tool-call ::= .*$", lambda m: generic_line, source, flags=re.MULTILINE)
-    extra = ["string ::= " + next(l for l in load_grammar(True).splitlines() if l.startswith("string ::= "))[11:]]
-    return source + "\n".join(extra) + "\n"
+    """The bundle grammar with the generic tool-call rule put back (and any generic rule it
+    uses that the bundle grammar lacks)."""
+    generic = rules_of(load_grammar(True))
+    source = re.sub(r"^tool-call ::= .*$", lambda m: "tool-call ::= " + generic["tool-call"], source,
+                    flags=re.MULTILINE)
+    present = rules_of(source)
+    extra = [f"{name} ::= {body}" for name, body in generic.items() if name not in present]
+    return source + "".join(line + "\n" for line in extra)
+
+
+@BOTH
+@pytest.mark.parametrize("bundle", ["gmail", "stripe"])
+def test_generic_rules_are_taken_as_they_are(bundle, thoughts):
+    """Every rule of the generic grammar but `tool-call` is in the bundle grammar, unchanged,
+    in the same order, before the arguments rules."""
+    generic = rules_of(load_grammar(thoughts))
+    source = rules_of(grammar_of(bundle, thoughts))
+    names = [name for name in generic if name != "tool-call"]
+    assert {name: source.get(name) for name in names} == {name: generic[name] for name in names}
+    assert list(source)[: len(generic)] == list(generic)
 
 
 @BOTH
 def test_outside_the_call_the_language_is_the_generic_one(thoughts):
-    """Free text, tool responses and turn order are re-spelled for speed, not changed: with the
-    generic tool-call rule put back, the bundle grammar accepts and rejects what the generic
-    grammar does."""
+    """Free text, tool responses and turn order are the generic grammar's: with the generic
+    tool-call rule put back, the bundle grammar accepts and rejects what the generic grammar
+    does."""
     rt = load_random_turns()
     source = generic_call(grammar_of("gmail", thoughts))
     generic = load_grammar(thoughts)

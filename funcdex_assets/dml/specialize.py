@@ -4,8 +4,8 @@ arguments derived from its input JSON Schema.
     bundle_grammar(tools, include_thoughts) -> str   # GBNF text, root rule `root`
     schema_order(arguments, input_schema) -> dict     # the arguments with keys in schema order
 
-Language. The generic grammar's (`grammars/dml*.gbnf`, read with `load_grammar`; its order
-rules `root` / `agent` are taken from the file) with one change: instead of any name and any
+Language. The generic grammar's (`grammars/dml*.gbnf`, read with `load_grammar`; every rule
+but `tool-call` is taken from the file as it is) with one change: instead of any name and any
 arguments object, the call is one of the bundle's tools with arguments that follow its schema:
 
     tool-call ::= "<tool>\\n{\\"name\\": " ( call-0 | call-1 | ... ) "}\\n</tool>\\n"
@@ -59,28 +59,28 @@ An object whose properties are all optional is `"{}"` or one alternative per fir
 property, followed by a chain `<name>-r<k> ::= ( ", " key_k value_k )? <name>-r<k+1>` ending
 in `"}"`: linear in the number of properties, never one branch per subset.
 
-Spelling (mask cost). Besides the generic grammar's rules (character-class runs, fixed
-separators, no `{m,n}`, one rule per line, llama.cpp's subset), the bundle grammar is spelled
-so that xgrammar can decide almost every token when it compiles the grammar instead of at each
-step. xgrammar gives a rule used in exactly one place a lookahead (what follows that place),
-and decides a token that runs past the end of a string at compile time only if what follows
-the string is known there. A shared `string` rule is used in many places, so every token that
-contains `"` is re-checked at every step inside every string: about 0.4 ms per token with a
-200k vocabulary. Hence:
-- string, number and boolean values are written out where they are used (`[^"...]*` runs in
-  the property's own rule, followed by the next key or the closing brace); only the part
-  after a first escape (`string-escapes`) is shared, which costs a little after an escape and
-  saves about a third of the compile time;
+Spelling (mask cost). The arguments rules are spelled like the generic grammar (character-
+class runs, fixed separators, no `{m,n}`, one rule per line, llama.cpp's subset, and no rule
+for a value shared between places; see the comments in `grammars/dml.gbnf`), so that xgrammar
+can decide almost every token when it compiles the grammar instead of at each step. xgrammar
+gives a rule used in exactly one place a lookahead (what follows that place), and decides a
+token that runs past the end of a string at compile time only if what follows the string is
+known there. A shared `string` rule is used in many places, so every token that contains `"`
+is re-checked at every step inside every string: about 0.3 ms per token with a 200k
+vocabulary. Hence:
+- string, number, boolean and any-JSON values are written out where they are used
+  (`[^"...]*` runs in the property's own rule, followed by the next key or the closing brace);
+  only the part after a first escape (`string-escapes`, defined here, not in the generic
+  grammar) is shared, which costs a little after an escape and saves about a third of the
+  compile time for large bundles;
 - arrays are right-recursive, `"[" item x-rest` with `x-rest ::= "]" | ", " item x-rest`
-  (one step per element, not per character);
+  (one step per element, not per character), like the generic `array` / `object`;
 - rules are never shared between tools or properties, even when identical.
-The same applies to the generic parts, which the bundle grammar re-spells in the same
-language (`FAST_GENERIC`: free text inline in `user` / `say` / `thought`, JSON objects and
-arrays right-recursive with values written out; a generic rule whose text is not the one
-expected is kept as it is). benchmarks/grammar_mask_cost.py measures it: 0.4 ms to about
-0.03 ms per token on average. The price is compile time, which grows with the number of string
-properties (seconds for tens of tools, tens of seconds for 500 with two threads); an engine
-that caches by grammar text pays it once per bundle.
+The generic rules the arguments rules use as they are: `object`, `array` (with `object-rest`,
+`array-rest`) for any JSON value, and `escape`. benchmarks/grammar_mask_cost.py measures it:
+about 0.03 ms per token on average, like the generic grammar. The price is compile time, which
+grows with the number of string properties (seconds for tens of tools, tens of seconds for 500
+with two threads); an engine that caches by grammar text pays it once per bundle.
 """
 
 from __future__ import annotations
@@ -96,8 +96,9 @@ from funcdex_assets.dml.grammar import load_grammar
 
 __all__ = ["arguments_rules", "bundle_grammar", "gbnf_literal", "schema_order"]
 
-# Rules of the generic grammar the arguments rules use as building blocks.
-_GENERIC_RULES = ("value", "object", "array", "string", "number", "escape")
+# Rules of the generic grammar the arguments rules use as building blocks (`object-rest` and
+# `array-rest` through `object` and `array`).
+_GENERIC_RULES = ("object", "array", "escape")
 
 # Inline spellings (written out at every use, see "Spelling" in the module docstring).
 _D = "[0-9]"
@@ -105,13 +106,13 @@ _D = "[0-9]"
 # stricter than the validator, which also checks the day against the month.
 _DATE = f'{_D} {_D} {_D} {_D} "-" ( "0" [1-9] | "1" [0-2] ) "-" ( "0" [1-9] | [12] {_D} | "3" [01] )'
 _HOUR = f'( [01] {_D} | "2" [0-3] )'
-STRING = '"\\"" [^"\\\\\\x00-\\x1F]* ( "\\\\" escape [^"\\\\\\x00-\\x1F]* )* "\\""'
-# Argument strings share the part after the first escape (rare in arguments): about a third
-# less compile time for large bundles, for a little more mask work after an escape.
-ARG_STRING = '"\\"" [^"\\\\\\x00-\\x1F]* string-escapes "\\""'
+# Any JSON string. Argument strings share the part after the first escape (rare in
+# arguments): about a third less compile time for large bundles, for a little more mask work
+# after an escape. (The generic grammar, with a handful of strings, writes it out.)
+STRING = '"\\"" [^"\\\\\\x00-\\x1F]* string-escapes "\\""'
 STRING_ESCAPES = ("string-escapes", '( "\\\\" escape [^"\\\\\\x00-\\x1F]* )*')
 _INLINE: dict[str, str] = {
-    "string": ARG_STRING,
+    "string": STRING,
     "integer": '"-"? ( "0" | [1-9] [0-9]* )',
     "natural": '( "0" | [1-9] [0-9]* )',
     "number": '"-"? ( "0" | [1-9] [0-9]* ) ( "." [0-9] [0-9]* )? ( [eE] [-+]? [0-9] [0-9]* )?',
@@ -123,6 +124,8 @@ _INLINE: dict[str, str] = {
         f'( "Z" | "z" | [-+] {_HOUR} ":" [0-5] {_D} ) "\\""'
     ),
 }
+# Any JSON value, written out where it is used (untyped schemas, `{}`, `true`, unresolved refs).
+ANY_VALUE = f'( object | array | {STRING} | {_INLINE["number"]} | "true" | "false" | "null" )'
 
 _SCALAR_TYPES = ("string", "integer", "number", "boolean", "null", "object", "array")
 
@@ -208,13 +211,14 @@ class _SchemaConverter:
         self.refs: dict[str, str] = {}
 
     def expr(self, schema: Any, hint: str, depth: int = 0) -> str:
-        """A GBNF expression for the values `schema` admits ("" when none: `false`)."""
+        """A GBNF expression for the values `schema` admits ("" when none: `false`;
+        `ANY_VALUE` when any)."""
         if depth > 64 or schema is True or schema is None or schema == {}:
-            return "value"
+            return ANY_VALUE
         if schema is False:
             return ""
         if not isinstance(schema, dict):
-            return "value"
+            return ANY_VALUE
         schema = self._resolve_all_of(schema)
         if "$ref" in schema:
             return self._ref(schema, hint)
@@ -241,16 +245,16 @@ class _SchemaConverter:
         elif not isinstance(types, list) or not types:
             types = _implied_types(schema)
         if types is None:
-            return "value"
+            return ANY_VALUE
         alts = [self._typed(t, schema, hint, depth) for t in types if t in _SCALAR_TYPES]
         if schema.get("nullable") is True and "null" not in types:
             alts.append('"null"')
-        return self._alternatives(alts) if alts else "value"
+        return self._alternatives(alts) if alts else ANY_VALUE
 
     def _alternatives(self, alts: list[str]) -> str:
         unique = list(dict.fromkeys(a for a in alts if a))
-        if "value" in unique:
-            return "value"
+        if ANY_VALUE in unique:
+            return ANY_VALUE
         return " | ".join(unique)
 
     def _typed(self, kind: str, schema: dict, hint: str, depth: int) -> str:
@@ -301,7 +305,7 @@ class _SchemaConverter:
                 return '"{}"'
             if isinstance(extra, dict) and extra:
                 inner = self.expr(extra, f"{hint}-value", depth + 1)
-                if inner and inner != "value":
+                if inner and inner != ANY_VALUE:
                     return self._sequence(hint, "{", f'{STRING} ": " {_seq(inner)}', "}", False)
             return "object"
         if (extra is not None and extra is not False) or schema.get("patternProperties"):
@@ -314,7 +318,7 @@ class _SchemaConverter:
                 entries.append((json.dumps(key, ensure_ascii=False), _seq(value), key in required))
         for key in required:
             if isinstance(key, str) and key not in props:
-                entries.append((json.dumps(key, ensure_ascii=False), "value", True))
+                entries.append((json.dumps(key, ensure_ascii=False), ANY_VALUE, True))
         if not entries:
             return '"{}"'
         first_required = next((i for i, e in enumerate(entries) if e[2]), None)
@@ -335,12 +339,12 @@ class _SchemaConverter:
     def _ref(self, schema: dict, hint: str) -> str:
         ref = schema["$ref"]
         if not isinstance(ref, str) or not ref.startswith("#"):
-            return "value"
+            return ANY_VALUE
         if ref in self.refs:
             return self.refs[ref]
         target = _pointer(self.root, ref)
         if target is _MISSING:
-            return "value"
+            return ANY_VALUE
         name = self.rules.fresh(f"{self.prefix}-def-{_slug(ref.rsplit('/', 1)[-1])}")
         self.refs[ref] = name
         siblings = {k: v for k, v in schema.items() if k != "$ref"}
@@ -496,7 +500,7 @@ def arguments_rules(tools: Sequence[Tool], reserved: Sequence[str] = ()) -> tupl
     for i, tool in enumerate(ordered):
         converter = _SchemaConverter(rules, tool.input_schema, f"t{i}")
         args = converter.expr(tool.input_schema, f"t{i}-args")
-        if not args or args == "value":  # arguments are always an object
+        if not args or args == ANY_VALUE:  # arguments are always an object
             args = "object"
         head = gbnf_literal(json.dumps(tool.name, ensure_ascii=False) + ', "arguments": ')
         calls.append(f"call-{i}")
@@ -504,32 +508,6 @@ def arguments_rules(tools: Sequence[Tool], reserved: Sequence[str] = ()) -> tupl
     lines = call_lines + [f"{name} ::= {body}" for name, body in rules.bodies.items()]
     return calls, lines
 
-
-# Rules of the generic grammar re-spelled for speed in bundle grammars: generic body -> the
-# same language spelled so that xgrammar can decide most tokens when it compiles the grammar
-# (see "Spelling" in the module docstring). A rule whose generic body is not the one listed
-# (the generic grammar changed) is kept as it is: the language stays the generic one.
-_VALUE = f'( object | array | {STRING} | {_INLINE["number"]} | "true" | "false" | "null" )'
-FAST_GENERIC: dict[str, tuple[str, str]] = {
-    "user": ('"</user> " text', '"</user> " [^<]*'),
-    "say": ('"</assistant> " text', '"</assistant> " [^<]*'),
-    "thought": ('"</think> " text', '"</think> " [^<]*'),
-    "tool-response": (
-        '"<tool_response>\\n" value "\\n</tool_response>\\n"',
-        f'"<tool_response>\\n" {_VALUE} "\\n</tool_response>\\n"',
-    ),
-    "object": (
-        '"{" ( string ": " value ( ", " string ": " value )* )? "}"',
-        f'"{{}}" | "{{" {STRING} ": " {_VALUE} object-rest',
-    ),
-    "array": ('"[" ( value ( ", " value )* )? "]"', f'"[]" | "[" {_VALUE} array-rest'),
-}
-# Rules the fast spellings add: members and elements by right recursion (one step per member,
-# not per character), so every value is followed, in its own rule, by "," or the bracket.
-FAST_EXTRA: dict[str, tuple[str, str]] = {
-    "object": ("object-rest", f'"}}" | ", " {STRING} ": " {_VALUE} object-rest'),
-    "array": ("array-rest", f'"]" | ", " {_VALUE} array-rest'),
-}
 
 _RULE_REF = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9-]*(?![\w-])")
 
@@ -543,7 +521,8 @@ def bundle_grammar(tools: Sequence[Tool], include_thoughts: bool) -> str:
     """The DML grammar for one bundle (GBNF text, root rule `root`); see the module docstring.
 
     Raises ValueError for an empty bundle or duplicate tool names, and when the generic
-    grammar no longer has the one-line `tool-call` rule this replaces."""
+    grammar lacks a one-line rule this builds on (`tool-call`, which it replaces; `object`,
+    `array`, `escape`) or defines `string-escapes` itself."""
     if not tools:
         raise ValueError("a bundle grammar needs at least one tool")
     generic = [
@@ -561,21 +540,16 @@ def bundle_grammar(tools: Sequence[Tool], include_thoughts: bool) -> str:
         raise ValueError(
             "the generic DML grammar lacks the rules bundle grammars build on: " + ", ".join(missing)
         )
-    calls, arg_lines = arguments_rules(
-        tools, reserved=[*rules, STRING_ESCAPES[0], *(n for n, _ in FAST_EXTRA.values())]
-    )
+    if STRING_ESCAPES[0] in rules:
+        raise ValueError(f"the generic DML grammar defines {STRING_ESCAPES[0]!r}, which bundle grammars define")
+    calls, arg_lines = arguments_rules(tools, reserved=[*rules, STRING_ESCAPES[0]])
     rules["tool-call"] = '"<tool>\\n{\\"name\\": " ( ' + " | ".join(calls) + ' ) "}\\n</tool>\\n"'
-    for name, (generic_body, fast_body) in FAST_GENERIC.items():
-        if rules.get(name) == generic_body:
-            rules[name] = fast_body
-            if name in FAST_EXTRA:
-                extra_name, extra_body = FAST_EXTRA[name]
-                rules[extra_name] = extra_body
     for line in arg_lines:
         name, _, body = line.partition(" ::= ")
         rules[name] = body
     rules[STRING_ESCAPES[0]] = STRING_ESCAPES[1]
-    # Keep only the rules reachable from root (re-spelled rules leave e.g. `text` unused).
+    # Keep only the rules reachable from root (a generic rule only the generic tool-call used;
+    # `string-escapes` when no argument is a string).
     reachable, todo = set(), ["root"]
     while todo:
         name = todo.pop()
