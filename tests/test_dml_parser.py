@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
-import sys
 import time
 from pathlib import Path
 
 import pytest
+import random_turns
 
 from funcdex_assets.dml.model import (
     AssistantTurn,
@@ -26,18 +25,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "dml"
 GOLDEN = sorted(FIXTURES.glob("*.dml"))
 
 
-def load_random_turns():
-    """tests/fixtures/dml/random_turns.py, loaded by path (tests/ is not a package)."""
-    name = "_dml_random_turns"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, FIXTURES / "random_turns.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
-
-rt = load_random_turns()
+rt = random_turns
 
 
 def plain(turns) -> list[dict]:

@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
+import random_turns
 
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.model import (
@@ -141,16 +142,7 @@ def test_valid_shapes():
 
 
 def test_random_valid_conversations_have_only_tool_issues():
-    import importlib.util
-    import sys
-
-    name = "_dml_random_turns"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, FIXTURES / "random_turns.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    rt = sys.modules[name]
+    rt = random_turns
     rng = random.Random(11)
     for _ in range(200):
         turns = rt.random_conversation(rng, thoughts=True)

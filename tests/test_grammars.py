@@ -6,13 +6,12 @@ text written out where they are used)."""
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import random
 import re
-import sys
 from pathlib import Path
 
 import pytest
+import random_turns
 
 xgr = pytest.importorskip("xgrammar")
 
@@ -28,17 +27,8 @@ GOLDEN = sorted(FIXTURES.glob("*.dml"))
 BOTH = pytest.mark.parametrize("thoughts", [False, True], ids=["dml", "dml_with_thoughts"])
 
 
-def load_random_turns():
-    name = "_dml_random_turns"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, FIXTURES / "random_turns.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
-
-rt = load_random_turns()
+rt = random_turns
 
 
 @pytest.fixture(scope="module")

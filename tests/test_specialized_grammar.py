@@ -7,16 +7,15 @@ Mask *cost* is measured by benchmarks/grammar_mask_cost.py, never asserted here.
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import random
 import re
-import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+import random_turns
 
 xgr = pytest.importorskip("xgrammar")
 
@@ -47,15 +46,6 @@ BUNDLES = [bundle.name for bundle in CATALOG.bundles]
 BOTH = pytest.mark.parametrize("thoughts", [False, True], ids=["dml", "dml_with_thoughts"])
 FIXTURES = REPO / "tests" / "fixtures" / "dml"
 
-
-def load_random_turns():
-    name = "_dml_random_turns"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, FIXTURES / "random_turns.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def tools_of(bundle: str) -> list[Tool]:
@@ -445,7 +435,7 @@ def test_outside_the_call_the_language_is_the_generic_one(thoughts):
     """Free text, tool responses and turn order are the generic grammar's: with the generic
     tool-call rule put back, the bundle grammar accepts and rejects what the generic grammar
     does."""
-    rt = load_random_turns()
+    rt = random_turns
     source = generic_call(grammar_of("gmail", thoughts))
     generic = load_grammar(thoughts)
     rng = random.Random(11 + thoughts)
