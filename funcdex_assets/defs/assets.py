@@ -18,6 +18,7 @@ from funcdex_assets.dml.grammar import GRAMMAR_DIR
 from funcdex_assets.export.jsonl import write_jsonl
 from funcdex_assets.frames import ok, reject_counts
 from funcdex_assets.hashing import derive_seed
+from funcdex_assets.history import RoundHistory
 from funcdex_assets.stages.catalog import bundle_tools_frame, catalog_frame, tools_from_frame
 from funcdex_assets.stages.dataset import jsonl_rows, parsed_frame, split_frame
 from funcdex_assets.stages.generation import (
@@ -57,6 +58,10 @@ def _first_ok(df: pl.DataFrame, column: str) -> str | None:
 def _bundle_seed(settings: GenerationSettings, bundle: str) -> int:
     # Independent per bundle: adding a bundle never changes another bundle's data.
     return derive_seed(settings.seed, bundle)
+
+
+def _history(context: dg.AssetExecutionContext) -> RoundHistory:
+    return RoundHistory(Path(context.instance.storage_directory()))
 
 
 def _backend(context: dg.AssetExecutionContext, llm: LLMResource):
@@ -139,13 +144,16 @@ def tool_combinations(context: dg.AssetExecutionContext, settings: GenerationSet
     bundle = context.partition_key
     n = math.ceil(settings.conversations_per_bundle * settings.oversample)
     tools = tools_from_frame(bundle_tools)
-    df = combinations_frame(tools, bundle, n, _bundle_seed(settings, bundle))
+    # Coverage: tools earlier rounds (other seeds) used least are sampled more this round.
+    usage = _history(context).usage_before(bundle, settings.seed)
+    df = combinations_frame(tools, bundle, n, _bundle_seed(settings, bundle), usage=usage)
     used = sorted({name for chain in df["tools"].to_list() for name in chain})
     unused = sorted(set(t.name for t in tools) - set(used))
     if df.height < n:
         context.log.warning(f"{bundle}: the tool graph yields only {df.height} distinct chains (wanted {n})")
     sample = "\n".join(" -> ".join(row) for row in df["tools"].head(5).to_list())
-    context.add_output_metadata(_metadata(df, sample=sample, tools_never_sampled=dg.MetadataValue.json(unused)))
+    context.add_output_metadata(_metadata(df, sample=sample, tools_never_sampled=dg.MetadataValue.json(unused),
+                                          earlier_rounds_tool_usage=dg.MetadataValue.json(usage)))
     return df
 
 
@@ -165,9 +173,17 @@ def scenarios(context: dg.AssetExecutionContext, settings: GenerationSettings, l
 @dg.asset(**PARTITIONED, code_version="1")
 def deduplicated_scenarios(context: dg.AssetExecutionContext, settings: GenerationSettings,
                            scenarios: pl.DataFrame) -> pl.DataFrame:
-    """Scenarios with exact and near duplicates (MinHash/LSH) marked `duplicate`."""
-    df = dedup_scenarios(scenarios, settings.near_duplicate_threshold)
-    context.add_output_metadata(_metadata(df, sample=_first_ok(df, "scenario")))
+    """Scenarios with exact and near duplicates (MinHash/LSH) marked `duplicate`, checked
+    against each other and against every scenario earlier rounds (other seeds) accepted."""
+    bundle = context.partition_key
+    history = _history(context)
+    bundles = sorted(set(history.known_bundles()) | {bundle}) if settings.dedup_across_bundles else [bundle]
+    earlier = history.scenarios_before(bundles, settings.seed)
+    df = dedup_scenarios(scenarios, settings.near_duplicate_threshold, accepted_before=earlier)
+    kept = ok(df)
+    history.record_scenarios(bundle, settings.seed, zip(kept["scenario_id"].to_list(), kept["scenario"].to_list()))
+    context.add_output_metadata(_metadata(df, sample=_first_ok(df, "scenario"),
+                                          compared_with_earlier_rounds=dg.MetadataValue.int(len(earlier))))
     return df
 
 

@@ -1,0 +1,70 @@
+"""What earlier generation rounds accepted, per bundle, so a new round does not repeat it.
+
+A round is a run seed. Each round records its accepted scenarios and its tool usage here;
+a later round (another seed, e.g. tonight's) deduplicates against every *other* round's
+scenarios and samples rarely used tools more. Entries of the round being computed are ignored,
+so re-materializing a partition with the same seed reads exactly what it read the first time:
+the same inputs, the same outputs, and (on a model backend) zero new calls.
+
+Stored as Parquet files under the Dagster instance's storage directory, next to the assets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import polars as pl
+
+_SCENARIOS = {"seed": pl.Int64, "key": pl.Utf8, "text": pl.Utf8}
+_USAGE = {"seed": pl.Int64, "tool": pl.Utf8, "count": pl.Int64}
+
+
+class RoundHistory:
+    def __init__(self, root: Path):
+        self.root = Path(root) / "history"
+
+    def _path(self, kind: str, bundle: str) -> Path:
+        return self.root / kind / f"{bundle}.parquet"
+
+    def _read(self, kind: str, bundle: str, schema: dict) -> pl.DataFrame:
+        path = self._path(kind, bundle)
+        return pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=schema)
+
+    def _replace_round(self, kind: str, bundle: str, seed: int, df: pl.DataFrame, schema: dict) -> None:
+        """Store this round's rows, replacing what the same round stored before (atomically)."""
+        kept = self._read(kind, bundle, schema).filter(pl.col("seed") != seed)
+        path = self._path(kind, bundle)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        pl.concat([kept, df.select(list(schema)).cast(schema)]).write_parquet(tmp)
+        tmp.replace(path)
+
+    # ---- scenarios --------------------------------------------------------------------
+    def scenarios_before(self, bundles: Iterable[str], seed: int) -> list[tuple[str, str]]:
+        """(key, text) accepted by other rounds of these bundles, oldest first."""
+        out: list[tuple[str, str]] = []
+        for bundle in bundles:
+            df = self._read("scenarios", bundle, _SCENARIOS).filter(pl.col("seed") != seed)
+            out.extend(zip(df["key"].to_list(), df["text"].to_list()))
+        return out
+
+    def record_scenarios(self, bundle: str, seed: int, accepted: Iterable[tuple[str, str]]) -> None:
+        rows = [{"seed": seed, "key": k, "text": t} for k, t in accepted]
+        self._replace_round("scenarios", bundle, seed, pl.DataFrame(rows, schema=_SCENARIOS), _SCENARIOS)
+
+    def known_bundles(self) -> list[str]:
+        folder = self.root / "scenarios"
+        return sorted(p.stem for p in folder.glob("*.parquet")) if folder.exists() else []
+
+    # ---- tool usage -------------------------------------------------------------------
+    def usage_before(self, bundle: str, seed: int) -> dict[str, int]:
+        df = self._read("tool_usage", bundle, _USAGE).filter(pl.col("seed") != seed)
+        if df.is_empty():
+            return {}
+        summed = df.group_by("tool").agg(pl.col("count").sum()).sort("tool")
+        return dict(zip(summed["tool"].to_list(), summed["count"].to_list()))
+
+    def record_usage(self, bundle: str, seed: int, counts: dict[str, int]) -> None:
+        rows = [{"seed": seed, "tool": tool, "count": n} for tool, n in sorted(counts.items())]
+        self._replace_round("tool_usage", bundle, seed, pl.DataFrame(rows, schema=_USAGE), _USAGE)

@@ -1,0 +1,26 @@
+"""Round history: what other rounds accepted is visible, the round being computed never is."""
+
+from __future__ import annotations
+
+from funcdex_assets.history import RoundHistory
+
+
+def test_scenarios_of_other_rounds_only_and_rounds_replace_themselves(tmp_path):
+    h = RoundHistory(tmp_path)
+    assert h.scenarios_before(["gmail"], 7) == []
+    h.record_scenarios("gmail", 7, [("s1", "find the Q3 email"), ("s2", "book a room")])
+    assert h.scenarios_before(["gmail"], 7) == []  # a rerun of round 7 reads what it read before
+    assert h.scenarios_before(["gmail"], 8) == [("s1", "find the Q3 email"), ("s2", "book a room")]
+    h.record_scenarios("gmail", 7, [("s3", "only this now")])  # re-materialized round 7 replaces itself
+    h.record_scenarios("gmail", 8, [("s4", "tonight's")])
+    assert h.scenarios_before(["gmail"], 9) == [("s3", "only this now"), ("s4", "tonight's")]
+    assert h.scenarios_before(["jira"], 9) == [] and h.known_bundles() == ["gmail"]
+
+
+def test_tool_usage_sums_other_rounds(tmp_path):
+    h = RoundHistory(tmp_path)
+    h.record_usage("gmail", 7, {"A": 3, "B": 1})
+    h.record_usage("gmail", 8, {"A": 1, "C": 2})
+    assert h.usage_before("gmail", 9) == {"A": 4, "B": 1, "C": 2}
+    assert h.usage_before("gmail", 8) == {"A": 3, "B": 1}
+    assert h.usage_before("jira", 8) == {}
