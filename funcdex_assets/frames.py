@@ -51,6 +51,14 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
                                 **_STATUS},
     "conversation_scores": {"conversation_id": Utf8, "bundle": Utf8, "user_query_clarity": Int64,
                             "tool_use_quality": Int64, "reasons": Utf8, "passed": Bool, **_STATUS},
+    # Valid, judge-passed conversations; near duplicates marked `duplicate` with the kept row's id.
+    "deduplicated_conversations": {"conversation_id": Utf8, "bundle": Utf8, "duplicate_of": Utf8,
+                                   "similarity": pl.Float64, **_STATUS},
+    # Per exported conversation: what diversity is measured on.
+    "conversation_summaries": {"conversation_id": Utf8, "bundle": Utf8, "tool_calls": Strings,
+                               "user_texts": Strings, "n_turns": Int64, "n_tool_calls": Int64, "n_tokens": Int64},
+    # One row: all bundles' diversity report (JSON of quality.diversity.DiversityReport).
+    "dataset_diversity": {"bundles": Strings, "report": Utf8},
     # messages / tools: TRL tool-calling format (JSON); metadata: lineage and scores (JSON).
     "parsed_dataset": {"conversation_id": Utf8, "bundle": Utf8, "toolkits": Strings, "messages": Utf8,
                        "tools": Utf8, "system_prompt": Utf8, "metadata": Utf8},

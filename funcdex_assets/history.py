@@ -1,6 +1,7 @@
 """What earlier generation rounds accepted, per bundle, so a new round does not repeat it.
 
-A round is a run seed. Each round records its accepted scenarios and its tool usage here;
+A round is a run seed. Each round records its accepted scenarios, conversations (DML) and tool
+usage here;
 a later round (another seed, e.g. tonight's) deduplicates against every *other* round's
 scenarios and samples rarely used tools more. Entries of the round being computed are ignored,
 so re-materializing a partition with the same seed reads exactly what it read the first time:
@@ -16,7 +17,7 @@ from typing import Iterable
 
 import polars as pl
 
-_SCENARIOS = {"seed": pl.Int64, "key": pl.Utf8, "text": pl.Utf8}
+_ITEMS = {"seed": pl.Int64, "key": pl.Utf8, "text": pl.Utf8}
 _USAGE = {"seed": pl.Int64, "tool": pl.Utf8, "count": pl.Int64}
 
 
@@ -40,21 +41,21 @@ class RoundHistory:
         pl.concat([kept, df.select(list(schema)).cast(schema)]).write_parquet(tmp)
         tmp.replace(path)
 
-    # ---- scenarios --------------------------------------------------------------------
-    def scenarios_before(self, bundles: Iterable[str], seed: int) -> list[tuple[str, str]]:
-        """(key, text) accepted by other rounds of these bundles, oldest first."""
+    # ---- accepted items (scenarios, conversations) ------------------------------------
+    def items_before(self, kind: str, bundles: Iterable[str], seed: int) -> list[tuple[str, str]]:
+        """(key, text) of `kind` accepted by other rounds of these bundles, oldest first."""
         out: list[tuple[str, str]] = []
         for bundle in bundles:
-            df = self._read("scenarios", bundle, _SCENARIOS).filter(pl.col("seed") != seed)
+            df = self._read(kind, bundle, _ITEMS).filter(pl.col("seed") != seed)
             out.extend(zip(df["key"].to_list(), df["text"].to_list()))
         return out
 
-    def record_scenarios(self, bundle: str, seed: int, accepted: Iterable[tuple[str, str]]) -> None:
+    def record_items(self, kind: str, bundle: str, seed: int, accepted: Iterable[tuple[str, str]]) -> None:
         rows = [{"seed": seed, "key": k, "text": t} for k, t in accepted]
-        self._replace_round("scenarios", bundle, seed, pl.DataFrame(rows, schema=_SCENARIOS), _SCENARIOS)
+        self._replace_round(kind, bundle, seed, pl.DataFrame(rows, schema=_ITEMS), _ITEMS)
 
-    def known_bundles(self) -> list[str]:
-        folder = self.root / "scenarios"
+    def known_bundles(self, kind: str = "scenarios") -> list[str]:
+        folder = self.root / kind
         return sorted(p.stem for p in folder.glob("*.parquet")) if folder.exists() else []
 
     # ---- tool usage -------------------------------------------------------------------

@@ -182,6 +182,7 @@ def generate(
             done = [b for b in bundles if b not in summary.failures]
             if done:
                 execute("build_training_dataset", "dataset", run_config={
-                    **QUIET_LOGS, "ops": {"training_dataset": {"config": {"bundles": done}}}})
+                    **QUIET_LOGS, "ops": {name: {"config": {"bundles": done}}
+                                          for name in ("training_dataset", "dataset_diversity")}})
     summary.seconds = time.perf_counter() - start
     return summary

@@ -2,6 +2,7 @@
 and reports what a person reads in the UI: rows, accepted, rejects by reason, a sample."""
 
 
+import base64
 import json
 import math
 from pathlib import Path
@@ -16,7 +17,8 @@ from funcdex_assets.backends.templates import template_version
 from funcdex_assets.defs.resources import CatalogResource, DatasetOutputResource, GenerationSettings, LLMResource
 from funcdex_assets.dml.grammar import GRAMMAR_DIR
 from funcdex_assets.export.jsonl import write_jsonl
-from funcdex_assets.frames import ok, reject_counts
+from funcdex_assets.frames import frame, ok, reject_counts
+from funcdex_assets.quality.diversity import diversity_report, render_chart_png, render_markdown, tool_usage_counts
 from funcdex_assets.hashing import derive_seed
 from funcdex_assets.history import RoundHistory
 from funcdex_assets.stages.catalog import bundle_tools_frame, catalog_frame, tools_from_frame
@@ -28,6 +30,7 @@ from funcdex_assets.stages.generation import (
     personas_frame,
     scenarios_frame,
 )
+from funcdex_assets.stages.quality import dedup_conversations_frame, summaries_frame, summaries_from_frame
 from funcdex_assets.stages.validation import issue_counts, scores_frame, validate_frame
 
 GROUP = "funcdex"
@@ -48,6 +51,12 @@ def _metadata(df: pl.DataFrame, sample: str | None = None, **extra: Any) -> dict
         meta["sample"] = dg.MetadataValue.md(sample[:SAMPLE_CHARS])
     meta.update(extra)
     return meta
+
+
+def _md_table(df: pl.DataFrame) -> str:
+    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in df.iter_rows()]
+    return "\n".join(lines)
 
 
 def _first_ok(df: pl.DataFrame, column: str) -> str | None:
@@ -178,10 +187,10 @@ def deduplicated_scenarios(context: dg.AssetExecutionContext, settings: Generati
     bundle = context.partition_key
     history = _history(context)
     bundles = sorted(set(history.known_bundles()) | {bundle}) if settings.dedup_across_bundles else [bundle]
-    earlier = history.scenarios_before(bundles, settings.seed)
+    earlier = history.items_before("scenarios", bundles, settings.seed)
     df = dedup_scenarios(scenarios, settings.near_duplicate_threshold, accepted_before=earlier)
     kept = ok(df)
-    history.record_scenarios(bundle, settings.seed, zip(kept["scenario_id"].to_list(), kept["scenario"].to_list()))
+    history.record_items("scenarios", bundle, settings.seed, zip(kept["scenario_id"].to_list(), kept["scenario"].to_list()))
     context.add_output_metadata(_metadata(df, sample=_first_ok(df, "scenario"),
                                           compared_with_earlier_rounds=dg.MetadataValue.int(len(earlier))))
     return df
@@ -276,15 +285,40 @@ def conversation_scores(context: dg.AssetExecutionContext, settings: GenerationS
 
 
 @dg.asset(**PARTITIONED, code_version="1")
+def deduplicated_conversations(context: dg.AssetExecutionContext, settings: GenerationSettings,
+                               validated_conversations: pl.DataFrame,
+                               conversation_scores: pl.DataFrame) -> pl.DataFrame:
+    """Valid, judge-passed conversations with near duplicates marked (same calls with the same
+    arguments, or MinHash-similar user and assistant text), also against earlier rounds; every
+    duplicate names the kept conversation it repeats."""
+    bundle = context.partition_key
+    history = _history(context)
+    earlier = history.items_before("conversations", [bundle], settings.seed)
+    df = dedup_conversations_frame(validated_conversations, conversation_scores,
+                                   settings.conversation_duplicate_threshold, accepted_before=earlier)
+    kept = set(ok(df)["conversation_id"].to_list())
+    history.record_items("conversations", bundle, settings.seed,
+                         [(r["conversation_id"], r["dml"]) for r in validated_conversations.iter_rows(named=True)
+                          if r["conversation_id"] in kept])
+    dupes = df.filter(pl.col("status") == "duplicate").select("conversation_id", "duplicate_of", "reject_reason")
+    context.add_output_metadata(_metadata(
+        df, compared_with_earlier_rounds=dg.MetadataValue.int(len(earlier)),
+        duplicates=dg.MetadataValue.md(_md_table(dupes.head(20)) if dupes.height else "none")))
+    return df
+
+
+@dg.asset(**PARTITIONED, code_version="1")
 def parsed_dataset(context: dg.AssetExecutionContext, settings: GenerationSettings,
                    output: DatasetOutputResource, bundle_tools: pl.DataFrame, outlines: pl.DataFrame,
-                   validated_conversations: pl.DataFrame, conversation_scores: pl.DataFrame) -> pl.DataFrame:
+                   validated_conversations: pl.DataFrame, conversation_scores: pl.DataFrame,
+                   deduplicated_conversations: pl.DataFrame) -> pl.DataFrame:
     """Accepted conversations in the TRL / OpenAI tool-calling format; also written to
     <output>/<bundle>/conversations.jsonl."""
     bundle = context.partition_key
     df = parsed_frame(validated_conversations, conversation_scores, outlines, tools_from_frame(bundle_tools), bundle,
                       _toolkits(bundle_tools), settings.conversations_per_bundle,
-                      settings.system_prompt_dropout, _bundle_seed(settings, bundle))
+                      settings.system_prompt_dropout, _bundle_seed(settings, bundle),
+                      deduplicated=deduplicated_conversations)
     path = output.path() / bundle / "conversations.jsonl"
     write_jsonl(path, jsonl_rows(df))
     if df.height < settings.conversations_per_bundle:
@@ -299,8 +333,66 @@ def parsed_dataset(context: dg.AssetExecutionContext, settings: GenerationSettin
     return df
 
 
-class TrainingDatasetConfig(dg.Config):
+def _diversity_metadata(context: dg.AssetExecutionContext, report, name: str) -> dict[str, Any]:
+    chart = render_chart_png(report, Path(context.instance.storage_directory()) / "charts" / f"{name}.png")
+    encoded = base64.b64encode(chart.read_bytes()).decode("ascii")
+    return {
+        "diversity": dg.MetadataValue.md(render_markdown(report) + f"\n\n![diversity](data:image/png;base64,{encoded})"),
+        "figures": dg.MetadataValue.json(report.to_dict()),
+        "chart": dg.MetadataValue.path(str(chart)),
+    }
+
+
+@dg.asset(**PARTITIONED, code_version="1")
+def conversation_diversity(context: dg.AssetExecutionContext, settings: GenerationSettings,
+                           bundle_tools: pl.DataFrame, parsed_dataset: pl.DataFrame,
+                           validated_conversations: pl.DataFrame) -> pl.DataFrame:
+    """Diversity of the bundle's exported conversations: distinct tool sequences, tool coverage
+    and the least-used tools, usage entropy, distinct-n of user turns, tool-set dissimilarity,
+    lengths. Tool usage is recorded so the next round samples rarely used tools more."""
+    bundle = context.partition_key
+    df = summaries_frame(parsed_dataset, validated_conversations)
+    summaries = summaries_from_frame(df)
+    names = sorted(bundle_tools["name"].to_list())
+    _history(context).record_usage(bundle, settings.seed, tool_usage_counts(summaries, names))
+    context.add_output_metadata({"rows": dg.MetadataValue.int(df.height),
+                                 **_diversity_metadata(context, diversity_report(summaries, names), bundle)})
+    return df
+
+
+class MergedConfig(dg.Config):
     bundles: list[str] = []  # empty: every materialized bundle
+
+
+@dg.asset(group_name=GROUP, io_manager_key="polars_io", code_version="1",
+          ins={"conversation_diversity": dg.AssetIn(metadata={"allow_missing_partitions": True})})
+def dataset_diversity(context: dg.AssetExecutionContext, config: MergedConfig, catalog: CatalogResource,
+                      conversation_diversity) -> pl.DataFrame:
+    """Diversity across bundles (the same figures over every exported conversation)."""
+    frames = _partition_frames(context, "conversation_diversity", conversation_diversity, config.bundles)
+    cat = catalog.load()
+    names = sorted({t.name for b in frames for t in cat.bundle_tools(b)})
+    summaries = [s for b in sorted(frames) for s in summaries_from_frame(frames[b])]
+    report = diversity_report(summaries, names)
+    context.add_output_metadata({"bundles": dg.MetadataValue.json(sorted(frames)),
+                                 **_diversity_metadata(context, report, "all_bundles")})
+    return frame("dataset_diversity", [{"bundles": sorted(frames), "report": json.dumps(report.to_dict())}])
+
+
+def _partition_frames(context: dg.AssetExecutionContext, name: str, value, wanted: list[str]) -> dict[str, pl.DataFrame]:
+    """All-partition input as {bundle: frame}, limited to `wanted` (empty: all)."""
+    if not isinstance(value, dict):
+        # The IO manager hands over a bare frame, not a dict, when only one partition exists.
+        value = {context.asset_partition_keys_for_input(name)[0]: value}
+    frames = {b: df for b, df in value.items() if not wanted or b in wanted}
+    missing = sorted(set(wanted) - set(frames))
+    if missing:
+        raise dg.Failure(description=f"no materialized {name} for bundle(s) {', '.join(missing)}; "
+                                     "materialize those partitions first (or drop them from `bundles`)")
+    return {b: (df.collect() if isinstance(df, pl.LazyFrame) else df) for b, df in frames.items()}
+
+
+TrainingDatasetConfig = MergedConfig
 
 
 @dg.asset(group_name=GROUP, io_manager_key="polars_io", code_version="1",
@@ -309,16 +401,7 @@ def training_dataset(context: dg.AssetExecutionContext, config: TrainingDatasetC
                      output: DatasetOutputResource, parsed_dataset) -> pl.DataFrame:
     """All bundles merged, with a deterministic train/test split stratified by bundle;
     also written to <output>/train.jsonl and <output>/test.jsonl."""
-    if not isinstance(parsed_dataset, dict):
-        # The IO manager hands over a bare frame, not a dict, when only one partition exists.
-        parsed_dataset = {context.asset_partition_keys_for_input("parsed_dataset")[0]: parsed_dataset}
-    frames = {b: df for b, df in parsed_dataset.items() if not config.bundles or b in config.bundles}
-    missing = sorted(set(config.bundles) - set(frames))
-    if missing:
-        raise dg.Failure(
-            description=f"no materialized parsed_dataset for bundle(s) {', '.join(missing)}; "
-                        "materialize those partitions first (or drop them from `bundles`)")
-    frames = {b: (df.collect() if isinstance(df, pl.LazyFrame) else df) for b, df in frames.items()}
+    frames = _partition_frames(context, "parsed_dataset", parsed_dataset, config.bundles)
     df = split_frame(frames, settings.test_fraction, settings.seed)
     counts = {}
     for split in ("train", "test"):
@@ -335,5 +418,7 @@ def training_dataset(context: dg.AssetExecutionContext, config: TrainingDatasetC
 
 
 BUNDLE_ASSETS = [bundle_tools, tool_combinations, scenarios, deduplicated_scenarios, personas, outlines,
-                 dml_conversations, validated_conversations, conversation_scores, parsed_dataset]
-ALL_ASSETS = [tool_catalog, *BUNDLE_ASSETS, training_dataset]
+                 dml_conversations, validated_conversations, conversation_scores, deduplicated_conversations,
+                 parsed_dataset, conversation_diversity]
+MERGED_ASSETS = [training_dataset, dataset_diversity]
+ALL_ASSETS = [tool_catalog, *BUNDLE_ASSETS, *MERGED_ASSETS]

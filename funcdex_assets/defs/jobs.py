@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from funcdex_assets.defs.assets import BUNDLE_ASSETS, tool_catalog, training_dataset
+from funcdex_assets.defs.assets import BUNDLE_ASSETS, MERGED_ASSETS, tool_catalog
 
 bundle_job = dg.define_asset_job(
     "generate_bundle",
@@ -12,8 +12,8 @@ bundle_job = dg.define_asset_job(
 
 training_dataset_job = dg.define_asset_job(
     "build_training_dataset",
-    selection=dg.AssetSelection.assets(training_dataset),
-    description="Merge the bundles' parsed datasets and split train/test.",
+    selection=dg.AssetSelection.assets(*MERGED_ASSETS),
+    description="Merge the bundles: the train/test dataset and the cross-bundle diversity report.",
 )
 
 catalog_job = dg.define_asset_job(

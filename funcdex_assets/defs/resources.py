@@ -29,6 +29,8 @@ class GenerationSettings(dg.ConfigurableResource):
     system_prompt_dropout: float = Field(default=0.2, ge=0, le=1,
                                          description="Share of rows exported without a system prompt.")
     test_fraction: float = Field(default=0.15, ge=0, lt=1)
+    conversation_duplicate_threshold: float = Field(
+        default=0.8, gt=0, le=1, description="MinHash Jaccard of user+assistant text at which a conversation is a duplicate.")
     dedup_across_bundles: bool = Field(default=False,
                                        description="Also reject scenarios other bundles' rounds accepted.")
     workflow_descriptions: dict[str, str] = Field(

@@ -17,10 +17,13 @@ from funcdex_assets.hashing import derive_seed
 
 def parsed_frame(validated: pl.DataFrame, scores: pl.DataFrame, outlines: pl.DataFrame, tools: Sequence[Tool],
                  bundle: str, toolkits: list[str], cap: int, system_prompt_dropout: float,
-                 seed: int) -> pl.DataFrame:
-    """Accepted conversations (valid and passed by the judge), at most `cap`, in TRL format."""
+                 seed: int, deduplicated: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Accepted conversations (valid, passed by the judge, not a near duplicate), at most `cap`,
+    in TRL format."""
     by_name = {t.name: t for t in tools}
-    passed = {r["conversation_id"]: r for r in ok(scores).iter_rows(named=True)}
+    unique = set(ok(deduplicated)["conversation_id"].to_list()) if deduplicated is not None else None
+    passed = {r["conversation_id"]: r for r in ok(scores).iter_rows(named=True)
+              if unique is None or r["conversation_id"] in unique}
     offered = dict(zip(outlines["outline_id"], outlines["offered_tools"]))
     rows = []
     for row in ok(validated).iter_rows(named=True):
