@@ -109,3 +109,29 @@ def test_a_broken_toolkit_file_fails_before_any_run_naming_it(repo_root, tmp_pat
 def test_an_unknown_bundle_is_refused_with_the_known_ones(tmp_path, monkeypatch):
     with pytest.raises(CatalogError, match="unknown bundle.*gmial.*gmail"):
         _run(tmp_path, monkeypatch, "unknown", bundles=["gmial"])
+
+
+def test_a_second_round_dedups_against_the_first_and_samples_rarely_used_tools_more(tmp_path, monkeypatch):
+    from dagster import AssetKey, DagsterInstance
+
+    assert _run(tmp_path, monkeypatch, "r", seed=7, bundles=["gmail"]).ok
+    second = _run(tmp_path, monkeypatch, "r", seed=8, bundles=["gmail"])
+    assert second.ok, second.failures
+    assert second.metadata("gmail", "deduplicated_scenarios")["compared_with_earlier_rounds"] == 8 * 13 // 10 + 1
+    assert second.metadata("gmail", "deduplicated_conversations")["compared_with_earlier_rounds"] > 0
+    usage = second.metadata("gmail", "tool_combinations")["earlier_rounds_tool_usage"]
+    assert sum(usage.values()) > 0
+    with DagsterInstance.from_config(str(tmp_path / "home-r")) as instance:
+        event = instance.get_latest_materialization_event(AssetKey("dataset_diversity"))
+        meta = event.asset_materialization.metadata
+        assert "data:image/png;base64," in meta["diversity"].value
+        assert meta["figures"].value["conversations"] == 8
+
+
+def test_diversity_is_reported_per_bundle_and_overall(run_dir):
+    _, summary = run_dir
+    per_bundle = summary.metadata("gmail", "conversation_diversity")["figures"]
+    overall = summary.metadata("dataset", "dataset_diversity")["figures"]
+    assert per_bundle["conversations"] == 8 and overall["conversations"] == 16
+    assert 0 < per_bundle["coverage"] <= 1 and per_bundle["entropy_bits"] > 0
+    assert set(overall["bundles"]) == set(BUNDLES)
