@@ -12,6 +12,7 @@ from funcdex_assets.defs.jobs import bundle_job, catalog_job, training_dataset_j
 from funcdex_assets.defs.resources import (
     CatalogResource,
     DatasetOutputResource,
+    EmbedderResource,
     GenerationSettings,
     llm_resource_from_env,
 )
@@ -26,6 +27,7 @@ def default_resources() -> dict[str, Any]:
         "catalog": CatalogResource(),
         "output": DatasetOutputResource(),
         "llm": llm_resource_from_env(),
+        "embedder": EmbedderResource(),
     }
 
 

