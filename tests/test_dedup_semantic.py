@@ -213,3 +213,22 @@ def test_combined_without_semantic_is_lexical():
     dedup = CombinedDeduplicator(LexicalDeduplicator(), None)
     out = dedup.check_many([("m", MEETING), ("p", MEETING_PARAPHRASE), ("c", MEETING + ".")])
     assert out[:2] == [None, None] and out[2].reason == "exact"
+
+
+def test_combined_embeds_only_lexical_survivors(emb):
+    asked: list[str] = []
+
+    class Counting:
+        def encode(self, texts):
+            asked.extend(texts)
+            return emb.encode(texts)
+
+    dedup = CombinedDeduplicator(LexicalDeduplicator(), SemanticDeduplicator(Counting()))
+    dedup.accept_all([("m", MEETING)])
+    asked.clear()
+    out = dedup.check_many([("c", MEETING + "!"), ("u", UNRELATED[0]), ("u2", UNRELATED[0])])
+    assert [d and d.reason for d in out] == ["exact", None, "exact"]
+    assert asked == [UNRELATED[0]]  # the in-block copy rides on the same encoding
+    asked.clear()
+    assert dedup.check_many([("c2", MEETING.lower())])[0].reason == "exact"
+    assert asked == []

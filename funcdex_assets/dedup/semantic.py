@@ -39,9 +39,13 @@ def similarity(cos: float) -> float:
 
 
 class SemanticDeduplicator:
-    """Accepts texts in order; each is checked against every text accepted before it."""
+    """Accepts texts in order; each is checked against every text accepted before it.
 
-    def __init__(self, embedder: Embedder, threshold: float = 0.95, block_size: int = BLOCK,
+    `embedder` is an `Embedder` (anything with `encode(texts) -> (n, d) unit rows`); None
+    when only embeddings are passed in (`check_embeddings`, `accept_embeddings`).
+    """
+
+    def __init__(self, embedder: Embedder | None, threshold: float = 0.95, block_size: int = BLOCK,
                  chunk_elements: int = CHUNK_ELEMENTS):
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold is a (cos + 1) / 2 similarity in [0, 1], got {threshold}")
@@ -254,6 +258,8 @@ class CombinedDeduplicator:
         # set only grows), so these are never embedded.
         pre = np.array([self._lexical_hit(t, m) for (_, t), m in zip(items, hashes)], bool)
         live = np.flatnonzero(~pre)
+        if len(live) == 0:  # all lexical duplicates: nothing to embed
+            return [self.lexical.check(k, t) for k, t in items]
         if given is not None:
             block = given[live]
         else:
@@ -280,7 +286,8 @@ class CombinedDeduplicator:
                         cos, dup_of = float(sims.max()), items[live[prior[sims.argmax()]]][0]
                 out[i] = Duplicate(dup_of, similarity(cos), "semantic")
             else:
-                assert self.lexical.check(key, text) is None
+                inserted = self.lexical.check(key, text)  # accepts it lexically
+                assert inserted is None
                 accepted[pos] = True
             pos += 1
         sem._add([items[live[p]][0] for p in np.flatnonzero(accepted)], block[accepted])
