@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 from datasketch import MinHash, MinHashLSH
@@ -27,8 +28,17 @@ def shingles(text: str, k: int = 3) -> set[str]:
     return {" ".join(words[i:i + k]) for i in range(len(words) - k + 1)}
 
 
+@lru_cache(maxsize=8)
+def _permutations(num_perm: int):
+    # datasketch draws the permutations anew for every MinHash; drawing them once per num_perm
+    # makes hashing about three times faster (same seed, same values).
+    template = MinHash(num_perm=num_perm, seed=1)
+    return template.permutations, template.scheme
+
+
 def minhash(text: str, num_perm: int = NUM_PERM) -> MinHash:
-    m = MinHash(num_perm=num_perm, seed=1)
+    permutations, scheme = _permutations(num_perm)
+    m = MinHash(num_perm=num_perm, seed=1, permutations=permutations, scheme=scheme)
     m.update_batch([s.encode("utf-8") for s in sorted(shingles(text))])
     return m
 
