@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_polars import PolarsParquetIOManager
 
 from funcdex_assets.defs.assets import ALL_ASSETS
+from funcdex_assets.defs.checks import ALL_CHECKS
 from funcdex_assets.defs.jobs import bundle_job, catalog_job, training_dataset_job
 from funcdex_assets.defs.resources import (
     CatalogResource,
@@ -35,6 +36,7 @@ def build_definitions(**overrides: Any) -> dg.Definitions:
     """The project's definitions, with any resource replaced by keyword (CLI, tests)."""
     return dg.Definitions(
         assets=ALL_ASSETS,
+        asset_checks=ALL_CHECKS,
         jobs=[catalog_job, bundle_job, training_dataset_job],
         sensors=[bundle_partitions_sensor],
         resources={**default_resources(), **overrides},

@@ -33,6 +33,12 @@ class GenerationSettings(dg.ConfigurableResource):
         default=0.95, gt=0, le=1, description="(cos+1)/2 of scenario embeddings at which a scenario is a duplicate.")
     conversation_duplicate_threshold: float = Field(
         default=0.8, gt=0, le=1, description="MinHash Jaccard of user+assistant text at which a conversation is a duplicate.")
+    min_parse_rate: float = Field(default=0.9, ge=0, le=1, description="Check: share of DML that must parse.")
+    min_argument_validity: float = Field(default=0.9, ge=0, le=1,
+                                         description="Check: share of parsed conversations with valid arguments.")
+    min_judge_pass_rate: float = Field(default=0.3, ge=0, le=1, description="Check: share that must pass the judge.")
+    max_duplicate_rate: float = Field(default=0.5, ge=0, le=1, description="Check (warning): duplicate share.")
+    min_conversations_per_bundle: int = Field(default=1, ge=0, description="Check: exported rows per bundle.")
     dedup_across_bundles: bool = Field(default=False,
                                        description="Also reject scenarios other bundles' rounds accepted.")
     workflow_descriptions: dict[str, str] = Field(
