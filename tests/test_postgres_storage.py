@@ -1,0 +1,68 @@
+"""Dagster storage in the real Postgres on this machine, selected by DAGSTER_POSTGRES_URL."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+URL = os.environ.get("FUNCDEX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def postgres_env(monkeypatch, tmp_path):
+    import psycopg2
+
+    try:
+        psycopg2.connect(URL, connect_timeout=3).close()
+    except psycopg2.OperationalError as exc:
+        if os.environ.get("FUNCDEX_REQUIRE_POSTGRES"):
+            pytest.fail(f"Postgres is required here (FUNCDEX_REQUIRE_POSTGRES) but {URL} is unreachable: {exc}")
+        pytest.skip(f"no Postgres server reachable at {URL}: {exc}")
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", URL)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    return tmp_path
+
+
+def test_runs_event_logs_and_partitions_land_in_postgres(postgres_env):
+    import psycopg2
+    from dagster import DagsterInstance
+    from dagster_postgres import PostgresRunStorage
+
+    from funcdex_assets.runner import generate
+
+    summary = generate(["whatsapp"], 2, 11, postgres_env / "out")
+    assert summary.ok, summary.failures
+    with DagsterInstance.get() as instance:
+        assert isinstance(instance.run_storage, PostgresRunStorage)
+        run_ids = [r.run_id for r in instance.get_runs(limit=3)]
+    with psycopg2.connect(URL) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM runs WHERE run_id = ANY(%s)", (run_ids,))
+        assert cur.fetchone()[0] == 3
+        cur.execute("SELECT count(*) FROM event_logs WHERE run_id = ANY(%s)", (run_ids,))
+        assert cur.fetchone()[0] > 50
+        cur.execute("SELECT count(*) FROM dynamic_partitions WHERE partition = 'whatsapp'")
+        assert cur.fetchone()[0] >= 1
+    assert not (postgres_env / "home" / "history" / "runs.db").exists()  # nothing went to SQLite
+
+
+def test_without_the_variable_storage_is_sqlite_under_dagster_home(tmp_path, monkeypatch):
+    from dagster import DagsterInstance
+    from dagster._core.storage.runs import SqliteRunStorage
+
+    from funcdex_assets.runner import instance_home
+
+    monkeypatch.delenv("DAGSTER_POSTGRES_URL", raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    instance_home()
+    with DagsterInstance.get() as instance:
+        assert isinstance(instance.run_storage, SqliteRunStorage)
+
+
+def test_the_scheme_gets_the_psycopg2_driver(monkeypatch):
+    from funcdex_assets.storage import postgres_url
+
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", "postgresql://u:p@db:5432/dagster")
+    assert postgres_url() == "postgresql+psycopg2://u:p@db:5432/dagster"
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", "postgresql+psycopg2://u@db/d")
+    assert postgres_url() == "postgresql+psycopg2://u@db/d"
