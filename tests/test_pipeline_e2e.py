@@ -70,11 +70,12 @@ def test_lineage_ids_are_carried_to_the_dataset(run_dir):
     assert row["conversation_id"].startswith("conv_")
 
 
-def test_materializations_land_in_the_dagster_instance(run_dir):
+def test_materializations_land_in_the_dagster_instance(run_dir, monkeypatch):
     from dagster import AssetKey, DagsterInstance
 
     tmp, _ = run_dir
-    with DagsterInstance.from_config(str(tmp / "home-a")) as instance:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp / "home-a"))  # the storage lives where DAGSTER_HOME says
+    with DagsterInstance.get() as instance:
         assert set(instance.get_dynamic_partitions("bundles")) == set(BUNDLES)
         for asset in ("tool_combinations", "validated_conversations", "parsed_dataset"):
             status = instance.get_materialized_partitions(AssetKey(asset))
@@ -121,7 +122,8 @@ def test_a_second_round_dedups_against_the_first_and_samples_rarely_used_tools_m
     assert second.metadata("gmail", "deduplicated_conversations")["compared_with_earlier_rounds"] > 0
     usage = second.metadata("gmail", "tool_combinations")["earlier_rounds_tool_usage"]
     assert sum(usage.values()) > 0
-    with DagsterInstance.from_config(str(tmp_path / "home-r")) as instance:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home-r"))
+    with DagsterInstance.get() as instance:
         event = instance.get_latest_materialization_event(AssetKey("dataset_diversity"))
         meta = event.asset_materialization.metadata
         assert "data:image/png;base64," in meta["diversity"].value
