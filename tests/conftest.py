@@ -6,6 +6,7 @@ clear reason when it is absent, so the suite runs on a bare clone too.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,21 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+POSTGRES_URL = os.environ.get("FUNCDEX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """The local Postgres test database; skips when unreachable, fails instead under
+    FUNCDEX_REQUIRE_POSTGRES (set by .ci/run, where Postgres must be there)."""
+    import psycopg2
+
+    try:
+        psycopg2.connect(POSTGRES_URL, connect_timeout=3).close()
+    except psycopg2.OperationalError as exc:
+        if os.environ.get("FUNCDEX_REQUIRE_POSTGRES"):
+            pytest.fail(f"Postgres is required here (FUNCDEX_REQUIRE_POSTGRES) but {POSTGRES_URL} is unreachable: {exc}")
+        pytest.skip(f"no Postgres server reachable at {POSTGRES_URL}: {exc}")
+    return POSTGRES_URL

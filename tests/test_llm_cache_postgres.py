@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
 
 from funcdex_assets.llm.types import ChatResult
 
-URL = os.environ.get("FUNCDEX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
 @pytest.fixture
-def pg_cache():
-    import psycopg2
-
+def pg_cache(postgres_url):
     from funcdex_assets.llm import cache_postgres
 
-    try:
-        psycopg2.connect(URL, connect_timeout=3).close()
-    except psycopg2.OperationalError as exc:
-        if os.environ.get("FUNCDEX_REQUIRE_POSTGRES"):
-            pytest.fail(f"Postgres is required here (FUNCDEX_REQUIRE_POSTGRES) but {URL} is unreachable: {exc}")
-        pytest.skip(f"no Postgres server reachable at {URL}: {exc}")
     table = f"funcdex_llm_responses_{uuid.uuid4().hex[:8]}"
     original = cache_postgres.TABLE
     cache_postgres.TABLE = table
-    cache = cache_postgres.PostgresResponseCache(URL)
+    cache = cache_postgres.PostgresResponseCache(postgres_url)
     yield cache
     with cache._conn.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {table}")
@@ -35,7 +23,7 @@ def pg_cache():
     cache_postgres.TABLE = original
 
 
-def test_put_get_and_reopen(pg_cache):
+def test_put_get_and_reopen(pg_cache, postgres_url):
     from funcdex_assets.llm.cache_postgres import PostgresResponseCache
 
     assert pg_cache.get("k") is None
@@ -43,7 +31,7 @@ def test_put_get_and_reopen(pg_cache):
     pg_cache.put("k", "judge", "m", ChatResult(text="second write ignored"))
     hit = pg_cache.get("k")
     assert hit.text == "hello" and hit.cached and hit.prompt_tokens == 3 and len(pg_cache) == 1
-    other = PostgresResponseCache(URL)
+    other = PostgresResponseCache(postgres_url)
     assert other.get("k").text == "hello"
     other.close()
 
@@ -55,13 +43,13 @@ def test_failed_results_are_not_cached(pg_cache):
         pg_cache.put("x", "s", "m", ChatResult(text=None, error=LLMError("timeout", "t")))
 
 
-def test_open_response_cache_picks_the_backend_from_the_setting(tmp_path, pg_cache):
+def test_open_response_cache_picks_the_backend_from_the_setting(tmp_path, pg_cache, postgres_url):
     from funcdex_assets.llm.cache import ResponseCache
     from funcdex_assets.llm.cache_postgres import PostgresResponseCache, open_response_cache
 
     assert isinstance(open_response_cache("", tmp_path), ResponseCache)
     assert isinstance(open_response_cache(str(tmp_path / "x.sqlite"), tmp_path), ResponseCache)
-    pg = open_response_cache(URL, tmp_path)
+    pg = open_response_cache(postgres_url, tmp_path)
     assert isinstance(pg, PostgresResponseCache)
     pg.close()
 

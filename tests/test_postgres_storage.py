@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-URL = os.environ.get("FUNCDEX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
 @pytest.fixture
-def postgres_env(monkeypatch, tmp_path):
-    import psycopg2
-
-    try:
-        psycopg2.connect(URL, connect_timeout=3).close()
-    except psycopg2.OperationalError as exc:
-        if os.environ.get("FUNCDEX_REQUIRE_POSTGRES"):
-            pytest.fail(f"Postgres is required here (FUNCDEX_REQUIRE_POSTGRES) but {URL} is unreachable: {exc}")
-        pytest.skip(f"no Postgres server reachable at {URL}: {exc}")
-    monkeypatch.setenv("DAGSTER_POSTGRES_URL", URL)
+def postgres_env(postgres_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", postgres_url)
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     return tmp_path
 
 
-def test_runs_event_logs_and_partitions_land_in_postgres(postgres_env):
+def test_runs_event_logs_and_partitions_land_in_postgres(postgres_env, postgres_url):
     import psycopg2
     from dagster import DagsterInstance
     from dagster_postgres import PostgresRunStorage
@@ -36,7 +23,7 @@ def test_runs_event_logs_and_partitions_land_in_postgres(postgres_env):
     with DagsterInstance.get() as instance:
         assert isinstance(instance.run_storage, PostgresRunStorage)
         run_ids = [r.run_id for r in instance.get_runs(limit=3)]
-    with psycopg2.connect(URL) as conn, conn.cursor() as cur:
+    with psycopg2.connect(postgres_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM runs WHERE run_id = ANY(%s)", (run_ids,))
         assert cur.fetchone()[0] == 3
         cur.execute("SELECT count(*) FROM event_logs WHERE run_id = ANY(%s)", (run_ids,))
