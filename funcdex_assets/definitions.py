@@ -17,6 +17,7 @@ from funcdex_assets.defs.resources import (
     GenerationSettings,
     llm_resource_from_env,
 )
+from funcdex_assets.defs.schedules import nightly_regeneration, nightly_training_dataset
 from funcdex_assets.defs.sensors import bundle_partitions_sensor
 
 
@@ -39,6 +40,7 @@ def build_definitions(**overrides: Any) -> dg.Definitions:
         asset_checks=ALL_CHECKS,
         jobs=[catalog_job, bundle_job, training_dataset_job],
         sensors=[bundle_partitions_sensor],
+        schedules=[nightly_regeneration, nightly_training_dataset],
         resources={**default_resources(), **overrides},
     )
 

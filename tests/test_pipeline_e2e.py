@@ -122,12 +122,20 @@ def test_a_second_round_dedups_against_the_first_and_samples_rarely_used_tools_m
     assert second.metadata("gmail", "deduplicated_conversations")["compared_with_earlier_rounds"] > 0
     usage = second.metadata("gmail", "tool_combinations")["earlier_rounds_tool_usage"]
     assert sum(usage.values()) > 0
+    exported = second.metadata("gmail", "parsed_dataset")
+    assert exported["kept_from_earlier_rounds"] == 8 and exported["added_this_round"] == 0  # target already met
+    third = generate(["gmail"], 12, 9, tmp_path / "out-r3")
+    assert third.ok, third.failures
+    exported = third.metadata("gmail", "parsed_dataset")
+    assert exported["kept_from_earlier_rounds"] == 8 and exported["added_this_round"] == 4  # topped up to 12
+    rows = _rows(tmp_path / "out-r3" / "gmail" / "conversations.jsonl")
+    assert len(rows) == 12 and len({r["conversation_id"] for r in rows}) == 12
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home-r"))
     with DagsterInstance.get() as instance:
         event = instance.get_latest_materialization_event(AssetKey("dataset_diversity"))
         meta = event.asset_materialization.metadata
         assert "data:image/png;base64," in meta["diversity"].value
-        assert meta["figures"].value["conversations"] == 8
+        assert meta["figures"].value["conversations"] == 12
 
 
 def test_diversity_is_reported_per_bundle_and_overall(run_dir):

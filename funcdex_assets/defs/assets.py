@@ -324,10 +324,17 @@ def parsed_dataset(context: dg.AssetExecutionContext, settings: GenerationSettin
     """Accepted conversations in the TRL / OpenAI tool-calling format; also written to
     <output>/<bundle>/conversations.jsonl."""
     bundle = context.partition_key
-    df = parsed_frame(validated_conversations, conversation_scores, outlines, tools_from_frame(bundle_tools), bundle,
-                      _toolkits(bundle_tools), settings.conversations_per_bundle,
-                      settings.system_prompt_dropout, _bundle_seed(settings, bundle),
-                      deduplicated=deduplicated_conversations)
+    history = _history(context)
+    # Rows earlier rounds exported are kept; this round tops the bundle up to the target.
+    kept = frame("parsed_dataset", [json.loads(text) for _, text in
+                                    history.items_before("exported", [bundle], settings.seed)])
+    new = parsed_frame(validated_conversations, conversation_scores, outlines, tools_from_frame(bundle_tools),
+                       bundle, _toolkits(bundle_tools), max(0, settings.conversations_per_bundle - kept.height),
+                       settings.system_prompt_dropout, _bundle_seed(settings, bundle),
+                       deduplicated=deduplicated_conversations)
+    history.record_items("exported", bundle, settings.seed,
+                         [(r["conversation_id"], json.dumps(r, ensure_ascii=False)) for r in new.iter_rows(named=True)])
+    df = pl.concat([kept, new])
     path = output.path() / bundle / "conversations.jsonl"
     write_jsonl(path, jsonl_rows(df))
     if df.height < settings.conversations_per_bundle:
@@ -338,6 +345,8 @@ def parsed_dataset(context: dg.AssetExecutionContext, settings: GenerationSettin
         df,
         sample=f"```json\n{json.dumps(json.loads(sample), indent=1, ensure_ascii=False)}\n```" if sample else None,
         jsonl=dg.MetadataValue.path(str(path)),
+        kept_from_earlier_rounds=dg.MetadataValue.int(kept.height),
+        added_this_round=dg.MetadataValue.int(new.height),
     ))
     return df
 
@@ -354,16 +363,19 @@ def _diversity_metadata(context: dg.AssetExecutionContext, report, name: str) ->
 
 @dg.asset(**PARTITIONED, code_version="1")
 def conversation_diversity(context: dg.AssetExecutionContext, settings: GenerationSettings,
-                           bundle_tools: pl.DataFrame, parsed_dataset: pl.DataFrame,
-                           validated_conversations: pl.DataFrame) -> pl.DataFrame:
+                           bundle_tools: pl.DataFrame, parsed_dataset: pl.DataFrame) -> pl.DataFrame:
     """Diversity of the bundle's exported conversations: distinct tool sequences, tool coverage
     and the least-used tools, usage entropy, distinct-n of user turns, tool-set dissimilarity,
     lengths. Tool usage is recorded so the next round samples rarely used tools more."""
     bundle = context.partition_key
-    df = summaries_frame(parsed_dataset, validated_conversations)
+    df = summaries_frame(parsed_dataset)
     summaries = summaries_from_frame(df)
     names = sorted(bundle_tools["name"].to_list())
-    _history(context).record_usage(bundle, settings.seed, tool_usage_counts(summaries, names))
+    history = _history(context)
+    # Usage is recorded per round: only this round's rows, or kept rows would count twice.
+    earlier = {key for key, _ in history.items_before("exported", [bundle], settings.seed)}
+    this_round = summaries_from_frame(df.filter(~pl.col("conversation_id").is_in(list(earlier))))
+    history.record_usage(bundle, settings.seed, tool_usage_counts(this_round, names))
     context.add_output_metadata({"rows": dg.MetadataValue.int(df.height),
                                  **_diversity_metadata(context, diversity_report(summaries, names), bundle)})
     return df

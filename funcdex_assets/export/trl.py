@@ -70,3 +70,22 @@ def to_messages(turns: Sequence[Any], conversation_id: str, system_prompt: str |
 
 def tools_list(tools: Sequence[Tool]) -> list[dict[str, Any]]:
     return [t.openai_function() for t in tools]
+
+
+def turns_from_messages(messages: Sequence[dict[str, Any]]) -> list[Any]:
+    """The DML turns back from TRL messages (the inverse of `to_messages`, system prompt aside)."""
+    turns: list[Any] = []
+    for msg in messages:
+        role = msg.get("role")
+        if role == "user":
+            turns.append(UserTurn(text=msg.get("content") or ""))
+        elif role == "assistant":
+            if msg.get("reasoning_content"):
+                turns.extend(ThoughtTurn(text=t) for t in msg["reasoning_content"].split("\n"))
+            calls = msg.get("tool_calls") or []
+            if msg.get("content") or not calls:
+                turns.append(AssistantTurn(text=msg.get("content") or ""))
+            turns.extend(ToolCallTurn(name=c["function"]["name"], arguments=c["function"]["arguments"]) for c in calls)
+        elif role == "tool":
+            turns.append(ToolResponseTurn(content=json.loads(msg["content"])))
+    return turns

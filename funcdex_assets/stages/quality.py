@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Sequence
 
 import polars as pl
 
 from funcdex_assets.dedup.conversations import ConversationItem, dedup_conversations
 from funcdex_assets.dml.parser import parse_dml
+from funcdex_assets.export.trl import turns_from_messages
 from funcdex_assets.frames import frame, ok
 from funcdex_assets.quality.diversity import ConversationSummary, summarize
 
@@ -30,12 +32,12 @@ def dedup_conversations_frame(validated: pl.DataFrame, scores: pl.DataFrame, thr
     return frame("deduplicated_conversations", rows)
 
 
-def summaries_frame(parsed: pl.DataFrame, validated: pl.DataFrame) -> pl.DataFrame:
-    """One diversity summary per exported conversation."""
-    dml = dict(zip(validated["conversation_id"], validated["dml"]))
+def summaries_frame(parsed: pl.DataFrame) -> pl.DataFrame:
+    """One diversity summary per exported conversation (read back from its TRL messages, so
+    rows kept from earlier rounds count too)."""
     rows = []
     for r in parsed.iter_rows(named=True):
-        s = summarize(r["bundle"], parse_dml(dml[r["conversation_id"]]).turns)
+        s = summarize(r["bundle"], turns_from_messages(json.loads(r["messages"])))
         rows.append({"conversation_id": r["conversation_id"], "bundle": s.bundle, "tool_calls": list(s.tool_calls),
                      "user_texts": list(s.user_texts), "n_turns": s.n_turns, "n_tool_calls": s.n_tool_calls,
                      "n_tokens": s.n_tokens})
