@@ -12,6 +12,7 @@ import dagster as dg
 
 from funcdex_assets.defs.jobs import bundle_job, training_dataset_job
 from funcdex_assets.defs.partitions import BUNDLES_PARTITION
+from funcdex_assets.defs.sensors import AUTOMATION_ON
 
 NIGHTLY_CRON = os.environ.get("FUNCDEX_NIGHTLY_CRON", "0 2 * * *")
 MERGE_CRON = os.environ.get("FUNCDEX_MERGE_CRON", "0 5 * * *")
@@ -25,7 +26,7 @@ def round_seed(context: dg.ScheduleEvaluationContext) -> int:
 
 
 @dg.schedule(job=bundle_job, cron_schedule=NIGHTLY_CRON, execution_timezone=TIMEZONE,
-             default_status=dg.DefaultScheduleStatus.RUNNING)
+             default_status=dg.DefaultScheduleStatus.RUNNING if AUTOMATION_ON else dg.DefaultScheduleStatus.STOPPED)
 def nightly_regeneration(context: dg.ScheduleEvaluationContext):
     seed = round_seed(context)
     bundles = context.instance.get_dynamic_partitions(BUNDLES_PARTITION)
@@ -39,6 +40,6 @@ def nightly_regeneration(context: dg.ScheduleEvaluationContext):
 
 
 @dg.schedule(job=training_dataset_job, cron_schedule=MERGE_CRON, execution_timezone=TIMEZONE,
-             default_status=dg.DefaultScheduleStatus.RUNNING)
+             default_status=dg.DefaultScheduleStatus.RUNNING if AUTOMATION_ON else dg.DefaultScheduleStatus.STOPPED)
 def nightly_training_dataset(context: dg.ScheduleEvaluationContext):
     return dg.RunRequest(run_key=f"merge-{round_seed(context)}")

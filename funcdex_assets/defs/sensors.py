@@ -1,6 +1,8 @@
 """Sensors: bundles listed in bundles.yaml become partitions (and get a first run)."""
 
 
+import os
+
 import dagster as dg
 
 from funcdex_assets.catalog.errors import CatalogError
@@ -14,7 +16,13 @@ def new_bundles(listed: list[str], registered: list[str]) -> list[str]:
     return [b for b in listed if b not in known]
 
 
-@dg.sensor(job=bundle_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+# FUNCDEX_AUTOMATION=off starts the sensor (and schedules) stopped, e.g. for a UI session that
+# must not launch runs by itself; they can still be turned on in the UI.
+AUTOMATION_ON = os.environ.get("FUNCDEX_AUTOMATION", "on").lower() not in ("off", "0", "false")
+
+
+@dg.sensor(job=bundle_job, minimum_interval_seconds=30,
+           default_status=dg.DefaultSensorStatus.RUNNING if AUTOMATION_ON else dg.DefaultSensorStatus.STOPPED)
 def bundle_partitions_sensor(context: dg.SensorEvaluationContext, catalog: CatalogResource):
     """Adds a partition for every bundle in bundles.yaml that has none yet and requests its run."""
     try:
