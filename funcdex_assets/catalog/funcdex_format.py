@@ -19,10 +19,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from funcdex_assets.catalog.errors import TOOL_FIX, CatalogError
+from funcdex_assets.catalog.errors import CatalogError
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.catalog.names import TOOLKIT_PATTERN, funcdex_name, normalize_toolkit
 from funcdex_assets.catalog.schema_check import (
+    require_entry,
+    require_name,
     SchemaChecker,
     checked_tool,
     join_path,
@@ -73,21 +75,8 @@ def _parse_entry(
     source: str,
     checker: SchemaChecker,
 ) -> Tool:
-    if not isinstance(entry, dict):
-        raise CatalogError(
-            f"entry {index}: a Funcdex tool is a JSON object, got {json_kind(entry)}",
-            file=file,
-            toolkit=toolkit,
-            fix=TOOL_FIX,
-        )
-    tool_id = entry.get("tool_id")
-    if not isinstance(tool_id, str) or not tool_id.strip():
-        raise CatalogError(
-            f"entry {index}: 'tool_id' must be a non-empty string, got {json_kind(tool_id)}",
-            file=file,
-            toolkit=toolkit,
-            fix=TOOL_FIX,
-        )
+    entry = require_entry(entry, f"entry {index}", "a Funcdex tool", file=file, toolkit=toolkit)
+    tool_id = require_name(entry.get("tool_id"), f"entry {index}", "tool_id", file=file, toolkit=toolkit)
     kit = entry.get("toolkit_name")
     if not isinstance(kit, str) or not TOOLKIT_PATTERN.fullmatch(kit):
         suggestion = normalize_toolkit(kit) if isinstance(kit, str) else ""

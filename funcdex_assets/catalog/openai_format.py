@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from funcdex_assets.catalog.errors import TOOL_FIX, CatalogError
+from funcdex_assets.catalog.errors import CatalogError
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.catalog.names import openai_safe_name
 from funcdex_assets.catalog.schema_check import (
+    require_entry,
+    require_name,
     JSON_SCHEMA_TYPES,
     SchemaChecker,
     checked_tool,
@@ -121,21 +123,8 @@ def _parse_item(
     fn = item
     if isinstance(item, dict) and isinstance(item.get("function"), dict):
         fn = item["function"]
-    if not isinstance(fn, dict):
-        raise CatalogError(
-            f"entry {index}: a function is a JSON object, got {json_kind(fn)}",
-            file=file,
-            toolkit=toolkit,
-            fix=TOOL_FIX,
-        )
-    original = fn.get("name")
-    if not isinstance(original, str) or not original.strip():
-        raise CatalogError(
-            f"entry {index}: 'name' must be a non-empty string, got {json_kind(original)}",
-            file=file,
-            toolkit=toolkit,
-            fix=TOOL_FIX,
-        )
+    fn = require_entry(fn, f"entry {index}", "a function", file=file, toolkit=toolkit)
+    original = require_name(fn.get("name"), f"entry {index}", "name", file=file, toolkit=toolkit)
 
     def fail(reason: str) -> CatalogError:
         return CatalogError(reason, file=file, toolkit=toolkit, tool=original)

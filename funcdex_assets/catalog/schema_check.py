@@ -16,7 +16,7 @@ from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from pydantic import ValidationError
 
-from funcdex_assets.catalog.errors import CatalogError
+from funcdex_assets.catalog.errors import TOOL_FIX, CatalogError
 from funcdex_assets.catalog.models import TOOL_NAME_PATTERN, Tool
 from funcdex_assets.catalog.names import is_valid_tool_name
 
@@ -350,3 +350,19 @@ def checked_tool(
         )
     except ValidationError as exc:  # defensive: the checks above should cover the model
         raise fail(f"not a valid tool: {exc.errors()[0]['msg']}") from exc
+
+
+def require_entry(value: Any, where: str, what: str, *, file: str, toolkit: str | None) -> dict:
+    """`value` as a tool entry (a JSON object), or a CatalogError saying where and what it is."""
+    if not isinstance(value, dict):
+        raise CatalogError(f"{where}: {what} is a JSON object, got {json_kind(value)}",
+                           file=file, toolkit=toolkit, fix=TOOL_FIX)
+    return value
+
+
+def require_name(value: Any, where: str, field: str, *, file: str, toolkit: str | None) -> str:
+    """`value` as a non-empty name string, or a CatalogError naming the field."""
+    if not isinstance(value, str) or not value.strip():
+        raise CatalogError(f"{where}: {field!r} must be a non-empty string, got {json_kind(value)}",
+                           file=file, toolkit=toolkit, fix=TOOL_FIX)
+    return value

@@ -24,10 +24,10 @@ import json
 import re
 from typing import Any
 
-from funcdex_assets.catalog.errors import TOOL_FIX, CatalogError
+from funcdex_assets.catalog.errors import CatalogError
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.catalog.names import normalize_toolkit, toolbench_name
-from funcdex_assets.catalog.schema_check import SchemaChecker, checked_tool, json_kind
+from funcdex_assets.catalog.schema_check import SchemaChecker, checked_tool, json_kind, require_entry, require_name
 
 SOURCE_FORMAT = "toolbench"
 
@@ -127,21 +127,9 @@ def _parse_api(
     source: str,
     checker: SchemaChecker,
 ) -> Tool:
-    if not isinstance(api, dict):
-        raise CatalogError(
-            f"api_list[{index}]: an API is a JSON object, got {json_kind(api)}",
-            file=file,
-            toolkit=toolkit,
-            fix=TOOL_FIX,
-        )
-    api_name = api.get("name", api.get("api_name"))
-    if not isinstance(api_name, str) or not api_name.strip():
-        raise CatalogError(
-            f"api_list[{index}]: 'name' must be a non-empty string, got {json_kind(api_name)}",
-            file=file,
-            toolkit=toolkit,
-            fix=TOOL_FIX,
-        )
+    api = require_entry(api, f"api_list[{index}]", "an API", file=file, toolkit=toolkit)
+    api_name = require_name(api.get("name", api.get("api_name")), f"api_list[{index}]", "name",
+                            file=file, toolkit=toolkit)
 
     def fail(reason: str) -> CatalogError:
         return CatalogError(reason, file=file, toolkit=toolkit, tool=api_name)
