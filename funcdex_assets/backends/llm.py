@@ -43,7 +43,7 @@ TONES = ("friendly", "formal", "terse", "casual")
 CLARITY = (("excellent", 0.4), ("good", 0.4), ("average", 0.2))
 # Issues a grammar-constrained answer cannot have: seeing them in answers that ended normally
 # means the server did not apply the grammar.
-GRAMMAR_GUARANTEED = frozenset({"first_turn_not_user", "bad_turn_order", "call_without_response",
+GRAMMAR_GUARANTEED = frozenset({"unparseable", "first_turn_not_user", "bad_turn_order", "call_without_response",
                                 "response_without_call", "ends_without_assistant", "unexpected_thought"})
 
 DEFAULT_SAMPLING: dict[str, Sampling] = {
@@ -206,11 +206,12 @@ class LLMBackend:
             chats = {i: self._conversation_request(requests[i], attempt) for i in todo}
             answers = dict(zip(todo, self.client.complete_many([chats[i] for i in todo])))
             stats.generated += len(todo)
-            self._check_constraint_applied(answers, requests)
+            outcomes = {i: self._judge_answer(a, requests[i]) for i, a in answers.items()}
+            self._check_constraint_applied(answers, outcomes)
             for repair in range(self.max_repairs + 1):
                 failing = {}
                 for i, answer in answers.items():
-                    outcome = self._judge_answer(answer, requests[i])
+                    outcome = outcomes[i]
                     if isinstance(outcome, str):
                         results[i] = outcome
                         stats.repaired_ok += repair > 0
@@ -225,6 +226,7 @@ class LLMBackend:
                 repair_chats = [self._repair_request(chats[i], failing[i].text or "", last_issues[i], requests[i], repair)
                                 for i in failing]
                 answers = dict(zip(failing, self.client.complete_many(repair_chats)))
+                outcomes = {i: self._judge_answer(a, requests[i]) for i, a in answers.items()}
         for r in results:
             if isinstance(r, StageError):
                 stats.failed += 1
@@ -268,20 +270,12 @@ class LLMBackend:
         return StageError(reason=f"invalid_after_repair:{codes[0]}",
                           message="; ".join(i.message for i in issues[:10])), issues
 
-    def _check_constraint_applied(self, answers: dict[int, ChatResult], requests: Sequence[ConversationRequest]) -> None:
-        finished = [a for a in answers.values() if a.error is None and a.finish_reason == "stop" and a.text]
-        broken = 0
-        for i, a in answers.items():
-            if a not in finished:
-                continue
-            try:
-                turns = parse_dml(a.text).turns
-            except DMLParseError:
-                broken += 1
-                continue
-            codes = {x.code for x in validate_conversation(turns, {t.name: t for t in requests[i].tools},
-                                                           allow_thoughts=requests[i].include_thoughts)}
-            broken += bool(codes & GRAMMAR_GUARANTEED)
+    def _check_constraint_applied(self, answers: dict[int, ChatResult],
+                                  outcomes: dict[int, str | tuple[StageError, list[ValidationIssue]]]) -> None:
+        """Raise when answers that ended normally break what the grammar guarantees."""
+        finished = [i for i, a in answers.items() if a.error is None and a.finish_reason == "stop" and a.text]
+        broken = sum(1 for i in finished if not isinstance(outcomes[i], str)
+                     and {x.code for x in outcomes[i][1]} & GRAMMAR_GUARANTEED)
         if broken >= 3 and broken * 2 >= len(finished):
             raise ConstraintIgnoredError(
                 f"{broken} of {len(finished)} conversations from {self.client.description} break the DML grammar "
