@@ -124,10 +124,15 @@ def test_a_second_round_dedups_against_the_first_and_samples_rarely_used_tools_m
     assert sum(usage.values()) > 0
     exported = second.metadata("gmail", "parsed_dataset")
     assert exported["kept_from_earlier_rounds"] == 8 and exported["added_this_round"] == 0  # target already met
+    # A full bundle samples nothing new: the round costs no generation.
+    assert second.metadata("gmail", "tool_combinations")["wanted_this_round"] == 0
+    assert second.metadata("gmail", "scenarios")["rows"] == 0
     third = generate(["gmail"], 12, 9, tmp_path / "out-r3")
     assert third.ok, third.failures
     exported = third.metadata("gmail", "parsed_dataset")
     assert exported["kept_from_earlier_rounds"] == 8 and exported["added_this_round"] == 4  # topped up to 12
+    # Sized to the 4 missing rows (with the 1.3 oversample), not to the whole target of 12.
+    assert third.metadata("gmail", "tool_combinations")["wanted_this_round"] == 6
     rows = _rows(tmp_path / "out-r3" / "gmail" / "conversations.jsonl")
     assert len(rows) == 12 and len({r["conversation_id"] for r in rows}) == 12
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home-r"))

@@ -4,7 +4,6 @@ and reports what a person reads in the UI: rows, accepted, rejects by reason, a 
 
 import base64
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from funcdex_assets.stages.catalog import bundle_tools_frame, catalog_frame, too
 from funcdex_assets.stages.dataset import jsonl_rows, parsed_frame, split_frame
 from funcdex_assets.stages.generation import (
     combinations_frame,
+    combinations_wanted,
     conversations_frame,
     outlines_frame,
     personas_frame,
@@ -157,10 +157,13 @@ def tool_combinations(context: dg.AssetExecutionContext, settings: GenerationSet
                       bundle_tools: pl.DataFrame) -> pl.DataFrame:
     """Grounded tool chains sampled from the tool graph (ids flow from earlier to later calls)."""
     bundle = context.partition_key
-    n = math.ceil(settings.conversations_per_bundle * settings.oversample)
+    history = _history(context)
+    # A round samples only for the rows the bundle still lacks: rows earlier rounds exported stay.
+    exported_before = len(history.items_before("exported", [bundle], settings.seed))
+    n = combinations_wanted(settings.conversations_per_bundle, exported_before, settings.oversample)
     tools = tools_from_frame(bundle_tools)
     # Coverage: tools earlier rounds (other seeds) used least are sampled more this round.
-    usage = _history(context).usage_before(bundle, settings.seed)
+    usage = history.usage_before(bundle, settings.seed)
     df = combinations_frame(tools, bundle, n, _bundle_seed(settings, bundle), usage=usage)
     used = sorted({name for chain in df["tools"].to_list() for name in chain})
     unused = sorted(set(t.name for t in tools) - set(used))
@@ -168,7 +171,9 @@ def tool_combinations(context: dg.AssetExecutionContext, settings: GenerationSet
         context.log.warning(f"{bundle}: the tool graph yields only {df.height} distinct chains (wanted {n})")
     sample = "\n".join(" -> ".join(row) for row in df["tools"].head(5).to_list())
     context.add_output_metadata(_metadata(df, sample=sample, tools_never_sampled=dg.MetadataValue.json(unused),
-                                          earlier_rounds_tool_usage=dg.MetadataValue.json(usage)))
+                                          earlier_rounds_tool_usage=dg.MetadataValue.json(usage),
+                                          exported_by_earlier_rounds=dg.MetadataValue.int(exported_before),
+                                          wanted_this_round=dg.MetadataValue.int(n)))
     return df
 
 

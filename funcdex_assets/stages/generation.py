@@ -8,6 +8,7 @@ other rows are in the batch, and returns a frame with rejects kept and labelled.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Sequence
 
 import polars as pl
@@ -37,6 +38,12 @@ def _status(result: Any) -> dict[str, Any]:
     if isinstance(result, StageError):
         return {"status": result.reason, "reject_reason": result.message}
     return {"status": "ok", "reject_reason": None}
+
+
+def combinations_wanted(target: int, exported_before: int, oversample: float) -> int:
+    """Tool chains a round samples: enough for the rows the bundle still lacks, with headroom
+    (`oversample`) for what validation, the judge and dedup reject. A full bundle samples none."""
+    return math.ceil(max(0, target - exported_before) * oversample)
 
 
 def combinations_frame(tools: Sequence[Tool], bundle: str, n: int, seed: int,
