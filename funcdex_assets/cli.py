@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import dagster as dg
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from funcdex_assets.catalog.errors import CatalogError
@@ -134,6 +135,126 @@ def report_cmd(out: Path) -> None:
     for problem in report.problems[:20]:
         console.print(f"[yellow]{problem}[/yellow]")
     sys.exit(0 if not report.problems else 1)
+
+
+@main.group("catalog")
+def catalog_group() -> None:
+    """Bring tools into the catalog: OpenAPI specs, MCP tool lists, OpenAI function lists."""
+
+
+_CATALOG_OPTION = click.option(
+    "--catalog", "catalog_dir", default=None, type=click.Path(path_type=Path, file_okay=False),
+    help="Catalog folder to write into; default $FUNCDEX_CATALOG_DIR or tool_catalog/.")
+_FORCE_OPTION = click.option("--force", is_flag=True, help="Replace the toolkit file if it exists.")
+_DRY_RUN_OPTION = click.option("--dry-run", is_flag=True, help="Convert and report, write nothing.")
+
+
+def _catalog_dir(catalog_dir: Path | None) -> Path:
+    from funcdex_assets.defs.resources import CatalogResource
+
+    return Path(catalog_dir) if catalog_dir else CatalogResource().path()
+
+
+def _print_next_steps(path: Path, toolkit: str) -> None:
+    from funcdex_assets.catalog.loader import load_catalog
+
+    catalog_dir = path.parent
+    console.print(f"Wrote {path}")
+    bundles = catalog_dir / "bundles.yaml"
+    command = f"funcdex generate --bundles {toolkit}" + (
+        f" --catalog {catalog_dir}" if catalog_dir.resolve() != _catalog_dir(None).resolve() else "")
+    if not bundles.exists():
+        console.print(f"To generate with it, create {bundles} naming it:\n  toolkits: [{toolkit}]\nthen: {command}",
+                      markup=False)
+        return
+    try:
+        catalog = load_catalog(catalog_dir)
+    except CatalogError as exc:
+        console.print(f"[yellow]warning:[/yellow] the catalog does not load with this file: {escape(str(exc))}")
+        sys.exit(1)
+    if any(toolkit in bundle.toolkits for bundle in catalog.bundles):
+        console.print(f"Bundles naming {toolkit} in {bundles} use the new file.")
+        return
+    console.print(f"To generate with it, name it in {bundles}, alone or with other toolkits:\n"
+                  f"  toolkits: [..., {toolkit}]\n"
+                  f"  bundles:\n    <name>: [{toolkit}, <other toolkit>]\n"
+                  f"then: {command}", markup=False)
+
+
+@catalog_group.command("import-openapi")
+@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--toolkit", required=True, help="Toolkit name (the file becomes <catalog>/<toolkit>.json).")
+@_CATALOG_OPTION
+@_FORCE_OPTION
+@click.option("--prefix", default="", help="Prepend PREFIX_ to every tool name (avoids clashes in bundles).")
+@click.option("--max-depth", default=3, show_default=True, type=click.IntRange(min=1),
+              help="How many times a recursive schema is expanded before it is cut.")
+@click.option("--skip-broken", is_flag=True,
+              help="Skip (and report) operations that cannot be converted instead of failing.")
+@_DRY_RUN_OPTION
+def import_openapi_cmd(spec: Path, toolkit: str, catalog_dir: Path | None, force: bool, prefix: str,
+                       max_depth: int, skip_broken: bool, dry_run: bool) -> None:
+    """Convert an OpenAPI 3.x / Swagger 2.0 SPEC (JSON or YAML) into a toolkit file."""
+    from funcdex_assets.catalog.openapi import import_openapi
+    from funcdex_assets.catalog.toolkit_file import writable_path, write_toolkit
+
+    try:
+        target = writable_path(_catalog_dir(catalog_dir), toolkit, force=force or dry_run)
+        result = import_openapi(spec, toolkit=toolkit, prefix=prefix, max_depth=max_depth,
+                                skip_broken=skip_broken)
+        for line in result.report.lines():
+            console.print(line, markup=False)
+        if dry_run:
+            console.print(f"Dry run: {len(result.tools)} tools, nothing written ({target} untouched).")
+            return
+        path = write_toolkit(result.tools, target.parent, toolkit, force=force)
+    except CatalogError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+    _print_next_steps(path, toolkit)
+
+
+@catalog_group.command("import-tools")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--toolkit", required=True, help="Toolkit name (the file becomes <catalog>/<toolkit>.json).")
+@_CATALOG_OPTION
+@_FORCE_OPTION
+@_DRY_RUN_OPTION
+def import_tools_cmd(file: Path, toolkit: str, catalog_dir: Path | None, force: bool, dry_run: bool) -> None:
+    """Normalise a tool list FILE (MCP tools/list result, OpenAI functions, ToolBench, Funcdex;
+    JSON or YAML, format detected) into a toolkit file."""
+    from funcdex_assets.catalog.loader import detect_format, parse_tool_data
+    from funcdex_assets.catalog.mcp_format import next_cursor
+    from funcdex_assets.catalog.openapi import is_openapi_document, load_spec
+    from funcdex_assets.catalog.toolkit_file import writable_path, write_toolkit
+
+    try:
+        target = writable_path(_catalog_dir(catalog_dir), toolkit, force=force or dry_run)
+        data = load_spec(file)
+        if is_openapi_document(data):
+            raise CatalogError("this is an OpenAPI / Swagger spec, not a tool list", file=str(file),
+                               fix=f"Use: funcdex catalog import-openapi {file} --toolkit {toolkit}")
+        try:
+            fmt = detect_format(data)
+        except CatalogError as exc:
+            raise exc.with_context(file=str(file), toolkit=toolkit) from None
+        tools = parse_tool_data(data, file=file, toolkit=toolkit)
+        console.print(f"{file}: {fmt} format, {len(tools)} tools", markup=False)
+        for tool in tools:
+            mapped = f"  (from {tool.original_name!r})" if tool.original_name != tool.name else ""
+            console.print(f"  {tool.name}{mapped}", markup=False)
+        cursor = next_cursor(data) if fmt == "mcp" else None
+        if cursor:
+            console.print(f"[yellow]warning:[/yellow] the tools/list result is paginated (nextCursor "
+                          f"{cursor!r}); only this page is imported")
+        if dry_run:
+            console.print(f"Dry run: nothing written ({target} untouched).")
+            return
+        path = write_toolkit(tools, target.parent, toolkit, force=force)
+    except CatalogError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+    _print_next_steps(path, toolkit)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Loading tool files of any supported format, and the catalog directory with its bundles.
 
-* `detect_format(data)`: `"funcdex"`, `"openai"` or `"toolbench"` for parsed JSON.
+* `detect_format(data)`: `"funcdex"`, `"openai"`, `"toolbench"` or `"mcp"` for parsed JSON.
 * `load_tool_file(path, toolkit=None)`: the file's tools, checked, in file order.
+* `parse_tool_data(data, file=..., toolkit=None)`: the same for data already parsed (the
+  import commands read YAML too).
 * `load_catalog(directory)`: every `*.json` file of the directory (non-recursive, sorted by
   name) is one toolkit named by its file stem, in any format; `bundles.yaml` beside them
   says which toolkits are synthesised alone or together.
@@ -21,28 +23,38 @@ from typing import Any
 from funcdex_assets.catalog.bundles import load_bundles
 from funcdex_assets.catalog.errors import CatalogError
 from funcdex_assets.catalog.funcdex_format import is_funcdex_entry, parse_funcdex
+from funcdex_assets.catalog.mcp_format import is_jsonrpc_envelope, is_mcp_entry, mcp_result, parse_mcp
 from funcdex_assets.catalog.models import Bundle, Tool
 from funcdex_assets.catalog.names import TOOLKIT_PATTERN, normalize_toolkit
 from funcdex_assets.catalog.openai_format import is_openai_entry, parse_openai
 from funcdex_assets.catalog.schema_check import SchemaChecker, json_kind
 from funcdex_assets.catalog.toolbench_format import is_toolbench_entry, parse_toolbench
 
-FORMATS = ("funcdex", "openai", "toolbench")
+FORMATS = ("funcdex", "openai", "toolbench", "mcp")
 BUNDLES_FILE = "bundles.yaml"
 
 _SHAPES = (
     "Funcdex: a list of {toolkit_name, tool_id, tool_description, tool_input_parameters, "
     "tool_response_parameters}; OpenAI: a list of {name, description, parameters} or "
     "{type: function, function: {...}}, or {tools: [...]}; ToolBench: {tool_name, api_list} "
-    "or a list of them"
+    "or a list of them; MCP: a tools/list result {tools: [{name, description, inputSchema}]} "
+    "or its JSON-RPC response"
 )
 
 
 def detect_format(data: Any) -> str:
-    """The format of a parsed tool file: `"funcdex"`, `"openai"` or `"toolbench"`.
+    """The format of a parsed tool file: `"funcdex"`, `"openai"`, `"toolbench"` or `"mcp"`.
 
-    Decided by the entries' keys; entries of two formats in one file, or none recognised,
-    is a `CatalogError` (without `file`: `load_tool_file` adds it)."""
+    Decided by the entries' keys (an entry with `inputSchema` is MCP); entries of two formats
+    in one file, or none recognised, is a `CatalogError` (without `file`: `load_tool_file`
+    adds it)."""
+    if is_jsonrpc_envelope(data):
+        result = mcp_result(data)
+        if not (isinstance(result, dict) and isinstance(result.get("tools"), list)):
+            raise CatalogError(
+                "a JSON-RPC response whose result has no 'tools' list (expected a tools/list result)"
+            )
+        data = result
     if isinstance(data, dict):
         if is_toolbench_entry(data):
             return "toolbench"
@@ -50,7 +62,14 @@ def detect_format(data: Any) -> str:
             items = data["tools"]
             if not items:
                 raise CatalogError("the 'tools' list is empty", fix="Add tools or remove the file.")
-            return "openai"
+            mcp = [index for index, item in enumerate(items) if is_mcp_entry(item)]
+            if mcp and len(mcp) != len(items):
+                other = next(index for index in range(len(items)) if index not in mcp)
+                raise CatalogError(
+                    f"the file mixes formats: mcp (entry {mcp[0]}), openai (entry {other})",
+                    fix="Keep one format per file.",
+                )
+            return "mcp" if mcp else "openai"
         raise CatalogError(
             f"unrecognised tool file (an object with keys {sorted(map(str, data))[:8]}); "
             f"expected {_SHAPES}"
@@ -78,6 +97,8 @@ def detect_format(data: Any) -> str:
 
 
 def _entry_kind(item: Any) -> str | None:
+    if is_mcp_entry(item):
+        return "mcp"
     if is_funcdex_entry(item):
         return "funcdex"
     if is_toolbench_entry(item):
@@ -98,14 +119,28 @@ def load_tool_file(path: Path, toolkit: str | None = None) -> list[Tool]:
 
 
 def _load_tool_file(path: Path, toolkit: str | None, checker: SchemaChecker) -> list[Tool]:
-    file = str(path)
+    _check_toolkit(toolkit, str(path))
+    return _parse(_read_json(path), path, toolkit, checker)
+
+
+def parse_tool_data(data: Any, *, file: Path, toolkit: str | None = None) -> list[Tool]:
+    """`load_tool_file` for data already parsed from `file` (JSON or YAML); `file` names the
+    source in errors and gives the default toolkit (its stem) for OpenAI and MCP lists."""
+    _check_toolkit(toolkit, str(file))
+    return _parse(data, Path(file), toolkit, SchemaChecker())
+
+
+def _check_toolkit(toolkit: str | None, file: str) -> None:
     if toolkit is not None and not TOOLKIT_PATTERN.fullmatch(toolkit):
         raise CatalogError(
             f"toolkit {toolkit!r} does not match {TOOLKIT_PATTERN.pattern}",
             file=file,
             fix="Pass a lowercase toolkit name.",
         )
-    data = _read_json(path)
+
+
+def _parse(data: Any, path: Path, toolkit: str | None, checker: SchemaChecker) -> list[Tool]:
+    file = str(path)
     try:
         fmt = detect_format(data)
     except CatalogError as exc:
@@ -123,7 +158,8 @@ def _load_tool_file(path: Path, toolkit: str | None, checker: SchemaChecker) -> 
                 file=file,
                 fix="Rename the file or pass toolkit=.",
             )
-        tools = parse_openai(data, file=file, toolkit=kit, source=source, checker=checker)
+        parse = parse_mcp if fmt == "mcp" else parse_openai
+        tools = parse(data, file=file, toolkit=kit, source=source, checker=checker)
     _check_unique(tools, file)
     return tools
 
@@ -308,4 +344,5 @@ __all__ = [
     "detect_format",
     "load_catalog",
     "load_tool_file",
+    "parse_tool_data",
 ]

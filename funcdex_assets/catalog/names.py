@@ -102,3 +102,40 @@ def is_valid_toolkit(name: str) -> bool:
 
 def is_valid_tool_name(name: str) -> bool:
     return bool(TOOL_NAME_PATTERN.fullmatch(name))
+
+
+_OPERATION_INVALID = re.compile(r"[^A-Za-z0-9_-]+")
+_SEPARATOR_RUN = re.compile(r"[-_]*_[-_]*")
+
+
+def operation_tool_name(operation_id: str | None, method: str, path: str) -> str:
+    """The tool name of an OpenAPI operation: its `operationId`, else `<method>_<path>`.
+
+    Every run of characters outside `[A-Za-z0-9_-]` becomes one `_` and runs mixing `_` and
+    `-` collapse to `_`, so `find pet by id` -> `find_pet_by_id`, `tasks.tasks.list` ->
+    `tasks_tasks_list`, HubSpot's `get-/crm/v3/extensions/cards/{appId}_getAll` ->
+    `get_crm_v3_extensions_cards_appId_getAll`; without an operationId, `GET /estimates/price`
+    -> `get_estimates_price` (braces of path parameters dropped, `/` -> `root`). Names over 64
+    characters are cut as `fit_length` does; empty when nothing usable is left."""
+
+    def clean(text: str) -> str:
+        text = _SEPARATOR_RUN.sub("_", _OPERATION_INVALID.sub("_", text))
+        return text.strip("_-")
+
+    name = clean(operation_id) if operation_id else ""
+    if not name:
+        name = clean(f"{method.lower()}_{path.strip('/') or 'root'}")
+    return fit_length(name) if name else ""
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name_2`, `name_3`, ... (kept within 64 characters) if it is taken."""
+    if name not in taken:
+        return name
+    n = 2
+    while True:
+        suffix = f"_{n}"
+        candidate = fit_length(name, MAX_NAME_LENGTH - len(suffix)) + suffix
+        if candidate not in taken:
+            return candidate
+        n += 1
