@@ -75,9 +75,17 @@ def id_entity(field_name: str) -> str | None:
     return None
 
 
-def _describes_id(schema: dict[str, Any]) -> bool:
+_NAMED_IDENTIFIER = re.compile(r"^(?:the\s+)?([a-z][a-z0-9 _-]*?)\s+(?:identifier|id)\b")
+
+
+def _describes_id(schema: dict[str, Any], name: str = "") -> bool:
     desc = str(schema.get("description", "")).lower()
-    return desc.startswith(("id of", "the id of", "identifier of", "the identifier of", "id for"))
+    if desc.startswith(("id of", "the id of", "identifier of", "the identifier of", "id for")):
+        return True
+    # "Task list identifier." for `tasklist` (Google's discovery specs): the description
+    # names the field itself as an identifier.
+    match = _NAMED_IDENTIFIER.match(desc)
+    return bool(name and match and re.sub(r"[^a-z0-9]", "", match.group(1)) == re.sub(r"[^a-z0-9]", "", name.lower()))
 
 
 @dataclass(frozen=True)
@@ -117,7 +125,7 @@ def classify(name: str, schema: dict[str, Any], default_entity: str) -> tuple[st
         return "id", f"{entity or default_entity}_id"
     if fmt == "email" or snake(name).endswith("email"):
         return "email", "email"
-    if stype in ("string", "integer") and _describes_id(schema):
+    if stype in ("string", "integer") and _describes_id(schema, name):
         return "id", f"{entity_word(name)}_id"
     if fmt == "date-time":
         return "datetime", "datetime"
@@ -183,4 +191,4 @@ def is_id_like(name: str, schema: dict[str, Any] | None = None) -> bool:
     schema = schema or {}
     if id_entity(name) is not None:
         return True
-    return bool(schema) and _describes_id(schema)
+    return bool(schema) and _describes_id(schema, name)

@@ -30,6 +30,44 @@ PERSON_ENTITIES = frozenset({"user", "assignee", "reporter", "owner", "author", 
                              "requester", "approver", "reviewer", "commenter", "actor", "from", "to"})
 
 
+def concrete(schema: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """`schema` with its combinators resolved into one schema to draw a value from: a
+    non-null `oneOf` / `anyOf` alternative picked by `rng` (merged over the other keywords),
+    `allOf` members merged (properties and `required` united). Other schemas are returned
+    as they are; imported OpenAPI schemas keep these combinators."""
+    while True:
+        branches = schema.get("oneOf") or schema.get("anyOf")
+        if isinstance(branches, list) and branches:
+            options = [b for b in branches if isinstance(b, dict) and _schema_type(b) != "null"] or [
+                b for b in branches if isinstance(b, dict)]
+            if not options:
+                return schema
+            rest = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}
+            schema = _merged([rest, rng.choice(options)])
+            continue
+        parts = schema.get("allOf")
+        if isinstance(parts, list) and parts:
+            rest = {k: v for k, v in schema.items() if k != "allOf"}
+            schema = _merged([rest, *(p for p in parts if isinstance(p, dict))])
+            continue
+        return schema
+
+
+def _merged(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            if key == "properties" and isinstance(out.get(key), dict) and isinstance(value, dict):
+                out[key] = {**out[key], **value}
+            elif key == "required" and isinstance(out.get(key), list) and isinstance(value, list):
+                out[key] = list(dict.fromkeys([*out[key], *value]))
+            elif key == "type" and key in out and out[key] != value:
+                continue  # the first (outer) type stays
+            else:
+                out[key] = value
+    return out
+
+
 def _schema_type(schema: dict[str, Any]) -> str | None:
     stype = schema.get("type")
     if isinstance(stype, list):
@@ -115,6 +153,7 @@ class ValueFactory:
     def value(self, name: str, schema: dict[str, Any], depth: int = 0, holder: str = "") -> Any:
         """A value for field `name`; `holder` is the entity the field belongs to (a user's
         `name` is a person's name, a project's `name` is a title)."""
+        schema = concrete(schema, self.rng)
         if "const" in schema:
             return schema["const"]
         if schema.get("enum"):

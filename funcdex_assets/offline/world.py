@@ -15,7 +15,7 @@ from typing import Any
 from funcdex_assets.catalog.fields import entity_of_object, id_entity, input_slots, snake, classify
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.validator import schema_validator
-from funcdex_assets.offline.values import ValueFactory, _schema_type
+from funcdex_assets.offline.values import ValueFactory, _schema_type, concrete
 
 _LIVE_STATES = ("confirmed", "active", "open", "sent", "scheduled", "pending", "created", "draft", "todo",
                 "to do", "accepted", "succeeded", "published", "incomplete", "new")
@@ -23,7 +23,7 @@ LABEL_FIELDS = ("summary", "title", "subject", "name", "display_name", "content"
                 "email", "key", "snippet", "description", "filename", "login")
 _CREATE_VERBS = frozenset({"create", "add", "insert", "send", "post", "upload", "schedule", "invite", "reply",
                            "copy", "new", "draft", "book", "open", "submit", "comment", "duplicate", "quick"})
-_UPDATE_VERBS = frozenset({"update", "modify", "edit", "patch", "set", "move", "rename", "complete", "close",
+_UPDATE_VERBS = frozenset({"update", "modify", "edit", "patch", "put", "set", "move", "rename", "complete", "close",
                            "reopen", "assign", "mark", "transition", "archive", "cancel", "share", "finalize",
                            "replace", "pay", "void", "accept", "decline", "star", "pin", "merge"})
 _LIST_VERBS = frozenset({"list", "search", "find", "fetch", "query", "browse"})
@@ -71,6 +71,8 @@ class Produced:
 def _compatible(value: Any, schema: dict[str, Any]) -> bool:
     if schema.get("enum") and value not in schema["enum"]:
         return False
+    if "const" in schema and value != schema["const"]:
+        return False
     stype = _schema_type(schema)
     checks = {
         "string": lambda v: isinstance(v, str),
@@ -103,8 +105,12 @@ def record_label(record: dict[str, Any]) -> str | None:
 class World:
     """The state of the simulated services during one conversation."""
 
-    def __init__(self, values: ValueFactory):
+    def __init__(self, values: ValueFactory, integer_id_keys: frozenset[str] = frozenset()):
         self.values = values
+        # Id keys some tool of the conversation takes as integers: where a response types
+        # such an id as a string (specs disagree, e.g. GoToMeeting's meetingId), it is made
+        # of digits so it can be passed on.
+        self.integer_id_keys = integer_id_keys
         self.records: dict[tuple[str, str], dict[str, Any]] = {}
         self.produced: list[Produced] = []
 
@@ -125,8 +131,14 @@ class World:
         return self._build(tool.output_schema, (), "", ctx, None, in_list=False)
 
     # ------------------------------------------------------------------------------------
+    def _new_id(self, schema: dict[str, Any], entity: str) -> Any:
+        if f"{entity}_id" in self.integer_id_keys and _schema_type(schema) == "string" and not schema.get("examples"):
+            return str(self.values.make_id({"type": "integer", "examples": [10**9]}, entity))
+        return self.values.make_id(schema, entity)
+
     def _build(self, schema: dict[str, Any], path: tuple[str, ...], name: str, ctx: "_Ctx",
                record: dict[str, Any] | None, in_list: bool) -> Any:
+        schema = concrete(schema, self.values.rng)
         stype = _schema_type(schema)
         if stype == "object" or "properties" in schema:
             sn = snake(name)
@@ -158,7 +170,7 @@ class World:
             if given is not None and not in_list and ctx.action != "create" and _compatible(given, props[id_prop]):
                 id_value = given
             else:
-                id_value = self.values.make_id(props[id_prop], entity)
+                id_value = self._new_id(props[id_prop], entity)
             record = self.records.setdefault((entity, str(id_value)), {})
             if ctx.action in ("create", "update") and not in_list:
                 for key, value in ctx.flat_args.items():
@@ -190,6 +202,11 @@ class World:
                      record: dict[str, Any] | None, in_list: bool) -> list:
         items = schema.get("items") if isinstance(schema.get("items"), dict) else {"type": "string"}
         sn = snake(name)
+        if any(key in items for key in ("oneOf", "anyOf", "allOf")):
+            # Alternatives (imported OpenAPI schemas): each item picks its own.
+            lo = int(schema.get("minItems", 1))
+            n = self.values.rng.randint(max(lo, 1), max(lo, 3)) if ctx.action == "list" else max(lo, 1)
+            return [self._build(items, path + ("[]",), name, ctx, None, in_list=True) for _ in range(n)]
         if _schema_type(items) != "object":
             if record is not None and sn in record and isinstance(record[sn], list):
                 return record[sn]
@@ -255,7 +272,7 @@ class World:
                 value, found = live[0], True
         if not found:
             if kind == "id":
-                value = self.values.make_id(schema, key[:-3])
+                value = self._new_id(schema, key[:-3])
             else:
                 value = self.values.value(name, schema, holder=entity_of_object(path[:-1], ctx.tool.original_name))
         if record is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from funcdex_assets.backends.base import Persona
-from funcdex_assets.catalog.fields import snake
+from funcdex_assets.catalog.fields import input_slots, snake
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.model import AssistantTurn, ThoughtTurn, ToolCallTurn, ToolResponseTurn, UserTurn
 from funcdex_assets.offline.language import (
@@ -45,7 +45,9 @@ class ConversationWriter:
         self.scenario = scenario
         self.values = values
         self.rng = values.rng
-        self.world = World(values)
+        self.world = World(values, integer_id_keys=frozenset(
+            slot.key for tool in tools.values() for slot in input_slots(tool.input_schema, tool.original_name)
+            if slot.kind == "id" and _wants_integer(slot.schema)))
         self.turns: list[Any] = []
         self.chosen: dict[int, dict[str, Any]] = {}
 
@@ -214,6 +216,11 @@ class ConversationWriter:
             if p.entity == entity and leaf in ("status", "state") and isinstance(p.value, str):
                 return f"status {p.value}"
         return ""
+
+
+def _wants_integer(schema: dict[str, Any]) -> bool:
+    items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+    return schema.get("type") == "integer" or (schema.get("type") == "array" and items.get("type") == "integer")
 
 
 def _depth(p: Produced) -> int:
