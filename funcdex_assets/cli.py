@@ -159,26 +159,26 @@ def _print_next_steps(path: Path, toolkit: str) -> None:
     from funcdex_assets.catalog.loader import load_catalog
 
     catalog_dir = path.parent
-    console.print(f"Wrote {path}")
+    console.print(f"Wrote {path}", soft_wrap=True)
     bundles = catalog_dir / "bundles.yaml"
     command = f"funcdex generate --bundles {toolkit}" + (
         f" --catalog {catalog_dir}" if catalog_dir.resolve() != _catalog_dir(None).resolve() else "")
     if not bundles.exists():
         console.print(f"To generate with it, create {bundles} naming it:\n  toolkits: [{toolkit}]\nthen: {command}",
-                      markup=False)
+                      markup=False, soft_wrap=True)
         return
     try:
         catalog = load_catalog(catalog_dir)
     except CatalogError as exc:
-        console.print(f"[yellow]warning:[/yellow] the catalog does not load with this file: {escape(str(exc))}")
+        console.print(f"[yellow]warning:[/yellow] the catalog does not load with this file: {escape(str(exc))}", soft_wrap=True)
         sys.exit(1)
     if any(toolkit in bundle.toolkits for bundle in catalog.bundles):
-        console.print(f"Bundles naming {toolkit} in {bundles} use the new file.")
+        console.print(f"Bundles naming {toolkit} in {bundles} use the new file.", soft_wrap=True)
         return
     console.print(f"To generate with it, name it in {bundles}, alone or with other toolkits:\n"
                   f"  toolkits: [..., {toolkit}]\n"
                   f"  bundles:\n    <name>: [{toolkit}, <other toolkit>]\n"
-                  f"then: {command}", markup=False)
+                  f"then: {command}", markup=False, soft_wrap=True)
 
 
 @catalog_group.command("import-openapi")
@@ -203,13 +203,13 @@ def import_openapi_cmd(spec: Path, toolkit: str, catalog_dir: Path | None, force
         result = import_openapi(spec, toolkit=toolkit, prefix=prefix, max_depth=max_depth,
                                 skip_broken=skip_broken)
         for line in result.report.lines():
-            console.print(line, markup=False)
+            console.print(line, markup=False, soft_wrap=True)
         if dry_run:
-            console.print(f"Dry run: {len(result.tools)} tools, nothing written ({target} untouched).")
+            console.print(f"Dry run: {len(result.tools)} tools, nothing written ({target} untouched).", soft_wrap=True)
             return
         path = write_toolkit(result.tools, target.parent, toolkit, force=force)
     except CatalogError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         sys.exit(2)
     _print_next_steps(path, toolkit)
 
@@ -239,20 +239,20 @@ def import_tools_cmd(file: Path, toolkit: str, catalog_dir: Path | None, force: 
         except CatalogError as exc:
             raise exc.with_context(file=str(file), toolkit=toolkit) from None
         tools = parse_tool_data(data, file=file, toolkit=toolkit)
-        console.print(f"{file}: {fmt} format, {len(tools)} tools", markup=False)
+        console.print(f"{file}: {fmt} format, {len(tools)} tools", markup=False, soft_wrap=True)
         for tool in tools:
             mapped = f"  (from {tool.original_name!r})" if tool.original_name != tool.name else ""
-            console.print(f"  {tool.name}{mapped}", markup=False)
+            console.print(f"  {tool.name}{mapped}", markup=False, soft_wrap=True)
         cursor = next_cursor(data) if fmt == "mcp" else None
         if cursor:
             console.print(f"[yellow]warning:[/yellow] the tools/list result is paginated (nextCursor "
-                          f"{cursor!r}); only this page is imported")
+                          f"{cursor!r}); only this page is imported", soft_wrap=True)
         if dry_run:
-            console.print(f"Dry run: nothing written ({target} untouched).")
+            console.print(f"Dry run: nothing written ({target} untouched).", soft_wrap=True)
             return
         path = write_toolkit(tools, target.parent, toolkit, force=force)
     except CatalogError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         sys.exit(2)
     _print_next_steps(path, toolkit)
 

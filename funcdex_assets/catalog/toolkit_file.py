@@ -2,10 +2,14 @@
 
 Whatever the source (an OpenAPI spec, an MCP `tools/list` result, an OpenAI / ToolBench /
 Funcdex list), imported tools are written in the OpenAI format the loader already reads:
-`[{"name", "description", "parameters", "response"}]`, with the model-facing name as `name`.
-Loading the file back gives the same tools (`toolkit`, `name`, `original_name`,
-`description`, `input_schema`, `output_schema`); only `source` / `source_format` then name the
-catalog file and its format, not the spec it came from.
+`[{"name", "description", "parameters", "response"}]`. `name` is the tool's original name
+where the OpenAI name mapping turns it into the same model-facing name (OpenAPI, MCP and
+OpenAI sources: `fs.read_file` is written as is and loads as `fs__read_file`), else the
+model-facing name (Funcdex `GMAIL_SEND_EMAIL`, ToolBench `get_x_for_y`, whose own name
+mappings the OpenAI format cannot express). Loading the file back gives the same tools
+(`toolkit`, `name`, `original_name`, `description`, `input_schema`, `output_schema`; in the
+second case `original_name` is the model-facing name); only `source` / `source_format` then
+name the catalog file and its format, not the source it came from.
 
 The write is atomic (a temporary file beside the target, checked by loading it back, then
 linked or renamed into place), and an existing file is never replaced without `force`.
@@ -23,15 +27,20 @@ from typing import Any
 from funcdex_assets.catalog.errors import CatalogError
 from funcdex_assets.catalog.loader import load_tool_file
 from funcdex_assets.catalog.models import Tool
-from funcdex_assets.catalog.names import TOOLKIT_PATTERN, normalize_toolkit
+from funcdex_assets.catalog.names import TOOLKIT_PATTERN, normalize_toolkit, openai_safe_name
 
 CORE_FIELDS = ("toolkit", "name", "original_name", "description", "input_schema", "output_schema")
+
+
+def written_name(tool: Tool) -> str:
+    """The `name` a toolkit file gives `tool` (see the module docstring)."""
+    return tool.original_name if openai_safe_name(tool.original_name) == tool.name else tool.name
 
 
 def toolkit_document(tools: Sequence[Tool]) -> list[dict[str, Any]]:
     """The OpenAI-format entries of `tools`, in order."""
     return [
-        {"name": tool.name, "description": tool.description, "parameters": tool.input_schema,
+        {"name": written_name(tool), "description": tool.description, "parameters": tool.input_schema,
          "response": tool.output_schema}
         for tool in tools
     ]
@@ -40,6 +49,11 @@ def toolkit_document(tools: Sequence[Tool]) -> list[dict[str, Any]]:
 def core(tool: Tool) -> dict[str, Any]:
     """What survives a write and a load: everything but `source` / `source_format`."""
     return tool.model_dump(include=set(CORE_FIELDS))
+
+
+def expected_core(tool: Tool) -> dict[str, Any]:
+    """`core` of `tool` as it loads back from a toolkit file."""
+    return {**core(tool), "original_name": written_name(tool)}
 
 
 def toolkit_path(catalog_dir: Path, toolkit: str) -> Path:
@@ -105,7 +119,7 @@ def _check_round_trip(temp: Path, toolkit: str, tools: Sequence[Tool], target: P
         raise CatalogError(f"the written file does not load back: {exc.reason}", file=str(target),
                            toolkit=toolkit, tool=exc.tool,
                            fix="This is a bug in the importer; please report it with the source file.") from None
-    if [core(tool) for tool in loaded] != [core(tool) for tool in tools]:
+    if [core(tool) for tool in loaded] != [expected_core(tool) for tool in tools]:
         raise CatalogError("the written file loads back as different tools", file=str(target), toolkit=toolkit,
                            fix="This is a bug in the importer; please report it with the source file.")
 
