@@ -170,7 +170,8 @@ def _print_next_steps(path: Path, toolkit: str) -> None:
     try:
         catalog = load_catalog(catalog_dir)
     except CatalogError as exc:
-        console.print(f"[yellow]warning:[/yellow] the catalog does not load with this file: {escape(str(exc))}", soft_wrap=True)
+        console.print(f"[yellow]warning:[/yellow] the catalog does not load with this file: {escape(str(exc))}",
+                      soft_wrap=True)
         sys.exit(1)
     if any(toolkit in bundle.toolkits for bundle in catalog.bundles):
         console.print(f"Bundles naming {toolkit} in {bundles} use the new file.", soft_wrap=True)
@@ -205,7 +206,8 @@ def import_openapi_cmd(spec: Path, toolkit: str, catalog_dir: Path | None, force
         for line in result.report.lines():
             console.print(line, markup=False, soft_wrap=True)
         if dry_run:
-            console.print(f"Dry run: {len(result.tools)} tools, nothing written ({target} untouched).", soft_wrap=True)
+            console.print(f"Dry run: {len(result.tools)} tools, nothing written ({target} untouched).",
+                          markup=False, soft_wrap=True)
             return
         path = write_toolkit(result.tools, target.parent, toolkit, force=force)
     except CatalogError as exc:
@@ -248,7 +250,7 @@ def import_tools_cmd(file: Path, toolkit: str, catalog_dir: Path | None, force: 
             console.print(f"[yellow]warning:[/yellow] the tools/list result is paginated (nextCursor "
                           f"{cursor!r}); only this page is imported", soft_wrap=True)
         if dry_run:
-            console.print(f"Dry run: nothing written ({target} untouched).", soft_wrap=True)
+            console.print(f"Dry run: nothing written ({target} untouched).", markup=False, soft_wrap=True)
             return
         path = write_toolkit(tools, target.parent, toolkit, force=force)
     except CatalogError as exc:

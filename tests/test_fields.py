@@ -127,6 +127,10 @@ def test_id_entity(field: str, expected: str | None) -> None:
         ("to", {"type": "string", "format": "email"}, "x", ("email", "email")),
         ("customer", {"type": "string", "description": "ID of the customer."}, "x", ("id", "customer_id")),
         ("customer", {"type": "string", "description": "The customer's name."}, "x", ("value", "customer")),
+        # Google's discovery specs: the description names the field itself as an identifier.
+        ("tasklist", {"type": "string", "description": "Task list identifier."}, "x", ("id", "tasklist_id")),
+        ("task", {"type": "string", "description": "Task identifier."}, "x", ("id", "task_id")),
+        ("parent", {"type": "string", "description": "Parent task identifier. Optional."}, "x", ("value", "parent")),
         ("start", {"type": "string", "format": "date-time"}, "x", ("datetime", "datetime")),
         ("due", {"type": "string", "format": "date"}, "x", ("date", "date")),
         ("dates", {"type": "array", "items": {"type": "string", "format": "date"}}, "x", ("date", "date")),

@@ -431,3 +431,56 @@ def test_produced_index() -> None:
     values = {repr(p.value) for p in w.produced}
     assert repr(created["start"]["dateTime"]) in values
     assert all(repr(item["summary"]) in values for item in listed)
+
+
+# ---- schemas imported from OpenAPI specs ---------------------------------------------------
+
+ACTION = {"oneOf": [
+    {"type": "object", "required": ["type", "url"], "properties": {
+        "type": {"type": "string", "enum": ["ACTION_HOOK"]}, "url": STR}},
+    {"type": "object", "required": ["type", "width"], "properties": {
+        "type": {"type": "string", "enum": ["IFRAME"]}, "width": {"type": "integer"}}},
+]}
+
+
+def test_values_for_combinators_and_nullable_types_are_valid() -> None:
+    schemas = [
+        ACTION,
+        {"type": "array", "items": ACTION},
+        {"anyOf": [{"type": "null"}, {"type": "string", "format": "email"}]},
+        {"allOf": [{"type": "object", "properties": {"a": STR}, "required": ["a"]},
+                   {"type": "object", "properties": {"b": {"type": "integer"}}, "required": ["b"]}]},
+        {"type": ["string", "null"], "enum": ["s", "m", None]},
+        {"type": "integer", "const": 204},
+    ]
+    for seed in range(10):
+        values = factory(seed)
+        for schema in schemas:
+            value = values.value("thing", schema)
+            assert not errors(schema, value), (seed, schema, value)
+
+
+def test_responses_with_alternatives_and_acknowledgements_validate() -> None:
+    card = make_tool("GET_CARD", {"cardId": STR}, {"type": "object", "properties": {
+        "id": STR, "primary": ACTION, "actions": {"type": "array", "items": ACTION}}, "required": ["id"]})
+    ack = make_tool("DELETE_CARD", {"cardId": STR, "status": STR}, {"type": "object", "properties": {
+        "status": {"type": "integer", "const": 204}}, "required": ["status"]})
+    for seed in range(10):
+        w = world(seed)
+        for tool, args in ((card, {"cardId": "c1"}), (ack, {"cardId": "c1", "status": "gone"})):
+            response = w.execute(tool, args, 0)
+            assert not errors(tool.output_schema, response), (seed, tool.name, response)
+
+
+def test_ids_a_tool_takes_as_integers_are_digits_even_where_a_response_types_them_as_strings() -> None:
+    listing = make_tool("LIST_MEETINGS", {}, {"type": "object", "properties": {"result": {
+        "type": "array", "items": {"type": "object", "properties": {"meetingId": STR}}}}})
+    w = World(factory(0), integer_id_keys=frozenset({"meeting_id"}))
+    ids = [m["meetingId"] for m in w.execute(listing, {}, 0)["result"]]
+    assert ids and all(isinstance(i, str) and i.isdigit() for i in ids)
+    plain = [m["meetingId"] for m in world(0).execute(listing, {}, 0)["result"]]
+    assert not all(i.isdigit() for i in plain)
+
+
+def test_put_is_an_update() -> None:
+    assert tool_action(make_tool("put_meetings_meetingId", {}, {"type": "object"})) == "update"

@@ -542,6 +542,20 @@ def test_a_spec_that_cannot_be_converted_fails_with_the_json_pointer(spec: Any, 
     assert error.toolkit == "kit" and error.fix
 
 
+def test_a_yaml_alias_loop_fails_instead_of_recursing_forever(tmp_path: Path) -> None:
+    path = tmp_path / "loop.yaml"
+    path.write_text(
+        "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n      responses:\n"
+        "        '200':\n          description: ok\n          content:\n            application/json:\n"
+        "              schema: &node\n                type: object\n                properties:\n"
+        "                  child: *node\n", encoding="utf-8")
+    with pytest.raises(CatalogError) as info:
+        import_openapi(path, toolkit="loop")
+    assert info.value.reason.startswith(
+        "#/paths/~1x/get/responses/200/content/application~1json/schema/properties/child: the schema contains itself")
+    assert info.value.file == str(path)
+
+
 def test_external_refs_are_refused_with_the_bundling_fix() -> None:
     error = conversion_error(oas3({"/p": {"get": {"responses": json_body({"$ref": "other.yaml#/Pet"})}}}))
     assert "external $ref 'other.yaml#/Pet' is not supported" in error.reason

@@ -118,14 +118,18 @@ def operation_tool_name(operation_id: str | None, method: str, path: str) -> str
     -> `get_estimates_price` (braces of path parameters dropped, `/` -> `root`). Names over 64
     characters are cut as `fit_length` does; empty when nothing usable is left."""
 
-    def clean(text: str) -> str:
-        text = _SEPARATOR_RUN.sub("_", _OPERATION_INVALID.sub("_", text))
-        return text.strip("_-")
-
-    name = clean(operation_id) if operation_id else ""
+    name = clean_name_part(operation_id) if operation_id else ""
     if not name:
-        name = clean(f"{method.lower()}_{path.strip('/') or 'root'}")
+        name = clean_name_part(f"{method.lower()}_{path.strip('/') or 'root'}")
     return fit_length(name) if name else ""
+
+
+def clean_name_part(text: str) -> str:
+    """`text` with runs of characters outside `[A-Za-z0-9_-]` as one `_`, runs mixing `_`
+    and `-` collapsed to `_`, no leading / trailing `_` or `-` (`find pet by id` ->
+    `find_pet_by_id`); not cut to length."""
+    text = _SEPARATOR_RUN.sub("_", _OPERATION_INVALID.sub("_", text))
+    return text.strip("_-")
 
 
 def unique_name(name: str, taken: set[str]) -> str:

@@ -54,7 +54,7 @@ import yaml
 
 from funcdex_assets.catalog.errors import CatalogError
 from funcdex_assets.catalog.models import Tool
-from funcdex_assets.catalog.names import TOOLKIT_PATTERN, operation_tool_name, unique_name
+from funcdex_assets.catalog.names import TOOLKIT_PATTERN, clean_name_part, fit_length, operation_tool_name, unique_name
 from funcdex_assets.catalog.openapi_refs import (
     DEFAULT_MAX_DEPTH,
     SchemaConverter,
@@ -82,7 +82,6 @@ _SWAGGER_PARAM_SCHEMA_KEYS = (
     "multipleOf", "x-nullable", "example",
 )
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-_ERROR_STATUS = re.compile(r"^[45]")
 
 
 # ---------------------------------------------------------------------------------- report
@@ -273,7 +272,10 @@ class _Converter:
         self.toolkit = toolkit
         self.source = source
         self.file = file or source
-        self.prefix = operation_tool_name(prefix, "", "") if prefix else ""
+        self.prefix = clean_name_part(prefix)
+        if prefix and not self.prefix:
+            raise CatalogError(f"the name prefix {prefix!r} has no usable characters", file=file, toolkit=toolkit,
+                               fix="Use letters, digits, '_' or '-'.")
         self.skip_broken = skip_broken
         self.checker = checker
         self.tool: str | None = None  # the tool being converted, for notes
@@ -409,7 +411,7 @@ class _Converter:
         if not base:
             base = operation_tool_name(None, method, path)
         if self.prefix:
-            base = operation_tool_name(f"{self.prefix}_{base}", method, path)
+            base = fit_length(f"{self.prefix}_{base}")
         name = unique_name(base, taken)
         self.tool = name
         if name != base:

@@ -152,6 +152,7 @@ class SchemaConverter:
         self.doc = doc
         self.note = note
         self.max_depth = max_depth
+        self._open: set[int] = set()  # ids of the dicts being converted (YAML aliases can loop)
 
     def convert(self, schema: Any, at: str, *, direction: str) -> dict[str, Any]:
         """`schema` (found at pointer `at`) as self-contained JSON Schema.
@@ -168,13 +169,19 @@ class SchemaConverter:
             return {"not": {}}
         if not isinstance(node, dict):
             raise self.doc.error(at, f"a schema must be an object, got {json_kind(node)}")
-        nullable = node.get("nullable") is True or node.get("x-nullable") is True
-        if "$ref" in node:
-            result = self._convert_ref(node, at, stack, direction)
-        elif "allOf" in node:
-            result = self._convert_all_of(node, at, stack, direction)
-        else:
-            result = self._convert_plain(node, at, stack, direction)
+        if id(node) in self._open:
+            raise self.doc.error(at, "the schema contains itself (a YAML alias loop); use a $ref instead")
+        self._open.add(id(node))
+        try:
+            nullable = node.get("nullable") is True or node.get("x-nullable") is True
+            if "$ref" in node:
+                result = self._convert_ref(node, at, stack, direction)
+            elif "allOf" in node:
+                result = self._convert_all_of(node, at, stack, direction)
+            else:
+                result = self._convert_plain(node, at, stack, direction)
+        finally:
+            self._open.discard(id(node))
         return _make_nullable(result) if nullable else result
 
     def _convert_ref(self, node: dict[str, Any], at: str, stack: tuple[str, ...], direction: str) -> dict[str, Any]:
@@ -316,7 +323,8 @@ class SchemaConverter:
             return list(dict.fromkeys(value))
         return value
 
-    def _properties(self, value: Any, at: str, stack: tuple[str, ...], direction: str) -> tuple[dict[str, Any], list[str]]:
+    def _properties(self, value: Any, at: str, stack: tuple[str, ...],
+                    direction: str) -> tuple[dict[str, Any], list[str]]:
         if not isinstance(value, dict):
             raise self.doc.error(at, f"'properties' must map names to schemas, got {json_kind(value)}")
         props: dict[str, Any] = {}
