@@ -381,6 +381,7 @@ def test_parameters_body_placement_and_credentials() -> None:
                 {"name": "Authorization", "in": "header", "schema": {"type": "string"}},
                 {"name": "Accept", "in": "header", "schema": {"type": "string"}},
                 {"name": "X-Request-Id", "in": "header", "schema": {"type": "string"}},
+                {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}},
                 {"name": "sig", "in": "query", "schema": {"type": "string"}},
                 {"name": "session", "in": "cookie", "schema": {"type": "string"}},
                 {"name": "lang", "in": "cookie", "schema": {"type": "string"}},
@@ -399,6 +400,7 @@ def test_parameters_body_placement_and_credentials() -> None:
         "itemId": {"type": "string"},
         "dryRun": {"type": "boolean", "default": False},
         "X-Request-Id": {"type": "string"},
+        "Idempotency-Key": {"type": "string"},
         "lang": {"type": "string"},
         "item": {"type": "object", "properties": {"title": {"type": "string"}}},
     }, "required": ["itemId", "item"]}

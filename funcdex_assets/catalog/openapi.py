@@ -74,7 +74,8 @@ _IGNORED_HEADERS = {"accept": "set by the HTTP client", "content-type": "set by 
                     "authorization": "a credential, supplied by the client, not the model"}
 _CREDENTIAL_NAMES = frozenset({"access_token", "oauth_token", "api_key", "apikey", "x_api_key", "auth_token",
                                "bearer_token", "proxy_authorization", "session_token", "client_secret"})
-_CREDENTIAL_HEADER = re.compile(r"(^|_)(token|api_?key|key|secret|auth|authorization|session)$")
+_CREDENTIAL_HEADER = re.compile(
+    r"(^|_)(token|api_?key|auth_?key|access_?key|secret(_?key)?|auth|authorization|session(_?id)?)$")
 _CREDENTIAL_DESCRIPTION = re.compile(r"^\s*(api key\b|oauth( 2\.0)?( access)? token\b|access token\b)", re.I)
 _SWAGGER_PARAM_SCHEMA_KEYS = (
     "type", "format", "items", "enum", "default", "maximum", "exclusiveMaximum", "minimum",

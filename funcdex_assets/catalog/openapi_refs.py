@@ -152,7 +152,9 @@ class SchemaConverter:
         self.doc = doc
         self.note = note
         self.max_depth = max_depth
-        self._open: set[int] = set()  # ids of the dicts being converted (YAML aliases can loop)
+        # Ids of the dicts being converted since the last `$ref` followed: meeting one again
+        # before another `$ref` means the document itself loops (a YAML alias cycle).
+        self._open: list[set[int]] = [set()]
 
     def convert(self, schema: Any, at: str, *, direction: str) -> dict[str, Any]:
         """`schema` (found at pointer `at`) as self-contained JSON Schema.
@@ -169,9 +171,9 @@ class SchemaConverter:
             return {"not": {}}
         if not isinstance(node, dict):
             raise self.doc.error(at, f"a schema must be an object, got {json_kind(node)}")
-        if id(node) in self._open:
+        if id(node) in self._open[-1]:
             raise self.doc.error(at, "the schema contains itself (a YAML alias loop); use a $ref instead")
-        self._open.add(id(node))
+        self._open[-1].add(id(node))
         try:
             nullable = node.get("nullable") is True or node.get("x-nullable") is True
             if "$ref" in node:
@@ -181,7 +183,7 @@ class SchemaConverter:
             else:
                 result = self._convert_plain(node, at, stack, direction)
         finally:
-            self._open.discard(id(node))
+            self._open[-1].discard(id(node))
         return _make_nullable(result) if nullable else result
 
     def _convert_ref(self, node: dict[str, Any], at: str, stack: tuple[str, ...], direction: str) -> dict[str, Any]:
@@ -189,7 +191,11 @@ class SchemaConverter:
         if stack.count(where) >= self.max_depth:
             result = self._cut(target, where)
         else:
-            result = self._convert(target, where, stack + (where,), direction)
+            self._open.append(set())
+            try:
+                result = self._convert(target, where, stack + (where,), direction)
+            finally:
+                self._open.pop()
         rest = {k: v for k, v in node.items() if k not in ("$ref", "nullable", "x-nullable")}
         if not rest:
             return result
