@@ -31,9 +31,8 @@ def repo_root() -> Path:
 POSTGRES_URL = os.environ.get("FUNCDEX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-@pytest.fixture
-def postgres_url() -> str:
-    """The local Postgres test database; skips when unreachable, fails instead under
+def require_postgres() -> str:
+    """The local Postgres test database URL; skips when unreachable, fails instead under
     FUNCDEX_REQUIRE_POSTGRES (set by .ci/run, where Postgres must be there)."""
     import psycopg2
 
@@ -44,3 +43,30 @@ def postgres_url() -> str:
             pytest.fail(f"Postgres is required here (FUNCDEX_REQUIRE_POSTGRES) but {POSTGRES_URL} is unreachable: {exc}")
         pytest.skip(f"no Postgres server reachable at {POSTGRES_URL}: {exc}")
     return POSTGRES_URL
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    return require_postgres()
+
+
+@pytest.fixture(scope="module")
+def fresh_postgres_db():
+    """A new, empty database on the test server for one module (dropped afterwards), so what a
+    test finds there (runs, partitions, sensor ticks) is only what it made."""
+    import uuid
+
+    import psycopg2
+
+    url = require_postgres()
+    name = f"funcdex_t_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(url)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        yield url.rsplit("/", 1)[0] + "/" + name
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.close()

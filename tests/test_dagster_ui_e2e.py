@@ -1,129 +1,230 @@
-"""`dagster dev` on 127.0.0.1 against Postgres: a partition launched through GraphQL runs to success.
+"""The project as users run it: `dagster dev` (webserver + daemon) on 127.0.0.1 against a fresh
+Postgres database, driven through the GraphQL API the UI uses and through the UI itself in
+headless Chromium.
 
-Every process the test starts is stopped by its process group id at the end.
+* a partition launched through GraphQL materializes; runs, events and partitions land in Postgres;
+* the asset graph page and a partitioned asset's partitions page show the assets and partitions;
+* the sensor, switched on as in the UI, turns a toolkit file dropped into the catalog and named in
+  bundles.yaml into a partition and runs it (the backfill of new toolkits);
+* a backfill over all partitions, launched as the UI's "Materialize all" does, completes.
+
+Every process the module starts is stopped by its id at the end.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
+
+from dagster_dev import REPOSITORY, DagsterDev, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
+FIRST, NEW = "whatsapp", "calendly"
+BUNDLE_ASSETS = ["bundle_tools", "tool_combinations", "scenarios", "deduplicated_scenarios", "personas", "outlines",
+                 "dml_conversations", "validated_conversations", "conversation_scores",
+                 "deduplicated_conversations", "parsed_dataset", "conversation_diversity"]
+ALL_ASSETS = ["tool_catalog", *BUNDLE_ASSETS, "training_dataset", "dataset_diversity"]
+SMALL = {"resources": {"settings": {"config": {"conversations_per_bundle": 2}}}}
+
+LAUNCH = """
+mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
+  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
+  ... on RunConfigValidationInvalid { errors { message } } } }"""
+RUN_STATUS = "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
+RUNS_FOR_PARTITION = """
+query($value: String!) { runsOrError(filter: {tags: [{key: "dagster/partition", value: $value}]}) {
+  ... on Runs { results { runId status } } } }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every live process below `pid` (from /proc), children first."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, frontier = [], [pid]
-    while frontier:
-        children = [p for p, parent in parents.items() if parent in frontier]
-        found.extend(children)
-        frontier = children
-    return found
-
-
-def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
-    body = json.dumps({"query": query, "variables": variables or {}}).encode()
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=body,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return json.loads(resp.read())
-
-
-@pytest.fixture
-def dagster_dev(postgres_url, tmp_path):
-    home = tmp_path / "home"
+@pytest.fixture(scope="module")
+def ui(fresh_postgres_db, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ui")
+    home, catalog = tmp / "home", tmp / "catalog"
     home.mkdir()
+    catalog.mkdir()
     (home / "dagster.yaml").write_bytes((REPO / "dagster.yaml").read_bytes())
-    port = _free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_POSTGRES_URL": postgres_url,
-           "FUNCDEX_AUTOMATION": "off", "FUNCDEX_OUTPUT_DIR": str(tmp_path / "out")}
-    dagster = Path(sys.executable).with_name("dagster")
-    proc = subprocess.Popen([str(dagster), "dev", "-m", "funcdex_assets.definitions", "-h", "127.0.0.1",
-                             "-p", str(port)], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                            stderr=open(tmp_path / "dagster.log", "wb"), start_new_session=True)
+    # A catalog with one toolkit; the sensor test drops a second one in.
+    shutil.copy(REPO / "tool_catalog" / f"{FIRST}.json", catalog)
+    (catalog / "bundles.yaml").write_text(yaml.safe_dump({"toolkits": [FIRST]}))
+    env = {"DAGSTER_HOME": str(home), "DAGSTER_POSTGRES_URL": fresh_postgres_db,
+           "FUNCDEX_CATALOG_DIR": str(catalog), "FUNCDEX_OUTPUT_DIR": str(tmp / "out"),
+           # Automation starts stopped, as for a UI session; the sensor test switches it on.
+           "FUNCDEX_AUTOMATION": "off", "FUNCDEX_SENSOR_INTERVAL_S": "5"}
+    dev = DagsterDev(tmp, env, REPO)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
-                break
-            except OSError:
-                time.sleep(1)
-        else:
-            pytest.fail(f"dagster dev did not answer: {(tmp_path / 'dagster.log').read_text()[-2000:]}")
-        yield port, tmp_path
+        dev.wait_ready()
+        yield dev, tmp, catalog, fresh_postgres_db
     finally:
-        # dagster dev starts the webserver, the daemon and code servers, some in process groups
-        # of their own: stop each one we started, by id.
-        started = [proc.pid, *_descendants(proc.pid)]
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        for pid in started[1:]:
+        dev.stop()
+
+
+def _wait_run(dev: DagsterDev, run_id: str, timeout: float = 300) -> str:
+    def finished():
+        status = dev.graphql(RUN_STATUS, {"id": run_id})["runOrError"]["status"]
+        return status if status in ("SUCCESS", "FAILURE", "CANCELED") else None
+    return wait_for(finished, timeout, what=f"run {run_id}")
+
+
+def _sql(url: str, query: str, *args) -> list[tuple]:
+    import psycopg2
+
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute(query, args)
+        return cur.fetchall()
+
+
+@pytest.fixture(scope="module")
+def first_run(ui):
+    """The first bundle's partition, added and launched through GraphQL as the UI does."""
+    dev, tmp, _, _ = ui
+    dev.graphql('mutation($key: String!) { addDynamicPartition(repositorySelector: {repositoryName: "__repository__", '
+                'repositoryLocationName: "funcdex_assets.definitions"}, partitionsDefName: "bundles", '
+                'partitionKey: $key) { __typename } }', {"key": FIRST})
+    params = {"selector": {**REPOSITORY, "jobName": "generate_bundle"}, "runConfigData": SMALL,
+              "executionMetadata": {"tags": [{"key": "dagster/partition", "value": FIRST}]}}
+    launched = dev.graphql(LAUNCH, {"params": params})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    status = _wait_run(dev, run_id)
+    assert status == "SUCCESS", (status, dev.log_tail())
+    return run_id
+
+
+def test_a_partition_launched_through_graphql_materializes_into_postgres(ui, first_run):
+    dev, tmp, _, url = ui
+    rows = (tmp / "out" / FIRST / "conversations.jsonl").read_text().splitlines()
+    assert len(rows) == 2 and json.loads(rows[0])["bundle"] == FIRST
+    # Runs, event logs and dynamic partitions are in the Postgres database, not in DAGSTER_HOME.
+    assert _sql(url, "SELECT status FROM runs WHERE run_id = %s", first_run) == [("SUCCESS",)]
+    assert _sql(url, "SELECT partition FROM dynamic_partitions WHERE partitions_def_name = 'bundles'") == [(FIRST,)]
+    materialized = {key for (key,) in _sql(
+        url, "SELECT DISTINCT asset_key FROM event_logs WHERE run_id = %s AND dagster_event_type = "
+             "'ASSET_MATERIALIZATION'", first_run)}
+    assert {json.loads(k)[0] for k in materialized} == set(BUNDLE_ASSETS)
+    assert not (tmp / "home" / "history" / "runs.db").exists()  # no SQLite run storage beside it
+
+
+# --- the UI itself, in headless Chromium -----------------------------------------------------
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        reason = f"{CHROMIUM} / {CHROMEDRIVER} absent: install Debian's chromium and chromium-driver (.ci/run does)"
+        if os.environ.get("FUNCDEX_REQUIRE_BROWSER"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--window-size=1600,1000", "--disable-background-networking", "--disable-extensions",
+                 "--disable-sync", "--no-first-run", "--disable-component-update", f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    # An explicit driver path: Selenium Manager would otherwise try to download one.
+    service = Service(executable_path=str(CHROMEDRIVER), log_output=str(profile / "chromedriver.log"))
+    driver = webdriver.Chrome(service=service, options=options)
+    driver_pid = service.process.pid
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        from dagster_dev import descendants
+
+        for pid in [driver_pid, *descendants(driver_pid)]:
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, 9)
             except ProcessLookupError:
                 pass
 
 
-LAUNCH = """
-mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
-  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } ... on RunConfigValidationInvalid { errors { message } }
-} }"""
-STATUS = "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
+def _page_text(driver, must_contain: list[str], timeout: float = 60) -> str:
+    from selenium.webdriver.common.by import By
+
+    def shown():
+        text = driver.find_element(By.TAG_NAME, "body").text
+        return text if all(s in text for s in must_contain) else None
+    try:
+        return wait_for(shown, timeout, interval=1, what=f"{must_contain} on {driver.current_url}")
+    except AssertionError:
+        driver.save_screenshot(str(Path(driver.capabilities["chrome"]["userDataDir"]).parent / "failure.png"))
+        raise
 
 
-def test_a_partition_launched_through_graphql_materializes(dagster_dev, postgres_url):
-    port, tmp = dagster_dev
-    _graphql(port, 'mutation { addDynamicPartition(repositorySelector: {repositoryName: "__repository__", '
-                   'repositoryLocationName: "funcdex_assets.definitions"}, partitionsDefName: "bundles", '
-                   'partitionKey: "whatsapp") { __typename } }')
-    params = {"selector": {"repositoryLocationName": "funcdex_assets.definitions",
-                           "repositoryName": "__repository__", "jobName": "generate_bundle"},
-              "runConfigData": {"resources": {"settings": {"config": {"conversations_per_bundle": 2}}}},
-              "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "whatsapp"}]}}
-    launched = _graphql(port, LAUNCH, {"params": params})["data"]["launchRun"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
-    run_id = launched["run"]["runId"]
-    status = None
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        status = _graphql(port, STATUS, {"id": run_id})["data"]["runOrError"]["status"]
-        if status in ("SUCCESS", "FAILURE", "CANCELED"):
-            break
-        time.sleep(2)
-    assert status == "SUCCESS", (status, (tmp / "dagster.log").read_text()[-3000:])
-    rows = (tmp / "out" / "whatsapp" / "conversations.jsonl").read_text().splitlines()
-    assert len(rows) == 2 and json.loads(rows[0])["bundle"] == "whatsapp"
+def test_the_asset_graph_page_shows_every_asset_and_the_partitions(ui, first_run, browser):
+    dev = ui[0]
+    browser.get(f"{dev.url}/asset-groups")
+    _page_text(browser, ["Global asset lineage", *ALL_ASSETS])
+    # The graph itself (not only the sidebar) draws a node per asset.
+    nodes = browser.execute_script(
+        "return Array.from(document.querySelectorAll('[data-testid^=\"asset-node\"], foreignObject')).length")
+    assert nodes >= len(ALL_ASSETS), nodes
+    browser.get(f"{dev.url}/assets/parsed_dataset?view=partitions")
+    text = _page_text(browser, [FIRST, "Materialized (1)"])
+    assert "Missing (0)" in text
 
-    import psycopg2
 
-    with psycopg2.connect(postgres_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT status FROM runs WHERE run_id = %s", (run_id,))
-        assert cur.fetchone()[0] == "SUCCESS"
+# --- automation under the running daemon -----------------------------------------------------
+
+
+def test_a_new_toolkit_dropped_in_becomes_a_partition_and_runs(ui, first_run):
+    dev, tmp, catalog, url = ui
+    started = dev.graphql("""mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) {
+        __typename ... on Sensor { sensorState { status } } ... on PythonError { message } } }""",
+                          {"s": {**REPOSITORY, "sensorName": "bundle_partitions_sensor"}})["startSensor"]
+    assert started["__typename"] == "Sensor" and started["sensorState"]["status"] == "RUNNING", started
+    # What a user does: drop the toolkit file in and name it in bundles.yaml.
+    shutil.copy(REPO / "tool_catalog" / f"{NEW}.json", catalog)
+    (catalog / "bundles.yaml").write_text(yaml.safe_dump({"toolkits": [FIRST, NEW]}))
+
+    def new_run():
+        runs = dev.graphql(RUNS_FOR_PARTITION, {"value": NEW})["runsOrError"]["results"]
+        return runs[0]["runId"] if runs else None
+    run_id = wait_for(new_run, 120, what=f"the sensor's run for {NEW}")
+    status = _wait_run(dev, run_id)
+    assert status == "SUCCESS", (status, dev.log_tail())
+    partitions = {p for (p,) in _sql(url, "SELECT partition FROM dynamic_partitions")}
+    assert partitions == {FIRST, NEW}
+    # Only the new bundle got a run: the one already there was not redone.
+    assert len(dev.graphql(RUNS_FOR_PARTITION, {"value": FIRST})["runsOrError"]["results"]) == 1
+    assert (tmp / "out" / NEW / "conversations.jsonl").exists()
+
+
+def test_a_backfill_over_all_partitions_completes(ui, first_run):
+    dev, tmp, _, _ = ui
+    keys = sorted(dev.graphql('{ partitionSetsOrError(repositorySelector: {repositoryName: "__repository__", '
+                              'repositoryLocationName: "funcdex_assets.definitions"}, pipelineName: '
+                              '"generate_bundle") { ... on PartitionSets { results { partitionsOrError { '
+                              '... on Partitions { results { name } } } } } } }')
+                  ["partitionSetsOrError"]["results"][0]["partitionsOrError"]["results"], key=str)
+    names = sorted(k["name"] for k in keys)
+    assert FIRST in names
+    launched = dev.graphql("""mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
+        __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
+                           {"p": {"assetSelection": [{"path": [a]} for a in BUNDLE_ASSETS],
+                                  "allPartitions": True, "runConfigData": SMALL,
+                                  "title": "all bundles"}})["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill = launched["backfillId"]
+
+    def done():
+        state = dev.graphql("""query($id: String!) { partitionBackfillOrError(backfillId: $id) {
+            ... on PartitionBackfill { status numPartitions } } }""", {"id": backfill})["partitionBackfillOrError"]
+        return state if state["status"] in ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED",
+                                            "CANCELED") else None
+    state = wait_for(done, 480, interval=3, what=f"backfill {backfill}")
+    assert state["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), (state, dev.log_tail())
+    assert state["numPartitions"] == len(names)
+    stats = dev.graphql("""{ assetNodeOrError(assetKey: {path: ["parsed_dataset"]}) { ... on AssetNode {
+        partitionStats { numMaterialized numPartitions numFailed } } } }""")["assetNodeOrError"]["partitionStats"]
+    assert stats == {"numMaterialized": len(names), "numPartitions": len(names), "numFailed": 0}

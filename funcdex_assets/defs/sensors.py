@@ -21,7 +21,11 @@ def new_bundles(listed: list[str], registered: list[str]) -> list[str]:
 AUTOMATION_ON = os.environ.get("FUNCDEX_AUTOMATION", "on").lower() not in ("off", "0", "false")
 
 
-@dg.sensor(job=bundle_job, minimum_interval_seconds=30,
+# How often the daemon looks at bundles.yaml (seconds).
+SENSOR_INTERVAL_S = int(os.environ.get("FUNCDEX_SENSOR_INTERVAL_S", "30"))
+
+
+@dg.sensor(job=bundle_job, minimum_interval_seconds=SENSOR_INTERVAL_S,
            default_status=dg.DefaultSensorStatus.RUNNING if AUTOMATION_ON else dg.DefaultSensorStatus.STOPPED)
 def bundle_partitions_sensor(context: dg.SensorEvaluationContext, catalog: CatalogResource):
     """Adds a partition for every bundle in bundles.yaml that has none yet and requests its run."""
