@@ -83,6 +83,28 @@ class DagsterDev:
             raise AssertionError(f"GraphQL errors: {answer['errors']}")
         return answer["data"]
 
+    def add_partition(self, key: str) -> None:
+        self.graphql("""mutation($key: String!) { addDynamicPartition(repositorySelector: {repositoryName:
+            "__repository__", repositoryLocationName: "funcdex_assets.definitions"}, partitionsDefName: "bundles",
+            partitionKey: $key) { __typename } }""", {"key": key})
+
+    def backfill_all_partitions(self, assets: list[str], run_config: dict, timeout: float = 480) -> dict:
+        """Launch a backfill of `assets` over every partition, as the UI's "Materialize all" does,
+        and wait for it to end; its final state (`id`, `status`, `numPartitions`)."""
+        launched = self.graphql("""mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
+            __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
+                                {"p": {"assetSelection": [{"path": [a]} for a in assets], "allPartitions": True,
+                                       "runConfigData": run_config, "title": "all bundles"}})["launchPartitionBackfill"]
+        assert launched["__typename"] == "LaunchBackfillSuccess", launched
+        backfill = launched["backfillId"]
+
+        def done():
+            state = self.graphql("""query($id: String!) { partitionBackfillOrError(backfillId: $id) {
+                ... on PartitionBackfill { id status numPartitions } } }""", {"id": backfill})["partitionBackfillOrError"]
+            return state if state["status"] in ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED",
+                                                "CANCELED") else None
+        return wait_for(done, timeout, interval=3, what=f"backfill {backfill}")
+
     def stop(self) -> None:
         # dagster dev starts the webserver, the daemon, code servers and run workers, some in
         # process groups of their own: stop each one we started, by id.
@@ -113,3 +135,11 @@ def wait_for(predicate, timeout: float, interval: float = 2.0, what: str = "cond
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
+
+
+def sql(url: str, query: str, *args) -> list[tuple]:
+    import psycopg2
+
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute(query, args)
+        return cur.fetchall()

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dagster_dev import REPOSITORY, DagsterDev, wait_for
+from dagster_dev import REPOSITORY, DagsterDev, sql as _sql, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 FIRST, NEW = "whatsapp", "calendly"
@@ -70,21 +70,11 @@ def _wait_run(dev: DagsterDev, run_id: str, timeout: float = 300) -> str:
     return wait_for(finished, timeout, what=f"run {run_id}")
 
 
-def _sql(url: str, query: str, *args) -> list[tuple]:
-    import psycopg2
-
-    with psycopg2.connect(url) as conn, conn.cursor() as cur:
-        cur.execute(query, args)
-        return cur.fetchall()
-
-
 @pytest.fixture(scope="module")
 def first_run(ui):
     """The first bundle's partition, added and launched through GraphQL as the UI does."""
     dev, tmp, _, _ = ui
-    dev.graphql('mutation($key: String!) { addDynamicPartition(repositorySelector: {repositoryName: "__repository__", '
-                'repositoryLocationName: "funcdex_assets.definitions"}, partitionsDefName: "bundles", '
-                'partitionKey: $key) { __typename } }', {"key": FIRST})
+    dev.add_partition(FIRST)
     params = {"selector": {**REPOSITORY, "jobName": "generate_bundle"}, "runConfigData": SMALL,
               "executionMetadata": {"tags": [{"key": "dagster/partition", "value": FIRST}]}}
     launched = dev.graphql(LAUNCH, {"params": params})["launchRun"]
@@ -201,7 +191,13 @@ def test_a_new_toolkit_dropped_in_becomes_a_partition_and_runs(ui, first_run):
 
 
 def test_a_backfill_over_all_partitions_completes(ui, first_run):
-    dev, tmp, _, _ = ui
+    dev, tmp, catalog, url = ui
+    # Two partitions at least, so "all partitions" means more than one (the sensor test, when it
+    # ran first, already added the second).
+    shutil.copy(REPO / "tool_catalog" / f"{NEW}.json", catalog)
+    (catalog / "bundles.yaml").write_text(yaml.safe_dump({"toolkits": [FIRST, NEW]}))
+    if (NEW,) not in _sql(url, "SELECT partition FROM dynamic_partitions"):
+        dev.add_partition(NEW)
     keys = sorted(dev.graphql('{ partitionSetsOrError(repositorySelector: {repositoryName: "__repository__", '
                               'repositoryLocationName: "funcdex_assets.definitions"}, pipelineName: '
                               '"generate_bundle") { ... on PartitionSets { results { partitionsOrError { '
@@ -209,20 +205,7 @@ def test_a_backfill_over_all_partitions_completes(ui, first_run):
                   ["partitionSetsOrError"]["results"][0]["partitionsOrError"]["results"], key=str)
     names = sorted(k["name"] for k in keys)
     assert FIRST in names
-    launched = dev.graphql("""mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
-        __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
-                           {"p": {"assetSelection": [{"path": [a]} for a in BUNDLE_ASSETS],
-                                  "allPartitions": True, "runConfigData": SMALL,
-                                  "title": "all bundles"}})["launchPartitionBackfill"]
-    assert launched["__typename"] == "LaunchBackfillSuccess", launched
-    backfill = launched["backfillId"]
-
-    def done():
-        state = dev.graphql("""query($id: String!) { partitionBackfillOrError(backfillId: $id) {
-            ... on PartitionBackfill { status numPartitions } } }""", {"id": backfill})["partitionBackfillOrError"]
-        return state if state["status"] in ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED",
-                                            "CANCELED") else None
-    state = wait_for(done, 480, interval=3, what=f"backfill {backfill}")
+    state = dev.backfill_all_partitions(BUNDLE_ASSETS, SMALL)
     assert state["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), (state, dev.log_tail())
     assert state["numPartitions"] == len(names)
     stats = dev.graphql("""{ assetNodeOrError(assetKey: {path: ["parsed_dataset"]}) { ... on AssetNode {
