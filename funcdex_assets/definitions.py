@@ -14,8 +14,8 @@ from funcdex_assets.defs.resources import (
     CatalogResource,
     DatasetOutputResource,
     EmbedderResource,
-    GenerationSettings,
     llm_resource_from_env,
+    settings_from_env,
 )
 from funcdex_assets.defs.schedules import nightly_regeneration, nightly_training_dataset
 from funcdex_assets.defs.sensors import bundle_partitions_sensor
@@ -25,7 +25,7 @@ def default_resources() -> dict[str, Any]:
     return {
         # Parquet under the Dagster instance's storage directory (base_dir unset).
         "polars_io": PolarsParquetIOManager(),
-        "settings": GenerationSettings(),
+        "settings": settings_from_env(),
         "catalog": CatalogResource(),
         "output": DatasetOutputResource(),
         "llm": llm_resource_from_env(),

@@ -11,8 +11,9 @@ from funcdex_assets.defs.resources import DatasetOutputResource, GenerationSetti
 from funcdex_assets.defs.schedules import nightly_regeneration, nightly_training_dataset
 
 
-def _context(instance, when):
-    return dg.build_schedule_context(instance=instance, scheduled_execution_time=when)
+def _context(instance, when, settings=None):
+    return dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
+                                     resources={"settings": settings or GenerationSettings(conversations_per_bundle=2)})
 
 
 def test_each_night_is_a_new_round_for_every_partition_and_runs(tmp_path):
@@ -32,3 +33,44 @@ def test_each_night_is_a_new_round_for_every_partition_and_runs(tmp_path):
             instance=instance, partition_key="whatsapp", run_config=requests[0].run_config)
         assert result.success
         assert nightly_training_dataset(_context(instance, night)).run_key == "merge-20261122"
+
+
+def _exported_rows(instance, bundle: str) -> int:
+    event = instance.get_latest_materialization_event(dg.AssetKey("parsed_dataset"))
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("parsed_dataset"), asset_partitions=[bundle]), limit=1).records
+    return records[0].asset_materialization.metadata["rows"].value if event else 0
+
+
+def test_targets_per_bundle_and_from_the_environment(tmp_path, monkeypatch):
+    """A bundle's own target overrides the default; a deployment sets the default through
+    FUNCDEX_CONVERSATIONS_PER_BUNDLE (what the nightly schedule tops every bundle up to)."""
+    monkeypatch.setenv("FUNCDEX_OUTPUT_DIR", str(tmp_path / "out"))
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("bundles", ["whatsapp", "todoist"])
+        defs = build_definitions(settings=GenerationSettings(conversations_per_bundle=2, targets={"whatsapp": 3}))
+        job = defs.resolve_job_def("generate_bundle")
+        for bundle in ("whatsapp", "todoist"):
+            assert job.execute_in_process(instance=instance, partition_key=bundle).success
+        assert (_exported_rows(instance, "whatsapp"), _exported_rows(instance, "todoist")) == (3, 2)
+
+        # The deployment's target comes from the environment; the nightly round keeps it.
+        monkeypatch.setenv("FUNCDEX_CONVERSATIONS_PER_BUNDLE", "4")
+        defs = build_definitions()
+        night = datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc)
+        requests = nightly_regeneration(_context(instance, night, defs.resources["settings"]))
+        config = requests[1].run_config["resources"]["settings"]["config"]
+        assert (requests[1].partition_key, config["seed"], config["conversations_per_bundle"]) == ("todoist", 20261122, 4)
+        assert defs.resolve_job_def("generate_bundle").execute_in_process(
+            instance=instance, partition_key="todoist", run_config=requests[1].run_config).success
+        assert _exported_rows(instance, "todoist") == 4  # 2 kept from the first round, 2 added
+
+
+def test_a_bad_target_in_the_environment_names_the_variable(monkeypatch):
+    import pytest
+
+    from funcdex_assets.defs.resources import settings_from_env
+
+    monkeypatch.setenv("FUNCDEX_CONVERSATIONS_PER_BUNDLE", "lots")
+    with pytest.raises(ValueError, match="FUNCDEX_CONVERSATIONS_PER_BUNDLE='lots'.*positive whole number"):
+        settings_from_env()

@@ -160,7 +160,7 @@ def tool_combinations(context: dg.AssetExecutionContext, settings: GenerationSet
     history = _history(context)
     # A round samples only for the rows the bundle still lacks: rows earlier rounds exported stay.
     exported_before = len(history.items_before("exported", [bundle], settings.seed))
-    n = combinations_wanted(settings.conversations_per_bundle, exported_before, settings.oversample)
+    n = combinations_wanted(settings.target(bundle), exported_before, settings.oversample)
     tools = tools_from_frame(bundle_tools)
     # Coverage: tools earlier rounds (other seeds) used least are sampled more this round.
     usage = history.usage_before(bundle, settings.seed)
@@ -333,8 +333,9 @@ def parsed_dataset(context: dg.AssetExecutionContext, settings: GenerationSettin
     # Rows earlier rounds exported are kept; this round tops the bundle up to the target.
     kept = frame("parsed_dataset", [json.loads(text) for _, text in
                                     history.items_before("exported", [bundle], settings.seed)])
+    target = settings.target(bundle)
     new = parsed_frame(validated_conversations, conversation_scores, outlines, tools_from_frame(bundle_tools),
-                       bundle, _toolkits(bundle_tools), max(0, settings.conversations_per_bundle - kept.height),
+                       bundle, _toolkits(bundle_tools), max(0, target - kept.height),
                        settings.system_prompt_dropout, _bundle_seed(settings, bundle),
                        deduplicated=deduplicated_conversations)
     history.record_items("exported", bundle, settings.seed,
@@ -342,14 +343,15 @@ def parsed_dataset(context: dg.AssetExecutionContext, settings: GenerationSettin
     df = pl.concat([kept, new])
     path = output.path() / bundle / "conversations.jsonl"
     write_jsonl(path, jsonl_rows(df))
-    if df.height < settings.conversations_per_bundle:
+    if df.height < target:
         context.log.warning(f"{bundle}: {df.height} conversations accepted, "
-                            f"{settings.conversations_per_bundle} wanted; raise `oversample` to get more")
+                            f"{target} wanted; raise `oversample` to get more")
     sample = df["messages"][0] if df.height else None
     context.add_output_metadata(_metadata(
         df,
         sample=f"```json\n{json.dumps(json.loads(sample), indent=1, ensure_ascii=False)}\n```" if sample else None,
         jsonl=dg.MetadataValue.path(str(path)),
+        target=dg.MetadataValue.int(target),
         kept_from_earlier_rounds=dg.MetadataValue.int(kept.height),
         added_this_round=dg.MetadataValue.int(new.height),
     ))

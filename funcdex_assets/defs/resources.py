@@ -43,6 +43,26 @@ class GenerationSettings(dg.ConfigurableResource):
                                        description="Also reject scenarios other bundles' rounds accepted.")
     workflow_descriptions: dict[str, str] = Field(
         default_factory=dict, description="Per bundle: a workflow of yours for model backends to vary.")
+    targets: dict[str, int] = Field(
+        default_factory=dict, description="Per bundle: conversations wanted, instead of conversations_per_bundle.")
+
+    def target(self, bundle: str) -> int:
+        """Accepted conversations wanted for `bundle`; rounds top it up to this."""
+        return self.targets.get(bundle, self.conversations_per_bundle)
+
+
+def settings_from_env() -> GenerationSettings:
+    """Default settings; FUNCDEX_CONVERSATIONS_PER_BUNDLE sets the target for a deployment (the
+    nightly schedule tops every bundle up to it)."""
+    # Read here, not through dg.EnvVar: the field's bounds are checked when the definitions load,
+    # and an EnvVar would defer that (and a bad value) to the first run.
+    raw = os.environ.get("FUNCDEX_CONVERSATIONS_PER_BUNDLE", "").strip()
+    if not raw:
+        return GenerationSettings()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"FUNCDEX_CONVERSATIONS_PER_BUNDLE={raw!r} is not a positive whole number; "
+                         "set it to the conversations wanted per bundle (e.g. 500) or unset it for the default 20")
+    return GenerationSettings(conversations_per_bundle=int(raw))
 
 
 class CatalogResource(dg.ConfigurableResource):
