@@ -175,7 +175,12 @@ class ImportResult:
 # ---------------------------------------------------------------------------------- entry points
 
 
-class _SpecLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (the wheels are): parsing the shared specs
+# takes 55 ms instead of 473 ms (benchmarks/openapi_import.py).
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _SpecLoader(_SafeLoader):
     """SafeLoader that keeps dates as strings (`2016-08-04` in an example stays JSON)."""
 
 
