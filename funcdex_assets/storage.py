@@ -39,9 +39,9 @@ class EnvSelectedStorage(DagsterStorage, ConfigurableClass):
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Any):
         url = postgres_url()
         if url:
-            from dagster_postgres import DagsterPostgresStorage
+            from funcdex_assets.storage_postgres import PostgresStorage
 
-            return DagsterPostgresStorage(postgres_url=url, inst_data=inst_data)
+            return PostgresStorage(postgres_url=url, inst_data=inst_data)
         from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 
         home = os.environ.get("DAGSTER_HOME")

@@ -53,3 +53,24 @@ def test_the_scheme_gets_the_psycopg2_driver(monkeypatch):
     assert postgres_url() == "postgresql+psycopg2://u:p@db:5432/dagster"
     monkeypatch.setenv("DAGSTER_POSTGRES_URL", "postgresql+psycopg2://u@db/d")
     assert postgres_url() == "postgresql+psycopg2://u@db/d"
+
+
+def test_a_changed_pool_default_does_not_break_runs(fresh_postgres_db, monkeypatch, tmp_path):
+    """The `llm` pool row holds an older `default_limit` (dagster.yaml was edited, or another
+    run created the row first): the run still succeeds and the row takes the new default.
+    Dagster's own Postgres code fails the run here (dagster-io/dagster#33552)."""
+    import psycopg2
+
+    from funcdex_assets.runner import generate
+
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", fresh_postgres_db)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    assert generate(["whatsapp"], 2, 11, tmp_path / "out").ok
+    with psycopg2.connect(fresh_postgres_db) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE concurrency_limits SET \"limit\" = 5 WHERE concurrency_key = 'llm' AND using_default_limit")
+        assert cur.rowcount == 1
+    summary = generate(["whatsapp"], 2, 12, tmp_path / "out")
+    assert summary.ok, summary.failures
+    with psycopg2.connect(fresh_postgres_db) as conn, conn.cursor() as cur:
+        cur.execute("SELECT \"limit\" FROM concurrency_limits WHERE concurrency_key = 'llm'")
+        assert cur.fetchone()[0] == 1
