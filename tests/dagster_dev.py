@@ -41,6 +41,23 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def instance_with_catalog(tmp: Path, repo: Path, toolkits: list[str]) -> tuple[Path, Path]:
+    """A DAGSTER_HOME with the project's dagster.yaml, and a catalog folder holding `toolkits`
+    (copied from the repository) each as a single-toolkit bundle."""
+    import shutil
+
+    import yaml
+
+    home, catalog = tmp / "home", tmp / "catalog"
+    home.mkdir()
+    catalog.mkdir()
+    (home / "dagster.yaml").write_bytes((repo / "dagster.yaml").read_bytes())
+    for toolkit in toolkits:
+        shutil.copy(repo / "tool_catalog" / f"{toolkit}.json", catalog)
+    (catalog / "bundles.yaml").write_text(yaml.safe_dump({"toolkits": toolkits}))
+    return home, catalog
+
+
 class DagsterDev:
     """A running `dagster dev` on 127.0.0.1; `stop()` ends every process it started."""
 

@@ -8,15 +8,13 @@ in dagster.yaml) never overlap, while inside one step the server sees many reque
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 from fake_openai_server import FakeOpenAIServer, delayed
 from scripted_model import pipeline_responder
 
-from dagster_dev import DagsterDev, sql
+from dagster_dev import DagsterDev, instance_with_catalog, sql
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLES = ["whatsapp", "todoist"]
@@ -31,13 +29,7 @@ DELAY_S = 1.5
 @pytest.fixture(scope="module")
 def served(fresh_postgres_db, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pool")
-    home, catalog = tmp / "home", tmp / "catalog"
-    home.mkdir()
-    catalog.mkdir()
-    (home / "dagster.yaml").write_bytes((REPO / "dagster.yaml").read_bytes())
-    for toolkit in BUNDLES:
-        shutil.copy(REPO / "tool_catalog" / f"{toolkit}.json", catalog)
-    (catalog / "bundles.yaml").write_text(yaml.safe_dump({"toolkits": BUNDLES}))
+    home, catalog = instance_with_catalog(tmp, REPO, BUNDLES)
     with FakeOpenAIServer(delayed(DELAY_S, pipeline_responder)) as server:
         env = {"DAGSTER_HOME": str(home), "DAGSTER_POSTGRES_URL": fresh_postgres_db,
                "FUNCDEX_CATALOG_DIR": str(catalog), "FUNCDEX_OUTPUT_DIR": str(tmp / "out"),

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dagster_dev import REPOSITORY, DagsterDev, sql as _sql, wait_for
+from dagster_dev import REPOSITORY, DagsterDev, instance_with_catalog, sql as _sql, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 FIRST, NEW = "whatsapp", "calendly"
@@ -44,13 +44,8 @@ query($value: String!) { runsOrError(filter: {tags: [{key: "dagster/partition", 
 @pytest.fixture(scope="module")
 def ui(fresh_postgres_db, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui")
-    home, catalog = tmp / "home", tmp / "catalog"
-    home.mkdir()
-    catalog.mkdir()
-    (home / "dagster.yaml").write_bytes((REPO / "dagster.yaml").read_bytes())
     # A catalog with one toolkit; the sensor test drops a second one in.
-    shutil.copy(REPO / "tool_catalog" / f"{FIRST}.json", catalog)
-    (catalog / "bundles.yaml").write_text(yaml.safe_dump({"toolkits": [FIRST]}))
+    home, catalog = instance_with_catalog(tmp, REPO, [FIRST])
     env = {"DAGSTER_HOME": str(home), "DAGSTER_POSTGRES_URL": fresh_postgres_db,
            "FUNCDEX_CATALOG_DIR": str(catalog), "FUNCDEX_OUTPUT_DIR": str(tmp / "out"),
            # Automation starts stopped, as for a UI session; the sensor test switches it on.
