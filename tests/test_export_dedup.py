@@ -71,6 +71,22 @@ def test_id_grounding_response_must_come_before_the_call() -> None:
     assert (stats.id_arguments, stats.grounded) == (1, 0)
 
 
+def test_id_grounding_counts_ids_the_user_stated_as_whole_words() -> None:
+    turns = [
+        UserTurn(text="List my calendars, then open event 77123 in app 2012."),
+        ToolCallTurn(name="LIST_CALENDARS", arguments={}),
+        ToolResponseTurn(content={"id": "a"}),
+        ToolCallTurn(name="GET_EVENT", arguments={"eventId": "77123"}),
+        ToolResponseTurn(content={}),
+        # "12" appears only inside "2012" and "77123": not stated.
+        ToolCallTurn(name="GET_EVENT", arguments={"eventId": 12}),
+        ToolResponseTurn(content={}),
+    ]
+    stats = id_grounding(turns, TOOLS)
+    assert (stats.id_arguments, stats.grounded) == (2, 1)
+    assert stats.ungrounded == [("GET_EVENT", "eventId", 12)]
+
+
 def test_grounding_stats_add_and_empty_rate() -> None:
     total = GroundingStats()
     assert total.rate is None

@@ -656,22 +656,28 @@ def test_import_openapi_of_a_shared_yaml_spec(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- end to end
 
 
-def test_a_converted_toolkit_generates_valid_conversations_offline(tmp_path: Path, monkeypatch) -> None:
-    """Google Tasks: import the spec into a fresh catalog, name it in bundles.yaml, run
-    `funcdex generate` on the embedded offline backend, check every row of the dataset."""
-    spec = shared_path("openapi", "google-tasks.yaml")
+@pytest.mark.parametrize("spec_name, toolkit", [
+    ("google-tasks.yaml", "google_tasks"),
+    # HubSpot's appId and cardId come back only from tools that take them: the user states them.
+    ("hubspot-crm-cards.yaml", "hubspot_crm_cards"),
+])
+def test_a_converted_toolkit_generates_valid_conversations_offline(spec_name: str, toolkit: str, tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    """Import the spec into a fresh catalog, name it in bundles.yaml, run `funcdex generate` on
+    the embedded offline backend, check every row of the dataset."""
+    spec = shared_path("openapi", spec_name)
     catalog, out = tmp_path / "catalog", tmp_path / "out"
     runner = CliRunner()
-    imported = runner.invoke(main, ["catalog", "import-openapi", str(spec), "--toolkit", "google_tasks",
+    imported = runner.invoke(main, ["catalog", "import-openapi", str(spec), "--toolkit", toolkit,
                                     "--catalog", str(catalog)])
     assert imported.exit_code == 0, imported.output
-    (catalog / "bundles.yaml").write_text("toolkits: [google_tasks]\n", encoding="utf-8")
+    (catalog / "bundles.yaml").write_text(f"toolkits: [{toolkit}]\n", encoding="utf-8")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
-    generated = runner.invoke(main, ["generate", "--bundles", "google_tasks", "--catalog", str(catalog),
+    generated = runner.invoke(main, ["generate", "--bundles", toolkit, "--catalog", str(catalog),
                                      "--conversations", "6", "--seed", "3", "--out", str(out)])
     assert generated.exit_code == 0, generated.output
 
-    path = out / "google_tasks" / "conversations.jsonl"
+    path = out / toolkit / "conversations.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 6
     report = report_files([path])

@@ -30,7 +30,7 @@ STR = {"type": "string"}
 
 def calendar_tools() -> list[Tool]:
     """LIST_CALENDARS -> CREATE_EVENT -> GET_EVENT / DELETE_EVENT; SEND_EMAIL and LIST_EVENTS are
-    sources; GET_WIDGET needs an id nothing produces."""
+    sources; GET_WIDGET needs an id nothing produces (the user's own, which they state)."""
     return [
         make_tool("LIST_CALENDARS", {"maxResults": {"type": "integer"}},
                   {"data": {"type": "object", "properties": {"calendars": {
@@ -70,11 +70,13 @@ def test_nodes_needs_accepts_produces(graph: ToolGraph) -> None:
     assert nodes["LIST_EVENTS"].accepts == {"calendar_id"}
     assert "calendar_id" in nodes["LIST_CALENDARS"].produces
     assert {"email_id", "thread_id"} <= nodes["SEND_EMAIL"].produces
-    assert nodes["GET_WIDGET"].needs == {"widget_id"}
+    # No tool returns widget_id: it is the user's context, not a need.
+    assert graph.context_keys == {"widget_id"}
+    assert nodes["GET_WIDGET"].needs == frozenset() and nodes["GET_WIDGET"].accepts == {"widget_id"}
 
 
 def test_sources(graph: ToolGraph) -> None:
-    assert graph.sources() == ["LIST_CALENDARS", "LIST_EVENTS", "SEND_EMAIL"]
+    assert graph.sources() == ["GET_WIDGET", "LIST_CALENDARS", "LIST_EVENTS", "SEND_EMAIL"]
     assert all(graph.nodes[s].is_source for s in graph.sources())
 
 
@@ -93,8 +95,8 @@ def test_feeds_and_edges(graph: ToolGraph) -> None:
 def test_reachable_is_transitive_and_excludes_unfed(graph: ToolGraph) -> None:
     reach = graph.reachable()
     # DELETE_EVENT needs event_id, which only tools reachable from a source produce.
-    assert reach == {"LIST_CALENDARS", "CREATE_EVENT", "GET_EVENT", "DELETE_EVENT", "LIST_EVENTS", "SEND_EMAIL"}
-    assert "GET_WIDGET" not in reach
+    assert reach == {"LIST_CALENDARS", "CREATE_EVENT", "GET_EVENT", "DELETE_EVENT", "LIST_EVENTS", "SEND_EMAIL",
+                     "GET_WIDGET"}
 
 
 def test_reachable_needs_a_source_chain() -> None:
@@ -103,9 +105,15 @@ def test_reachable_needs_a_source_chain() -> None:
         make_tool("GET_B", {"aId": STR}, {"id": STR}, required=("aId",)),
     ]
     graph = ToolGraph.build(tools)
-    assert graph.sources() == []
-    assert graph.reachable() == set()  # a cycle with no way in
-    assert sample_combinations(graph, "cyc", 5, seed=1) == []
+    # A cycle with no way in: no chain can produce either id first, so both are the user's to
+    # state (an imported API's `appId` returned only by tools that take it).
+    assert graph.context_keys == {"a_id", "b_id"}
+    assert graph.sources() == ["GET_A", "GET_B"]
+    assert graph.reachable() == {"GET_A", "GET_B"}
+    # With a way in (FIND_A returns an a, GET_B then returns a b) both ids stay needs.
+    linked = ToolGraph.build([*tools, make_tool("FIND_A", {}, {"a": {"type": "object", "properties": {"id": STR}}})])
+    assert linked.context_keys == frozenset()
+    assert (linked.nodes["GET_B"].needs, linked.nodes["GET_A"].needs) == ({"a_id"}, {"b_id"})
 
 
 def _check_grounded(graph: ToolGraph, chain: tuple[str, ...]) -> None:
@@ -124,7 +132,6 @@ def test_sample_combinations_are_distinct_grounded_chains(graph: ToolGraph) -> N
     for combo in combos:
         assert combo.bundle == "cal"
         assert 1 <= len(combo.tools) <= max(LENGTH_WEIGHTS)
-        assert "GET_WIDGET" not in combo.tools
         _check_grounded(graph, combo.tools)
         assert combo.combo_id == content_id("combo", "cal", list(combo.tools))
         assert combo.links == chain_links(graph, combo.tools)

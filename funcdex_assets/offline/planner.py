@@ -55,6 +55,9 @@ def plan_conversation(
 ) -> ConversationPlan:
     rng = values.rng
     produced_keys: set[str] = set()
+    # Ids the user states because no tool returns them (see ToolGraph.context_keys); one value
+    # per key for the whole conversation.
+    context: dict[str, Any] = {}
     steps: list[PlannedStep] = []
     for tool in chain:
         node = build_node(tool)
@@ -68,6 +71,10 @@ def plan_conversation(
                     grounded[slot.name] = slot.key
                 elif slot.required and "default" in slot.schema:
                     defaults[slot.name] = slot.schema["default"]
+                elif slot.required:
+                    if slot.key not in context:
+                        context[slot.key] = values.make_id(slot.schema)
+                    user_args[slot.name] = context[slot.key]
                 # An optional id nothing produced is left out: the user could not know it.
                 continue
             if not slot.required and (_is_plumbing(slot) or rng.random() > 0.35):

@@ -1,7 +1,8 @@
 """How many id-like arguments come from earlier tool responses.
 
 An id a model passes to a tool must have been shown to it: by an earlier tool response (the
-usual case) or by the user. This measures the first. It is value-based and independent of how
+usual case) or by the user (their own account or app id, which no tool returns). Both count. It
+is value-based and independent of how
 the conversation was produced: an argument whose name denotes an identifier (`event_id`,
 `threadId`, `issueIdOrKey`, a Stripe `customer` described as "ID of ...") counts as grounded
 when its value appears among the scalar values of an earlier response. Documented defaults
@@ -10,12 +11,13 @@ when its value appears among the scalar values of an earlier response. Documente
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Sequence
 
 from funcdex_assets.catalog.fields import is_id_like
 from funcdex_assets.catalog.models import Tool
-from funcdex_assets.dml.model import ToolCallTurn, ToolResponseTurn
+from funcdex_assets.dml.model import ToolCallTurn, ToolResponseTurn, UserTurn
 
 
 @dataclass
@@ -62,14 +64,23 @@ def _id_arguments(args: dict[str, Any], schema: dict[str, Any]) -> Iterator[tupl
             yield name, value
 
 
+def stated_by_user(value: str, said: list[str]) -> bool:
+    """The user said `value` as a whole word (so `12` is not found inside `2012`)."""
+    pattern = re.compile(rf"(?<![\w-]){re.escape(value)}(?![\w-])")
+    return any(pattern.search(text) for text in said)
+
+
 def id_grounding(turns: Sequence[Any], tools: Mapping[str, Tool]) -> GroundingStats:
     """Grounding of id-like arguments in every call after the first."""
     stats = GroundingStats()
     seen: set[str] = set()
+    said: list[str] = []
     calls = 0
     for turn in turns:
         if isinstance(turn, ToolResponseTurn):
             seen.update(scalar_values(turn.content))
+        elif isinstance(turn, UserTurn):
+            said.append(turn.text)
         elif isinstance(turn, ToolCallTurn):
             calls += 1
             if calls == 1:
@@ -78,7 +89,7 @@ def id_grounding(turns: Sequence[Any], tools: Mapping[str, Tool]) -> GroundingSt
             schema = tool.input_schema if tool else {}
             for name, value in _id_arguments(turn.arguments, schema):
                 stats.id_arguments += 1
-                if str(value) in seen:
+                if str(value) in seen or stated_by_user(str(value), said):
                     stats.grounded += 1
                 else:
                     stats.ungrounded.append((turn.name, name, value))

@@ -15,7 +15,7 @@ from typing import Any
 
 from funcdex_assets.catalog.fields import is_id_like
 from funcdex_assets.dml.validator import schema_validator
-from funcdex_assets.quality.grounding import scalar_values
+from funcdex_assets.quality.grounding import scalar_values, stated_by_user
 
 
 @dataclass
@@ -51,9 +51,12 @@ def check_row(row: dict[str, Any], report: DatasetReport, where: str) -> None:
     schemas = {t["function"]["name"]: t["function"].get("parameters", {}) for t in row["tools"]}
     messages = row["messages"]
     seen: set[str] = set()
+    said: list[str] = []
     first = True
     for i, msg in enumerate(messages):
         report.user_turns += msg["role"] == "user"
+        if msg["role"] == "user" and isinstance(msg.get("content"), str):
+            said.append(msg["content"])
         if msg["role"] == "tool":
             seen.update(scalar_values(json.loads(msg["content"])))
         for call in msg.get("tool_calls") or []:
@@ -78,7 +81,7 @@ def check_row(row: dict[str, Any], report: DatasetReport, where: str) -> None:
                         continue
                     for v in value if isinstance(value, list) else [value]:
                         report.id_arguments += 1
-                        report.id_arguments_grounded += str(v) in seen
+                        report.id_arguments_grounded += str(v) in seen or stated_by_user(str(v), said)
             first = False
 
 

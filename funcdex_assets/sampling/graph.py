@@ -7,7 +7,7 @@ that make chains coherent but are not needed to call B, since a user can state s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from funcdex_assets.catalog.fields import Slot, input_slots, output_slots
@@ -50,10 +50,19 @@ class ToolGraph:
     # name -> names of tools whose outputs satisfy at least one of its id inputs
     feeds: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
+    # Required id keys no tool of the bundle returns (an imported API's `appId`, a portal id):
+    # the user's own context, which they state, so they do not keep a tool out of every chain.
+    context_keys: frozenset[str] = frozenset()
+
     @classmethod
     def build(cls, tools: Iterable[Tool]) -> "ToolGraph":
         nodes = {t.name: build_node(t) for t in sorted(tools, key=lambda t: t.name)}
-        graph = cls(nodes)
+        # Keys no chain from a source can produce: never returned, or returned only by tools
+        # that need them already (HubSpot's `appId`).
+        producible = _producible(nodes)
+        context = frozenset().union(*(n.needs for n in nodes.values())) - producible
+        nodes = {name: replace(node, needs=node.needs - context) for name, node in nodes.items()}
+        graph = cls(nodes, context_keys=context)
         for name, node in nodes.items():
             graph.feeds[name] = tuple(
                 other for other, o in nodes.items() if other != name and o.produces & node.accepts
@@ -65,17 +74,7 @@ class ToolGraph:
 
     def reachable(self) -> set[str]:
         """Tools that some chain starting at a source can call (their needs get produced)."""
-        have: set[str] = set()
-        reach: set[str] = set()
-        changed = True
-        while changed:
-            changed = False
-            for name, node in self.nodes.items():
-                if name not in reach and node.needs <= have:
-                    reach.add(name)
-                    have |= node.produces
-                    changed = True
-        return reach
+        return _closure(self.nodes)[0]
 
     def edges(self) -> list[tuple[str, str, tuple[str, ...]]]:
         """(producer, consumer, id keys) for every id edge, for display."""
@@ -85,3 +84,22 @@ class ToolGraph:
                 keys = tuple(sorted(self.nodes[producer].produces & self.nodes[consumer].accepts))
                 out.append((producer, consumer, keys))
         return out
+
+
+def _closure(nodes: dict[str, ToolNode]) -> tuple[set[str], set[str]]:
+    """(tools callable by chains from sources, keys those tools produce)."""
+    have: set[str] = set()
+    reach: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, node in nodes.items():
+            if name not in reach and node.needs <= have:
+                reach.add(name)
+                have |= node.produces
+                changed = True
+    return reach, have
+
+
+def _producible(nodes: dict[str, ToolNode]) -> frozenset[str]:
+    return frozenset(_closure(nodes)[1])
