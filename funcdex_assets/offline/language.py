@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -38,11 +39,64 @@ def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
+# Verbs an operation summary may start with, and the third-person forms API docs use
+# ("Returns all tasks ...") mapped to the request a user makes.
+_SUMMARY_VERBS = {"perform", "archive", "assign", "cancel", "clear", "copy", "count", "disable", "enable", "export", "import",
+                  "merge", "publish", "reset", "resend", "restore", "share", "start", "stop", "test", "validate",
+                  "verify", "watch", "approve", "reject", "activate", "deactivate", "subscribe", "unsubscribe"}
+_TO_GET = {"return", "retrieve", "fetch", "view", "show", "obtain", "lookup", "read"}
+# A name this long is generated (method + path, a namespaced operationId), not phrased.
+_MAX_NAME_WORDS = 5
+_MAX_SUMMARY_WORDS = 10
+
+
+@lru_cache(maxsize=1)
+def _known_verbs() -> frozenset[str]:
+    from funcdex_assets.offline.world import _ALL_VERBS
+
+    # `quick` (QUICK_ADD) is a verb to the world model only as part of quick-add.
+    return (_ALL_VERBS | _SUMMARY_VERBS | _TO_GET) - {"quick"}
+
+
+def summary_phrase(description: str) -> str | None:
+    """The description's first sentence as a request, when it is a short verb phrase:
+    `Returns all tasks in the specified task list.` -> `get all tasks in the specified task list`."""
+    text = description.strip().removeprefix("[Deprecated]").strip()
+    first = re.split(r"(?<=[.!?])\s|\n", text, maxsplit=1)[0].strip().rstrip(".!?")
+    # What follows a comma, a colon or "such as" is detail, not the request.
+    first = re.split(r",|:|;| such as | \(| - ", first, maxsplit=1)[0].strip()
+    words = first.split()
+    if not words or len(words) > _MAX_SUMMARY_WORDS or not re.fullmatch(r"[A-Za-z][A-Za-z' ,/()-]*", first):
+        return None
+    verb = words[0].lower()
+    known = _known_verbs()
+    for base in (verb, verb[:-1] if verb.endswith("s") else "", verb[:-2] if verb.endswith("es") else ""):
+        if base and base in known:
+            verb = "get" if base in _TO_GET else base
+            return " ".join([verb, *words[1:]])
+    return None
+
+
 def request_phrase(tool: Tool) -> str:
-    """`CREATE_EVENT` -> `create an event`; `LIST_THREADS` -> `list the threads`."""
+    """`CREATE_EVENT` -> `create an event`; `LIST_THREADS` -> `list the threads`; `EVENTS_LIST` ->
+    `list the events`; a generated name (`get_crm_v3_extensions_cards_appId_getAll`,
+    `tasks.tasks.clear`) -> its summary (`get all cards`) when that is a short verb phrase."""
     words = snake(tool.original_name).split("_")
+    known = _known_verbs()
+    if len(words) > _MAX_NAME_WORDS or words[0] not in known:
+        summary = summary_phrase(tool.description)
+        if summary:
+            return summary
     if len(words) == 1:
         return f"use {words[0]}"
+    if words[0] not in known and any(w in known for w in words[1:]):
+        # `EVENTS_LIST`, Google's `tasks.tasklists.list`: the verb comes last; a leading service
+        # name (`tasks` before `tasklists`) and repeats are dropped.
+        at = next(i for i, w in enumerate(words) if w in known)
+        nouns = [w for i, w in enumerate(words) if i != at]
+        if len(nouns) > 1 and nouns[1].startswith(nouns[0].rstrip("s")):
+            nouns = nouns[1:]
+        words = [words[at], *nouns]
     verb, rest = words[0], words[1:]
     if rest[0] in ("to", "from", "on", "in", "for", "by"):
         return f"{verb} {rest[0]} the {' '.join(rest[1:])}".strip()
@@ -74,9 +128,8 @@ def past(verb: str) -> str:
 
 
 def tool_verb(tool: Tool) -> str:
-    from funcdex_assets.offline.world import action_verb
-
-    return action_verb(tool.original_name)
+    """The verb of the tool's request phrase (`list` for `EVENTS_LIST`)."""
+    return request_phrase(tool).split(" ", 1)[0]
 
 
 def entity_phrase(entity: str) -> str:

@@ -22,7 +22,9 @@ from funcdex_assets.sampling.graph import build_node
 # Optional inputs a person would not mention: paging, field masks, output switches.
 _PLUMBING = ("token", "cursor", "fields", "verbose", "pretty", "alt", "offset", "page",
              "include", "expand", "format", "starting_after", "ending_before", "since_id",
-             "user_id", "supports", "quota", "callback", "upload_type", "media")
+             "user_id", "supports", "quota", "callback", "upload_type", "media",
+             # Google discovery specs' transport knobs on every operation (`$.xgafv`, `upload_protocol`).
+             "xgafv", "upload_protocol")
 MAX_DISTRACTORS = 3
 MAX_OFFERED_TOOLS = 20
 
