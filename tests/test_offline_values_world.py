@@ -484,3 +484,18 @@ def test_ids_a_tool_takes_as_integers_are_digits_even_where_a_response_types_the
 
 def test_put_is_an_update() -> None:
     assert tool_action(make_tool("put_meetings_meetingId", {}, {"type": "object"})) == "update"
+
+
+def test_a_string_described_as_a_timestamp_gets_an_iso_datetime() -> None:
+    import random
+    from datetime import datetime, timezone
+
+    from faker import Faker
+
+    from funcdex_assets.offline.values import ValueFactory
+
+    values = ValueFactory(random.Random(1), Faker(), datetime(2026, 5, 4, tzinfo=timezone.utc))
+    rfc = values.value("completedMax", {"type": "string", "description": "Upper bound (as a RFC 3339 timestamp)."})
+    assert datetime.fromisoformat(rfc.replace("Z", "+00:00")).year >= 2026
+    unix = values.value("oldest", {"type": "string", "description": "Only messages after this Unix timestamp."})
+    assert "T" not in unix or not unix[:4].isdigit()

@@ -68,6 +68,18 @@ def _merged(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+_DESCRIBED_DATETIME = re.compile(r"\b(rfc ?3339|iso ?8601|timestamp|date-time|datetime)\b", re.I)
+
+
+def _described_format(schema: dict[str, Any]) -> str:
+    """`date-time` for a string the description calls a timestamp (Google's `completedMax`:
+    "... (as a RFC 3339 timestamp)"), where the spec gives no `format`."""
+    description = str(schema.get("description", ""))
+    if re.search(r"\b(unix|epoch)\b", description, re.I):  # Slack's "Unix timestamp": seconds, not ISO
+        return ""
+    return "date-time" if _DESCRIBED_DATETIME.search(description) else ""
+
+
 def _schema_type(schema: dict[str, Any]) -> str | None:
     stype = schema.get("type")
     if isinstance(stype, list):
@@ -230,7 +242,7 @@ class ValueFactory:
         return value
 
     def string(self, name: str, schema: dict[str, Any], holder: str = "") -> str:
-        value = self._string_by_format(schema.get("format", ""), name)
+        value = self._string_by_format(schema.get("format", "") or _described_format(schema), name)
         examples = [e for e in schema.get("examples") or [] if isinstance(e, str)]
         if value is None and examples and " " not in examples[0] and len(examples[0]) > 1:
             # Token-like examples (PROJ-123, C024BE91L) give the shape; prose examples don't.
