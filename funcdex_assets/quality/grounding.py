@@ -1,11 +1,11 @@
 """How many id-like arguments come from earlier tool responses.
 
 An id a model passes to a tool must have been shown to it: by an earlier tool response (the
-usual case) or by the user (their own account or app id, which no tool returns). Both count. It
-is value-based and independent of how
-the conversation was produced: an argument whose name denotes an identifier (`event_id`,
-`threadId`, `issueIdOrKey`, a Stripe `customer` described as "ID of ...") counts as grounded
-when its value appears among the scalar values of an earlier response. Documented defaults
+usual case) or by the user (their own account or app id, which no tool returns). Both count.
+It is value-based and independent of how the conversation was produced: an argument whose
+name denotes an identifier (`event_id`, `threadId`, `issueIdOrKey`, a Stripe `customer`
+described as "ID of ...") counts as grounded when its value appears among the scalar values of
+an earlier response or, as a whole word, in an earlier user turn. Documented defaults
 (`calendarId: "primary"`, `user_id: "me"`) are keywords, not ids, and are not counted.
 """
 

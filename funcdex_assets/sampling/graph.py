@@ -50,16 +50,15 @@ class ToolGraph:
     # name -> names of tools whose outputs satisfy at least one of its id inputs
     feeds: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    # Required id keys no tool of the bundle returns (an imported API's `appId`, a portal id):
-    # the user's own context, which they state, so they do not keep a tool out of every chain.
+    # Required id keys no chain can produce first (never returned, or returned only by tools that
+    # take them, like HubSpot's `appId`): the user's own context, which they state, so they do not
+    # keep a tool out of every chain.
     context_keys: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, tools: Iterable[Tool]) -> "ToolGraph":
         nodes = {t.name: build_node(t) for t in sorted(tools, key=lambda t: t.name)}
-        # Keys no chain from a source can produce: never returned, or returned only by tools
-        # that need them already (HubSpot's `appId`).
-        producible = _producible(nodes)
+        producible = _closure(nodes)[1]
         context = frozenset().union(*(n.needs for n in nodes.values())) - producible
         nodes = {name: replace(node, needs=node.needs - context) for name, node in nodes.items()}
         graph = cls(nodes, context_keys=context)
@@ -99,7 +98,3 @@ def _closure(nodes: dict[str, ToolNode]) -> tuple[set[str], set[str]]:
                 have |= node.produces
                 changed = True
     return reach, have
-
-
-def _producible(nodes: dict[str, ToolNode]) -> frozenset[str]:
-    return frozenset(_closure(nodes)[1])
