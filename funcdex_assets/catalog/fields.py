@@ -23,7 +23,7 @@ _GENERIC_CONTAINERS = frozenset(
      "collection", "page", "content"}
 )
 # Verbs and qualifiers that start tool names; the entity is what follows them.
-_NAME_NOISE = frozenset(
+NAME_NOISE = frozenset(
     {"get", "list", "create", "update", "delete", "remove", "add", "fetch", "find", "search",
      "send", "reply", "to", "by", "a", "an", "the", "of", "for", "in", "on", "new", "all",
      "retrieve", "modify", "move", "copy", "patch", "set", "insert", "batch", "details",
@@ -59,7 +59,7 @@ def entity_word(name: str) -> str:
 def tool_entity(original_name: str) -> str:
     """The entity a tool acts on, from its name: `CREATE_EVENT` -> `event`."""
     words = [w for w in snake(original_name).split("_") if w]
-    nouns = [w for w in words if w not in _NAME_NOISE]
+    nouns = [w for w in words if w not in NAME_NOISE]
     return singular(nouns[-1] if nouns else (words[-1] if words else "item"))
 
 

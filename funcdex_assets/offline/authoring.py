@@ -8,7 +8,7 @@ from faker import Faker
 
 from funcdex_assets.backends.base import Persona
 from funcdex_assets.catalog.models import Tool
-from funcdex_assets.offline.language import pick, request_phrase
+from funcdex_assets.offline.language import phrasebook, pick, request_phrase
 from funcdex_assets.offline.values import ValueFactory
 
 CLARITY_WEIGHTS = {"excellent": 0.4, "good": 0.4, "average": 0.2}
@@ -57,6 +57,4 @@ def write_system_prompt(persona: Persona, toolkits: list[str], today: str, rng: 
 
 
 def _phrases(key: str) -> list[str]:
-    from funcdex_assets.offline.language import phrasebook
-
     return list(phrasebook()[key])

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from funcdex_assets.catalog.actions import ALL_VERBS
 from funcdex_assets.catalog.fields import snake
 from funcdex_assets.catalog.models import Tool
 
@@ -52,10 +53,8 @@ _MAX_SUMMARY_WORDS = 10
 
 @lru_cache(maxsize=1)
 def _known_verbs() -> frozenset[str]:
-    from funcdex_assets.offline.world import _ALL_VERBS
-
     # `quick` (QUICK_ADD) is a verb to the world model only as part of quick-add.
-    return (_ALL_VERBS | _SUMMARY_VERBS | _TO_GET) - {"quick"}
+    return (ALL_VERBS | _SUMMARY_VERBS | _TO_GET) - {"quick"}
 
 
 def summary_phrase(description: str) -> str | None:

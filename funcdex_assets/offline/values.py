@@ -16,6 +16,7 @@ from typing import Any
 from faker import Faker
 
 from funcdex_assets.catalog.fields import snake
+from funcdex_assets.offline.language import pick
 
 _TIMEZONES = ("America/New_York", "Europe/Berlin", "Europe/London", "Asia/Kolkata",
               "America/Los_Angeles", "Asia/Singapore", "Australia/Sydney", "America/Sao_Paulo")
@@ -346,8 +347,6 @@ class ValueFactory:
         return fake.word() if rng.random() < 0.5 else " ".join(fake.words(nb=2))
 
     def free_text(self) -> str:
-        from funcdex_assets.offline.language import pick
-
         day = self.future_datetime().strftime("%A %B %-d")
         return pick(self.rng, "free_text", first_name=self.fake.first_name(), title=self.title(), day=day)
 

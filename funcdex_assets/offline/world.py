@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from funcdex_assets.catalog.actions import name_action
 from funcdex_assets.catalog.fields import entity_of_object, id_entity, input_slots, snake, classify
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.validator import schema_validator
@@ -21,39 +22,11 @@ _LIVE_STATES = ("confirmed", "active", "open", "sent", "scheduled", "pending", "
                 "to do", "accepted", "succeeded", "published", "incomplete", "new")
 LABEL_FIELDS = ("summary", "title", "subject", "name", "display_name", "content", "text",
                 "email", "key", "snippet", "description", "filename", "login")
-_CREATE_VERBS = frozenset({"create", "add", "insert", "send", "post", "upload", "schedule", "invite", "reply",
-                           "copy", "new", "draft", "book", "open", "submit", "comment", "duplicate", "quick"})
-_UPDATE_VERBS = frozenset({"update", "modify", "edit", "patch", "put", "set", "move", "rename", "complete", "close",
-                           "reopen", "assign", "mark", "transition", "archive", "cancel", "share", "finalize",
-                           "replace", "pay", "void", "accept", "decline", "star", "pin", "merge"})
-_LIST_VERBS = frozenset({"list", "search", "find", "fetch", "query", "browse"})
-_DELETE_VERBS = frozenset({"delete", "remove", "trash"})
-_READ_VERBS = frozenset({"get", "read", "retrieve", "download", "check", "lookup"})
-_ALL_VERBS = _CREATE_VERBS | _UPDATE_VERBS | _LIST_VERBS | _DELETE_VERBS | _READ_VERBS
-
-
-def action_verb(original_name: str) -> str:
-    """The verb of a tool name wherever it stands: `EVENTS_LIST` -> `list`, `QUICK_ADD` -> `add`."""
-    words = snake(original_name).split("_")
-    verbs = [w for w in words if w in _ALL_VERBS and w != "quick"]
-    return verbs[0] if verbs else words[0]
 
 
 def tool_action(tool: Tool) -> str:
-    """`create`, `update`, `list`, `delete` or `get`, from the tool's verb."""
-    verb = action_verb(tool.original_name)
-    if verb in _CREATE_VERBS:
-        return "create"
-    if verb in _UPDATE_VERBS:
-        return "update"
-    if verb in _DELETE_VERBS:
-        return "delete"
-    if verb in _LIST_VERBS:
-        last = snake(tool.original_name).split("_")[-1]
-        plural = last.endswith("s") and not last.endswith("ss")
-        # FETCH_EMAILS lists; FETCH_MESSAGE_BY_MESSAGE_ID gets one.
-        return "list" if verb in ("list", "search", "browse") or plural else "get"
-    return "get"
+    """`create`, `update`, `list`, `delete` or `get`, from the tool's verb (catalog/actions.py)."""
+    return name_action(tool.original_name)
 
 
 @dataclass(frozen=True)
