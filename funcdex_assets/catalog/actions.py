@@ -71,6 +71,19 @@ def name_action(name: str) -> str:
     return "get"
 
 
+def reads_many(name: str) -> bool:
+    """The call returns a collection: a list verb (`EVENTS_LIST`, `search_issues`), or a read
+    verb on a plural noun (`get_cards_in_list`, `GET_TASKS`)."""
+    if name_action(name) == "list":
+        return True
+    ws = words(name)
+    for i, w in enumerate(ws[:-1]):
+        if w in READ_VERBS or w in LIST_VERBS:
+            noun = ws[i + 1]
+            return noun.endswith("s") and not noun.endswith(("ss", "us", "is"))
+    return False
+
+
 def _detaches(ws: list[str], at: int) -> bool:
     """`remove_label_from_email`: the verb removes a part, not the object."""
     rest = ws[at + 1:]

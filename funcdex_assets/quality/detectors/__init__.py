@@ -1,0 +1,37 @@
+"""Detectors: plain functions `Dialogue -> list[Finding]`, one module per family of defects.
+
+`detect(dialogue)` runs them all (structural ones only when asked: the pipeline's DML
+validator already rejects those) and returns the findings in message order. The codes each
+family reports are in `quality.findings.CODES`; docs/quality.md explains them.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from funcdex_assets.quality.detectors.calls import no_tool_call
+from funcdex_assets.quality.detectors.destruction import unconfirmed_destruction
+from funcdex_assets.quality.detectors.dictation import parameter_dictation
+from funcdex_assets.quality.detectors.honesty import false_success
+from funcdex_assets.quality.detectors.lifecycle import used_after_delete
+from funcdex_assets.quality.detectors.provenance import unsourced_argument
+from funcdex_assets.quality.detectors.results import list_consistency
+from funcdex_assets.quality.detectors.structure import structure
+from funcdex_assets.quality.detectors.time import temporal
+from funcdex_assets.quality.dialogue import Dialogue
+from funcdex_assets.quality.findings import Finding
+
+Detector = Callable[[Dialogue], list[Finding]]
+
+SEMANTIC: tuple[Detector, ...] = (no_tool_call, false_success, used_after_delete, temporal, unsourced_argument,
+                                  parameter_dictation, unconfirmed_destruction, list_consistency)
+STRUCTURAL: tuple[Detector, ...] = (structure,)
+
+
+def detect(dialogue: Dialogue, *, structural: bool = False) -> list[Finding]:
+    """Every finding of the meaning detectors (and the structural ones with `structural=True`),
+    ordered by message index (conversation-wide findings first)."""
+    found: list[Finding] = []
+    for detector in (STRUCTURAL if structural else ()) + SEMANTIC:
+        found.extend(detector(dialogue))
+    return sorted(found, key=lambda f: (f.message_index, f.code))

@@ -1,0 +1,60 @@
+"""`unconfirmed_destruction`: a call that deletes, cancels, sends, pays or refunds (by its name,
+`catalog.actions.destructive_kind`) that the user neither asked for nor confirmed.
+
+Asked for: an earlier user message uses a word for that kind of action ("delete", "get rid
+of", "cancel", "call off", "send", "reply", "let Dana know", "pay", "refund"...). Confirmed: the
+assistant asked ("Shall I cancel it?", "Do you want me to send this?", "Please confirm") and the
+user's next message agrees ("yes", "go ahead", "sure", "please do").
+"""
+
+from __future__ import annotations
+
+import re
+
+from funcdex_assets.catalog.actions import destructive_kind
+from funcdex_assets.quality.dialogue import Call, Dialogue
+from funcdex_assets.quality.findings import Finding
+
+ASKED = {
+    "delete": r"delet\w*|remov\w*|trash\w*|bin\b|erase\w*|get rid of|discard\w*|clear(?:ing)? out|clean(?:ing)? up"
+              r"|purg\w*|wip\w*|drop\w*|destroy\w*|throw (?:it |them )?away|archiv\w*",
+    "cancel": r"cancel\w*|call(?:ing)? off|void\w*|revok\w*|declin\w*|terminat\w*|scrap\w*|withdraw\w*|drop\w*"
+              r"|not (?:going|coming|attending)|can'?t make it|won'?t make it|delet\w*|remov\w*",
+    "send": r"send\w*|sent\b|e-?mail\w*|mail\b|messag\w*|text\b|texting|repl(?:y|ies|ying)|respond\w*|answer\w*"
+            r"|forward\w*|post\w*|tell\w*|told\b|let \w+(?: \w+)? know|notify\w*|ping\w*|shar\w*|write (?:to|back)"
+            r"|shoot\w*|invit\w*|announc\w*|dm\b|publish\w*|remind\w*|follow(?:ing)? up|reach out|contact\w*",
+    "pay": r"pay\w*|paid\b|charg\w*|bill\w*|transfer\w*|purchas\w*|buy\w*|captur\w*|settl\w*|checkout|check out",
+    "refund": r"refund\w*|reimburs\w*|money back|credit (?:it |them )?back|return (?:the|their|her|his) (?:money|payment)",
+}
+_ASKED = {kind: re.compile(rf"\b(?:{pattern})", re.I) for kind, pattern in ASKED.items()}
+_QUESTION = re.compile(r"\?|\b(shall i|should i|do you want|would you like|want me to|confirm|ok(?:ay)? to|"
+                       r"go ahead|proceed|are you sure|before i)\b", re.I)
+_YES = re.compile(r"^\W*(yes|yeah|yep|yup|sure|ok(?:ay)?|go ahead|please|do it|confirm(?:ed)?|correct|right|"
+                  r"absolutely|definitely|sounds good|that'?s (?:right|fine|correct)|affirmative|of course|"
+                  r"go for it|perfect|great|y\b)", re.I)
+
+
+def _asked(d: Dialogue, call: Call, kind: str) -> bool:
+    return any(m.role == "user" and _ASKED[kind].search(m.text) for m in d.messages[:call.index])
+
+
+def _confirmed(d: Dialogue, call: Call) -> bool:
+    """The last assistant text before the call asks, and the user's next message agrees."""
+    earlier = d.messages[:call.index + 1]
+    for i in range(len(earlier) - 1, -1, -1):
+        m = earlier[i]
+        if m.role == "assistant" and m.text and _QUESTION.search(m.text) and i < call.index:
+            reply = next((x for x in d.messages[i + 1:call.index] if x.role == "user"), None)
+            return reply is not None and bool(_YES.search(reply.text))
+    return False
+
+
+def unconfirmed_destruction(d: Dialogue) -> list[Finding]:
+    out: list[Finding] = []
+    for call in d.calls:
+        kind = destructive_kind(call.name)
+        if kind is None or _asked(d, call, kind) or _confirmed(d, call):
+            continue
+        out.append(Finding(code="unconfirmed_destruction", message_index=call.index, message=(
+            f"{call.name} ({kind}) was neither asked for nor confirmed by the user")))
+    return out

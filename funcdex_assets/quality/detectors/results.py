@@ -1,0 +1,267 @@
+"""Results that ignore the call: `list_over_limit`, `list_ignores_filter`, `list_outside_window`,
+`list_omits_created`.
+
+A list result's items are the longest list of objects in it (`data.events`, `results`, the
+result itself). Then:
+- limit: an argument `limit`, `max_results`, `page_size`, `per_page`, `top`, ... smaller than
+  the number of items;
+- filter: an argument whose name an item also has (`status`, `assignee`, `label`, `from`...)
+  with a scalar value no item may contradict: the item's value differs (case-insensitively),
+  or, for an item field holding a list or an object, the value is not among its scalars. A
+  string filter may name a category (`status: "upcoming"`), so it is held to literally only
+  when the item's value is in the argument's enum or other items carry the asked value.
+  Paging, sorting, formatting and free-text search arguments are not filters; `min_*` /
+  `max_*` names are windows, not equalities;
+- window: an argument whose name holds a bound word (`min`, `since`, `after`, `from`, `start`
+  as a lower bound; `max`, `until`, `before`, `to`, `end` as an upper one) and a date value.
+  What it bounds is the rest of its name (`updated_min` -> `updated*` fields, `created_after`
+  -> `created*`, `timeMin` -> the item's time): a lower bound must not be after the item's
+  end (or its only time), an upper bound not before its start;
+- created: a successful create (by name) whose result names the new object's id, followed
+  (with no deletion of it between) by a successful list of the same entity whose arguments
+  are only containers and limits, whose result is not paginated (no next-page token, fewer
+  items than its limit) and does not contain the id.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from funcdex_assets.catalog.actions import deletion_kind, name_action, reads_many
+from funcdex_assets.catalog.fields import id_entity, snake, tool_entity
+from funcdex_assets.quality.dates import TimePoint, before, parse_time
+from funcdex_assets.quality.detectors.honesty import failure
+from funcdex_assets.quality.dialogue import Call, Dialogue, iter_objects
+from funcdex_assets.quality.findings import Finding
+
+LIMIT_KEYS = frozenset({"limit", "max_results", "maxresults", "page_size", "pagesize", "per_page", "max_items",
+                        "num_results", "top", "max_count", "results_per_page", "number_of_results", "first"})
+_NOT_FILTERS = frozenset({"page", "page_token", "cursor", "offset", "starting_after", "ending_before", "order",
+                          "order_by", "sort", "sort_by", "sort_order", "direction", "format", "fields", "expand",
+                          "view", "query", "q", "search", "text", "keyword", "keywords", "time_zone", "timezone",
+                          "single_events", "include", "locale", "language", "next_page_token", "sync_token",
+                          "pretty", "alt", "verbose", "projection", "opt_fields", "opt_expand"})
+_LOWER = frozenset({"min", "since", "after", "from", "start", "gte", "gt", "earliest", "begin", "newer"})
+_UPPER = frozenset({"max", "until", "before", "to", "end", "lte", "lt", "latest", "older"})
+_SEARCH = frozenset({"query", "q", "search", "text", "keyword", "keywords"})
+_ORDERING = (_LOWER | _UPPER) - {"from", "to", "start", "end", "begin"}
+_NEXT_PAGE = frozenset({"next_page_token", "next_cursor", "next_page", "next", "cursor", "next_link", "next_url",
+                        "continuation_token", "next_offset"})
+
+
+def items_of(result: Any) -> list[dict[str, Any]]:
+    """A result's items: its outermost list of objects (the longest of those at that depth),
+    [] when there is none. `orders[].line_items` are parts of an order, not items."""
+    found: list[tuple[int, int, list[dict[str, Any]]]] = []
+
+    def walk(value: Any, depth: int) -> None:
+        if depth > 4:
+            return
+        if isinstance(value, list):
+            objs = [v for v in value if isinstance(v, dict)]
+            if objs:
+                found.append((depth, -len(objs), objs))
+                return
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v, depth + 1)
+
+    walk(result, 0)
+    return min(found, key=lambda f: (f[0], f[1]))[2] if found else []
+
+
+def _limit(call: Call) -> int | None:
+    for key, value in call.arguments.items():
+        if snake(key) in LIMIT_KEYS and not isinstance(value, bool):
+            try:
+                n = int(value)
+            except (TypeError, ValueError):
+                continue
+            if n > 0:
+                return n
+    return None
+
+
+def _paginated(result: Any) -> bool:
+    for _, obj in iter_objects(result):
+        for key, value in obj.items():
+            sk = snake(key)
+            if sk in _NEXT_PAGE and value not in (None, "", False, 0):
+                return True
+            if sk == "has_more" and value is True:
+                return True
+    return False
+
+
+def _scalars(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _scalars(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _scalars(v)]
+    return [] if value is None else [str(value).strip().lower()]
+
+
+def _window(key: str) -> tuple[str, frozenset[str]] | None:
+    ws = snake(key).split("_")
+    bounds = [w for w in ws if w in _LOWER or w in _UPPER]
+    if len(bounds) != 1:
+        return None
+    rest = frozenset(w for w in ws if w != bounds[0] and w not in ("time", "date", "at", "on", "datetime"))
+    return ("lower" if bounds[0] in _LOWER else "upper"), rest
+
+
+def _item_times(item: dict[str, Any], dimension: frozenset[str]) -> tuple[TimePoint | None, TimePoint | None]:
+    """(start, end) of an item along `dimension` (empty: the item's own time span)."""
+    found: dict[str, TimePoint] = {}
+    for key, value in item.items():
+        ws = set(snake(key).split("_"))
+        if isinstance(value, dict):
+            inner = {snake(k): v for k, v in value.items()}
+            value = inner.get("date_time", inner.get("datetime", inner.get("date")))
+        t = parse_time(value, numeric=True)
+        if not t:
+            continue
+        if dimension:
+            if dimension & ws:
+                found.setdefault("only", t)
+        elif "start" in ws or "begin" in ws:
+            found.setdefault("start", t)
+        elif "end" in ws:
+            found.setdefault("end", t)
+    if "only" in found:
+        return found["only"], found["only"]
+    return found.get("start") or found.get("end"), found.get("end") or found.get("start")
+
+
+def _list_findings(call: Call, schema: dict[str, Any], limit_only: bool) -> list[Finding]:
+    items = items_of(call.result)
+    if not items:
+        return []
+    out: list[Finding] = []
+    limit = _limit(call)
+    if limit is not None and len(items) > limit:
+        out.append(Finding(code="list_over_limit", message_index=call.result_index, message=(
+            f"{call.name} asked for at most {limit} item(s) and got {len(items)}")))
+    if limit_only:
+        return out
+    for key, value in call.arguments.items():
+        sk = snake(key)
+        if sk in LIMIT_KEYS or sk in _NOT_FILTERS:
+            continue
+        window = _window(key)
+        bound = parse_time(value, numeric=True) if window else None
+        if window and bound:
+            side, dimension = window
+            for item in items:
+                start, end = _item_times(item, dimension)
+                outside = (side == "lower" and end is not None and before(end, bound)) or \
+                          (side == "upper" and start is not None and before(bound, start))
+                if outside:
+                    out.append(Finding(code="list_outside_window", message_index=call.result_index, message=(
+                        f"{call.name} asked for {key}={value!r} and got an item at "
+                        f"{(end if side == 'lower' else start).moment.isoformat()}")))
+                    break
+            continue
+        ordering = bool(set(sk.split("_")) & _ORDERING)  # min_access_role: a bound, not an equality
+        if isinstance(value, (dict, list)) or value is None or id_entity(key) == "" or ordering \
+                or sk.startswith(("include_", "show_")):
+            continue
+        bad = _contradicting(items, sk, value, enum_of(schema, key))
+        if bad:
+            match, got = bad
+            out.append(Finding(code="list_ignores_filter", message_index=call.result_index, message=(
+                f"{call.name} asked for {key}={value!r} and got an item with {match}={_brief(got)}")))
+    return out
+
+
+def enum_of(schema: dict[str, Any], key: str) -> list[Any] | None:
+    sub = (schema.get("properties") or {}).get(key) if isinstance(schema, dict) else None
+    return sub.get("enum") if isinstance(sub, dict) and isinstance(sub.get("enum"), list) else None
+
+
+def _contradicting(items: list[dict[str, Any]], sk: str, value: Any, enum: list[Any] | None):
+    """(field, value) of an item that contradicts the filter `sk == value`, None if none does.
+
+    A string filter may name a category rather than a field value (`status: "upcoming"` over
+    items whose status is "confirmed"), so a differing string contradicts it only when the
+    item's value is in the filter's own enum, or when other items do carry the asked value."""
+    wanted = str(value).strip().lower()
+    seen = []
+    for item in items:
+        match = next((k for k in item if snake(k) == sk), None)
+        if match is None:
+            continue
+        got = item[match]
+        ok = wanted in _scalars(got) if isinstance(got, (dict, list)) else str(got).strip().lower() == wanted
+        seen.append((ok, match, got))
+    literal = isinstance(value, (bool, int, float)) or any(ok for ok, _, _ in seen)
+    for ok, match, got in seen:
+        if ok:
+            continue
+        if literal or (enum is not None and not isinstance(got, (dict, list)) and got in enum):
+            return match, got
+    return None
+
+
+def _brief(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _created_id(call: Call) -> str | None:
+    """The id of the object a create call made: the `id` of the outermost object holding one."""
+    for _, obj in iter_objects(call.result):
+        for key, value in obj.items():
+            if id_entity(key) in ("", tool_entity(call.name)) and isinstance(value, (str, int)) \
+                    and not isinstance(value, bool):
+                return str(value)
+    return None
+
+
+def _only_containers(call: Call) -> bool:
+    """The list's arguments choose where and how much, not what (no search, filter or window)."""
+    return all(snake(k) in LIMIT_KEYS or (snake(k) in _NOT_FILTERS and snake(k) not in _SEARCH)
+               or id_entity(k) not in (None, "") for k in call.arguments)
+
+
+def list_consistency(d: Dialogue) -> list[Finding]:
+    out: list[Finding] = []
+    created: list[tuple[Call, str]] = []
+    for call in d.calls:
+        if not call.answered or failure(call.result, call.name) is not None:
+            continue
+        action = name_action(call.name)
+        if action == "create":
+            new_id = _created_id(call)
+            if new_id:
+                created.append((call, new_id))
+            continue
+        if deletion_kind(call.name):
+            targets = {str(v) for v in call.arguments.values() if isinstance(v, (str, int))}
+            created = [(c, i) for c, i in created if i not in targets]
+            continue
+        many = reads_many(call.name)
+        if action == "get" and not many:
+            out.extend(_list_findings(call, {}, limit_only=True))  # `history(limit=5)` still lists
+            continue
+        if not many:
+            continue
+        out.extend(_list_findings(call, d.tools.get(call.name) or {}, limit_only=False))
+        items = items_of(call.result)
+        limit = _limit(call)
+        if not _only_containers(call) or _paginated(call.result) or (limit is not None and len(items) >= limit):
+            continue
+        entity = tool_entity(call.name)
+        dump = json.dumps(call.result, ensure_ascii=False)
+        inside = {str(v) for v in call.arguments.values() if isinstance(v, (str, int))}
+        for maker, new_id in created:
+            # Listing the created folder (or project) shows what is in it, not the folder itself.
+            if tool_entity(maker.name) != entity or new_id in dump or new_id in inside:
+                continue
+            shared = {k: v for k, v in maker.arguments.items() if k in call.arguments}
+            if any(call.arguments[k] != v for k, v in shared.items()):
+                continue  # made in another container (calendar, project) than the one listed
+            out.append(Finding(code="list_omits_created", message_index=call.result_index, message=(
+                f"{call.name} lists no {entity} {new_id!r}, which {maker.name} (message {maker.index}) just created")))
+    return out

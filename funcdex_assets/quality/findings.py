@@ -1,0 +1,96 @@
+"""What a detector reports: a `Finding` (stable code, message index, message), and the table of
+every code with its family, what it means and what usually fixes it.
+
+Codes are stable: they are reject and count keys in frames, check metadata and `funcdex check`
+output, so a code is never renamed, only added. `docs/quality.md` explains each one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Finding(BaseModel):
+    """One defect in one conversation.
+
+    `message_index` is the index in the conversation's `messages` (system prompt included when
+    there is one), -1 when the finding is about the whole conversation.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    message_index: int
+    message: str
+
+    def line(self) -> str:
+        where = f"message {self.message_index}" if self.message_index >= 0 else "conversation"
+        return f"{self.code} at {where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    family: str  # structure | calls | honesty | lifecycle | time | provenance | language | safety | results
+    meaning: str
+    fix: str  # what usually causes it in generated data, and what to change
+    semantic: bool = True  # False: structural (the DML validator rejects these in the pipeline)
+
+
+CODES: dict[str, Code] = {c.code: c for c in (
+    Code("unreadable_row", "structure", "a row that is not JSON or has no messages",
+         "write one JSON object per line with a `messages` list", semantic=False),
+    Code("first_turn_not_user", "structure", "the first message after the system prompt is not the user's",
+         "start every conversation with a user message", semantic=False),
+    Code("unknown_tool", "structure", "a call names a tool the row does not offer",
+         "offer every called tool in `tools`, or constrain the model to the offered names", semantic=False),
+    Code("invalid_arguments", "structure", "call arguments are not an object or break the tool's schema",
+         "validate arguments against the parameter schema (constrained decoding does this)", semantic=False),
+    Code("call_without_response", "structure", "a tool call no tool message answers",
+         "answer every call with a tool message carrying its tool_call_id", semantic=False),
+    Code("response_without_call", "structure", "a tool message that answers no earlier call",
+         "give each tool message the id of the call it answers", semantic=False),
+    Code("ends_without_assistant", "structure", "the conversation does not end with assistant text",
+         "end with the assistant's answer to the last request", semantic=False),
+    Code("empty_message", "structure", "a user or assistant message with no text and no call",
+         "drop empty turns", semantic=False),
+    Code("no_tool_call", "calls", "tools are offered but none is ever called (and no request is declined)",
+         "the model is not following the conversation prompt or the grammar is not applied: check the "
+         "server applies `structured_outputs` and that the model is an instruct model that can use tools"),
+    Code("false_success", "honesty", "the assistant reports success after a tool reported failure",
+         "the assistant must read the tool result: report the failure, or retry and report the retry"),
+    Code("used_after_delete", "lifecycle", "an id deleted, trashed or cancelled is used again successfully",
+         "the tool simulator must remember deletions (answer later calls on that id with a not-found error)"),
+    Code("end_before_start", "time", "an end lies before its start (in arguments or results)",
+         "draw end times after start times, in calls and in simulated results"),
+    Code("updated_before_created", "time", "an object was updated / completed / cancelled before it was created",
+         "draw update and completion times after the creation time"),
+    Code("created_in_future", "time", "a result says something was created or changed after the conversation's today",
+         "draw past timestamps before the date the system prompt gives"),
+    Code("relative_date_mismatch", "time", "a relative date or a weekday does not match the absolute date it goes with",
+         "resolve 'tomorrow' / 'next Friday' against the conversation's today; name weekdays from the date"),
+    Code("unsourced_argument", "provenance",
+         "an id, email, name, phone number, amount or date in a call that nobody gave or showed before",
+         "take such values only from the user, the system prompt or earlier tool results; ask when missing"),
+    Code("parameter_dictation", "language", "a user message reads out parameter names and values",
+         "users say what they want ('my next 5 meetings'), the assistant maps it to parameters"),
+    Code("unconfirmed_destruction", "safety", "delete / cancel / send / pay / refund the user neither asked for nor confirmed",
+         "call such tools only on an explicit request, or after asking and getting a yes"),
+    Code("list_over_limit", "results", "a list result holds more items than the call's limit",
+         "the tool simulator must honour limit / max_results / page_size"),
+    Code("list_ignores_filter", "results", "a list result holds items that contradict the call's filter",
+         "the tool simulator must return only items matching the call's filters"),
+    Code("list_outside_window", "results", "a list result holds items outside the call's time window",
+         "the tool simulator must return only items inside timeMin / timeMax, since / until"),
+    Code("list_omits_created", "results", "something just created is missing from a later unfiltered list",
+         "the tool simulator must list what the conversation created"),
+)}
+SEMANTIC_CODES = tuple(c for c, spec in CODES.items() if spec.semantic)
+STRUCTURAL_CODES = tuple(c for c, spec in CODES.items() if not spec.semantic)
+
+
+def findings_json(findings: list[Finding]) -> list[dict[str, Any]]:
+    return [f.model_dump() for f in findings]

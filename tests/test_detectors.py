@@ -1,0 +1,475 @@
+"""The meaning and structure detectors on small hand-written conversations: each must fire on the
+defect it names and stay quiet on the look-alikes a careful writer produces (user-stated values,
+enum values, "me" / "primary", composed text, honest failure reports, confirmed deletions)."""
+
+from __future__ import annotations
+
+import pytest
+from conversation_builder import assistant, call, conversation, system, user
+
+from funcdex_assets.quality.detectors import detect
+from funcdex_assets.quality.dialogue import dialogue_from_row
+
+
+def codes(row, structural: bool = False) -> list[str]:
+    return sorted({f.code for f in detect(dialogue_from_row(row), structural=structural)})
+
+
+def findings(row, code: str):
+    return [f for f in detect(dialogue_from_row(row), structural=True) if f.code == code]
+
+
+EVENT = {"id": "evt_8842", "summary": "Design review", "start": "2026-03-03T15:00:00Z", "end": "2026-03-03T16:00:00Z",
+         "created": "2026-02-20T09:00:00Z", "updated": "2026-02-21T09:00:00Z", "status": "confirmed"}
+
+
+def listed_events():
+    return assistant("", call("list_events", {"time_min": "2026-03-02T00:00:00Z", "max_results": 5}, {"items": [EVENT]}))
+
+
+# ---------------------------------------------------------------------------------------------
+# no_tool_call
+
+
+def test_no_tool_call_fires_when_tools_are_offered_and_nothing_is_called():
+    row = conversation(user("What's on my calendar tomorrow?"), assistant("You have a design review at 3pm."))
+    assert codes(row) == ["no_tool_call"]
+
+
+@pytest.mark.parametrize("row", [
+    conversation(user("Book me a flight to Lisbon."),
+                 assistant("I'm sorry, I can't book flights: I can only work with your calendar and email.")),
+    conversation(user("Tell me a joke."), assistant("Why did the calendar break up? Too many dates."),
+                 metadata={"no_tool_call_expected": True}),
+    {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]},
+])
+def test_no_tool_call_leaves_labelled_and_declined_requests_alone(row):
+    assert "no_tool_call" not in codes(row)
+
+
+# ---------------------------------------------------------------------------------------------
+# false_success
+
+
+@pytest.mark.parametrize("result,claim", [
+    ({"deleted": False, "event_id": "evt_8842"}, "Done! I deleted the design review."),
+    ({"ok": False, "error": "event is locked"}, "The design review has been deleted."),
+    ({"status": 404, "message": "Not Found"}, "All set, it's gone."),
+    ("Error: event evt_8842 not found", "I deleted it successfully."),
+    ({"successful": False, "data": {}}, "Done."),
+])
+def test_false_success_fires_when_the_assistant_claims_a_failed_call_worked(result, claim):
+    row = conversation(user("Delete the design review."), listed_events(),
+                       assistant("", call("delete_event", {"event_id": "evt_8842"}, result)), assistant(claim))
+    assert "false_success" in codes(row)
+    assert findings(row, "false_success")[0].message_index == 6
+
+
+def test_false_success_accepts_an_honest_report_and_a_successful_retry():
+    honest = conversation(user("Delete the design review."), listed_events(),
+                          assistant("", call("delete_event", {"event_id": "evt_8842"}, {"ok": False, "error": "locked"})),
+                          assistant("I couldn't delete it: the calendar says the event is locked."))
+    retried = conversation(user("Delete the design review."), listed_events(),
+                           assistant("", call("delete_event", {"event_id": "evt_8842"}, {"ok": False, "error": "timeout"})),
+                           assistant("That timed out, trying again.",
+                                     call("delete_event", {"event_id": "evt_8842"}, {"ok": True, "deleted": True})),
+                           assistant("Done, the design review is deleted."))
+    assert "false_success" not in codes(honest)
+    assert "false_success" not in codes(retried)
+
+
+def test_a_false_property_or_a_failed_payment_is_not_a_failed_call():
+    row = conversation(user("What happened to charge ch_991?"),
+                       assistant("", call("get_charge", {"charge_id": "ch_991"},
+                                          {"data": {"id": "ch_991", "status": "failed", "refunded": False,
+                                                    "captured": False}})),
+                       assistant("I found the charge: it is marked as failed and has not been refunded."))
+    assert "false_success" not in codes(row)
+
+
+# ---------------------------------------------------------------------------------------------
+# used_after_delete
+
+
+def test_used_after_delete_fires_on_a_deleted_event_fetched_later():
+    row = conversation(user("Delete the design review, then show it to me again."), listed_events(),
+                       assistant("", call("delete_event", {"event_id": "evt_8842"}, {"deleted": True})),
+                       assistant("", call("get_event", {"event_id": "evt_8842"}, {"data": EVENT})),
+                       assistant("Deleted; here it is: Design review at 3pm."))
+    assert "used_after_delete" in codes(row)
+
+
+def test_used_after_delete_fires_on_a_write_to_a_trashed_message():
+    row = conversation(user("Trash the Dana email and label it 'done'."),
+                       assistant("", call("list_emails", {"from": "dana@acme.io"}, {"messages": [{"id": "m_77001"}]})),
+                       assistant("", call("trash_message", {"message_id": "m_77001"}, {"id": "m_77001"})),
+                       assistant("", call("add_label", {"message_id": "m_77001", "label": "done"}, {"id": "m_77001"})),
+                       assistant("Trashed it and added the label."))
+    assert "used_after_delete" in codes(row)
+
+
+@pytest.mark.parametrize("after", [
+    call("get_event", {"event_id": "evt_8842"}, {"error": {"code": 404, "message": "Not found"}}),
+    call("get_event", {"event_id": "evt_8842"}, {"data": {**EVENT, "status": "cancelled"}}),
+])
+def test_used_after_delete_accepts_not_found_and_a_cancelled_read(after):
+    row = conversation(user("Cancel the design review and check it's gone."), listed_events(),
+                       assistant("", call("cancel_event", {"event_id": "evt_8842"}, {"status": "cancelled"})),
+                       assistant("", after), assistant("It's cancelled."))
+    assert "used_after_delete" not in codes(row)
+
+
+def test_restore_brings_an_id_back_and_a_failed_delete_deletes_nothing():
+    restored = conversation(user("Trash the Dana email... actually no, restore it and label it 'keep'."),
+                            assistant("", call("list_emails", {"from": "dana@acme.io"}, {"messages": [{"id": "m_77001"}]})),
+                            assistant("", call("trash_message", {"message_id": "m_77001"}, {"id": "m_77001"})),
+                            assistant("", call("untrash_message", {"message_id": "m_77001"}, {"id": "m_77001"})),
+                            assistant("", call("add_label", {"message_id": "m_77001", "label": "keep"}, {"id": "m_77001"})),
+                            assistant("Restored and labelled."))
+    failed = conversation(user("Delete the design review, or rename it if you can't."), listed_events(),
+                          assistant("", call("delete_event", {"event_id": "evt_8842"}, {"deleted": False})),
+                          assistant("", call("update_event", {"event_id": "evt_8842", "summary": "Old review"},
+                                             {"data": {**EVENT, "summary": "Old review"}})),
+                          assistant("I couldn't delete it, so I renamed it to 'Old review'."))
+    assert "used_after_delete" not in codes(restored)
+    assert "used_after_delete" not in codes(failed)
+
+
+# ---------------------------------------------------------------------------------------------
+# time
+
+
+def test_end_before_start_in_arguments_and_in_results():
+    in_args = conversation(user("Add 'Sync' on 2026-03-03 from 10:00 to 09:00 UTC."),
+                           assistant("", call("create_event", {"summary": "Sync", "start": "2026-03-03T10:00:00Z",
+                                                               "end": "2026-03-03T09:00:00Z"}, {"id": "evt_1"})),
+                           assistant("Added."))
+    in_result = conversation(user("Show my next event."),
+                             assistant("", call("list_events", {"max_results": 1},
+                                                {"items": [{**EVENT, "end": "2026-03-03T14:00:00Z"}]})),
+                             assistant("Design review at 3pm."))
+    nested = conversation(user("Show my next event."),
+                          assistant("", call("list_events", {"max_results": 1}, {"items": [
+                              {**EVENT, "start": {"dateTime": "2026-03-03T15:00:00Z"}, "end": {"date": "2026-03-02"}}]})),
+                          assistant("Design review at 3pm."))
+    assert "end_before_start" in codes(in_args)
+    assert "end_before_start" in codes(in_result)
+    assert "end_before_start" in codes(nested)
+
+
+def test_an_all_day_event_and_a_window_in_order_are_fine():
+    row = conversation(user("Block 2026-03-03 all day, and list what's on between March 2 and March 9."),
+                       assistant("", call("create_event", {"summary": "Offsite", "start": "2026-03-03T00:00:00Z",
+                                                           "end": "2026-03-04T00:00:00Z"}, {"id": "evt_1"}),
+                                 call("list_events", {"time_min": "2026-03-02T00:00:00Z", "time_max": "2026-03-09T00:00:00Z"},
+                                      {"items": [{**EVENT, "start": {"date": "2026-03-03"}, "end": {"date": "2026-03-04"}}]})),
+                       assistant("Blocked, and you have the design review that week."))
+    assert not {"end_before_start", "updated_before_created"} & set(codes(row))
+
+
+def test_updated_before_created_and_created_in_future():
+    stale = conversation(user("Show my next event."),
+                         assistant("", call("list_events", {"max_results": 1},
+                                            {"items": [{**EVENT, "updated": "2026-02-19T09:00:00Z"}]})),
+                         assistant("Design review at 3pm."))
+    future = conversation(user("Show my next event."),
+                          assistant("", call("list_events", {"max_results": 1},
+                                             {"items": [{**EVENT, "created": "2026-03-10T09:00:00Z",
+                                                         "updated": "2026-03-11T09:00:00Z"}]})),
+                          assistant("Design review at 3pm."))
+    assert "updated_before_created" in codes(stale)
+    assert "created_in_future" in codes(future)
+    # Without a date in the system prompt nobody knows when "today" is.
+    assert "created_in_future" not in codes({**future, "messages": future["messages"][1:]})
+
+
+def test_a_due_date_or_a_late_creation_on_the_same_day_is_not_in_the_future():
+    row = conversation(user("Create the task."),
+                       assistant("", call("create_event", {"summary": "Plan", "start": "2026-03-09T10:00:00Z",
+                                                           "end": "2026-03-09T11:00:00Z"},
+                                          {"id": "evt_1", "created": "2026-03-02T23:30:00-05:00",
+                                           "due_date": "2026-04-01", "start": "2026-03-09T10:00:00Z"})),
+                       assistant("Created 'Plan' for March 9 at 10:00."))
+    assert "created_in_future" not in codes(row)
+
+
+def test_relative_date_mismatch():
+    wrong_day = conversation(user("Put 'Sync' on my calendar tomorrow at 10."),
+                             assistant("", call("create_event", {"summary": "Sync", "start": "2026-03-05T10:00:00Z",
+                                                                 "end": "2026-03-05T10:30:00Z"}, {"id": "evt_1"})),
+                             assistant("Added Sync at 10:00."))
+    right_day = conversation(user("Put 'Sync' on my calendar tomorrow at 10."),
+                             assistant("", call("create_event", {"summary": "Sync", "start": "2026-03-03T10:00:00Z",
+                                                                 "end": "2026-03-03T10:30:00Z"}, {"id": "evt_1"})),
+                             assistant("Added Sync tomorrow (March 3) at 10:00."))
+    next_friday = conversation(user("Move it to next Friday at 9."),
+                               assistant("", call("create_event", {"summary": "Sync", "start": "2026-03-13T09:00:00Z",
+                                                                   "end": "2026-03-13T09:30:00Z"}, {"id": "evt_1"})),
+                               assistant("Done, it's on Friday March 13 at 9:00."))
+    weekday = conversation(user("Is Friday March 4 free?"),
+                           assistant("", call("list_events", {"time_min": "2026-03-04T00:00:00Z",
+                                                              "time_max": "2026-03-05T00:00:00Z"}, {"items": []})),
+                           assistant("Yes, nothing is booked that day."))
+    said_wrong = conversation(user("What's on tomorrow?"),
+                              assistant("", call("list_events", {"time_min": "2026-03-03T00:00:00Z",
+                                                                 "time_max": "2026-03-04T00:00:00Z"}, {"items": []})),
+                              assistant("Nothing is booked tomorrow (2026-03-04)."))
+    assert "relative_date_mismatch" in codes(wrong_day)
+    assert "relative_date_mismatch" not in codes(right_day)
+    assert "relative_date_mismatch" not in codes(next_friday)
+    assert "relative_date_mismatch" in codes(weekday)
+    assert "relative_date_mismatch" in codes(said_wrong)
+
+
+# ---------------------------------------------------------------------------------------------
+# unsourced_argument
+
+
+def test_an_email_nobody_mentioned_is_unsourced():
+    row = conversation(user("Email Dana that the review moved to 4pm."),
+                       assistant("", call("send_email", {"to": "dana.ruiz@acme.io", "subject": "Review moved",
+                                                         "body": "Hi Dana, the review is now at 4pm."}, {"id": "m_1"})),
+                       assistant("Sent."))
+    found = findings(row, "unsourced_argument")
+    assert found and "dana.ruiz@acme.io" in found[0].message
+
+
+def test_values_from_the_user_results_schema_and_composition_are_sourced():
+    row = conversation(
+        user("Email dana.ruiz@acme.io that the design review is moved, and invite her to a follow-up tomorrow at 10."),
+        listed_events(),
+        assistant("", call("send_email", {"to": "dana.ruiz@acme.io", "subject": "Design review moved",
+                                          "body": "Hi Dana, evt_8842 moved to 4pm. See you there."}, {"id": "m_1"}),
+                  call("create_event", {"summary": "Follow-up", "start": "2026-03-03T10:00:00Z",
+                                        "end": "2026-03-03T10:30:00Z", "attendees": ["dana.ruiz@acme.io"],
+                                        "calendar_id": "primary"}, {"id": "evt_9"})),
+        assistant("", call("update_event", {"event_id": "evt_8842", "summary": "Design review (moved)"},
+                            {"data": EVENT})),
+        assistant("Emailed Dana, added the follow-up tomorrow at 10:00, and renamed the review."),
+    )
+    assert "unsourced_argument" not in codes(row)
+
+
+def test_an_invented_id_and_an_invented_amount_are_unsourced_but_cents_are_not():
+    invented_id = conversation(user("Refund Dana's last charge."),
+                               assistant("", call("create_refund", {"charge_id": "ch_3PqL0000"}, {"id": "re_1"})),
+                               assistant("Refunded."))
+    cents = conversation(user("Refund $25 of charge ch_3PqL0000."),
+                         assistant("", call("create_refund", {"charge_id": "ch_3PqL0000", "amount": 2500}, {"id": "re_1"})),
+                         assistant("Refunded $25.00."))
+    invented_amount = conversation(user("Refund charge ch_3PqL0000."),
+                                   assistant("", call("create_refund", {"charge_id": "ch_3PqL0000", "amount": 9900},
+                                                      {"id": "re_1"})),
+                                   assistant("Refunded $99.00."))
+    assert "unsourced_argument" in codes(invented_id)
+    assert "unsourced_argument" not in codes(cents)
+    assert "unsourced_argument" in codes(invented_amount)
+
+
+def test_a_date_out_of_nowhere_is_unsourced_and_a_derived_end_is_not():
+    nowhere = conversation(user("Set up a sync with the team."),
+                           assistant("", call("create_event", {"summary": "Team sync", "start": "2026-04-17T10:00:00Z",
+                                                               "end": "2026-04-17T10:30:00Z"}, {"id": "evt_1"})),
+                           assistant("Booked for April 17."))
+    derived = conversation(user("Set up a week-long offsite starting next Monday."),
+                           assistant("", call("create_event", {"summary": "Offsite", "start": "2026-03-09T09:00:00Z",
+                                                               "end": "2026-03-13T17:00:00Z"}, {"id": "evt_1"})),
+                           assistant("Booked Monday March 9 to Friday March 13."))
+    assert "unsourced_argument" in codes(nowhere)
+    assert "unsourced_argument" not in codes(derived)
+
+
+def test_a_value_the_assistant_proposed_and_the_user_accepted_is_sourced():
+    row = conversation(user("Invite the vendor to the review."),
+                       assistant("Should I use sales@vendor.example.com, the address on their last invoice?"),
+                       user("Yes, that one."),
+                       assistant("", call("send_email", {"to": "sales@vendor.example.com", "subject": "Review",
+                                                         "body": "You're invited."}, {"id": "m_1"})),
+                       assistant("Invitation sent."))
+    assert "unsourced_argument" not in codes(row)
+
+
+def test_an_invented_person_name_is_unsourced():
+    row = conversation(user("Bill customer cus_A1B2C3 $40."),
+                       assistant("", call("create_invoice_item", {"customer_id": "cus_A1B2C3", "amount": 4000,
+                                                                  "currency": "usd", "customer_name": "Gregory Wallace"},
+                                          {"id": "ii_1"})),
+                       assistant("Added a $40 item."))
+    assert "unsourced_argument" in codes(row)
+
+
+# ---------------------------------------------------------------------------------------------
+# parameter_dictation
+
+
+@pytest.mark.parametrize("text,args", [
+    ("list the calendars with max results 10 and show hidden yes", {"max_results": 10, "show_hidden": True}),
+    ("Can you list the calendars (min access role owner)?", {"min_access_role": "owner"}),
+    ("list calendars with max_results=3", {"max_results": 3}),
+])
+def test_parameter_dictation_fires(text, args):
+    row = conversation(user(text), assistant("", call("list_calendars", args, {"items": []})),
+                       assistant("You have no calendars matching that."))
+    assert "parameter_dictation" in codes(row)
+
+
+@pytest.mark.parametrize("text,name,args", [
+    ("Send an email to bob@acme.io with the subject 'Lunch' saying I'm in.", "send_email",
+     {"to": "bob@acme.io", "subject": "Lunch", "body": "I'm in."}),
+    ("Show me my next 5 meetings.", "list_events", {"max_results": 5}),
+    ("What's the weather in Lisbon, in metric?", "get_weather", {"city": "Lisbon", "units": "metric"}),
+    ("Find emails from dana@acme.io with the label work.", "list_emails", {"from": "dana@acme.io", "label": "work"}),
+])
+def test_natural_requests_are_not_dictation(text, name, args):
+    row = conversation(user(text), assistant("", call(name, args, {"items": []})), assistant("Here you go."))
+    assert "parameter_dictation" not in codes(row)
+
+
+# ---------------------------------------------------------------------------------------------
+# unconfirmed_destruction
+
+
+def test_unconfirmed_destruction_fires_on_deletes_sends_and_refunds_nobody_asked_for():
+    deleted = conversation(user("Show me the design review."), listed_events(),
+                           assistant("", call("delete_event", {"event_id": "evt_8842"}, {"deleted": True})),
+                           assistant("I removed the design review for you."))
+    sent = conversation(user("Draft a note to bob@acme.io saying I'm late."),
+                        assistant("", call("send_email", {"to": "bob@acme.io", "body": "I'm running late."}, {"id": "m_1"})),
+                        assistant("Sent."))
+    refunded = conversation(user("Did charge ch_3PqL0000 go through?"),
+                            assistant("", call("get_charge", {"charge_id": "ch_3PqL0000"}, {"id": "ch_3PqL0000", "paid": True})),
+                            assistant("", call("create_refund", {"charge_id": "ch_3PqL0000"}, {"id": "re_1"})),
+                            assistant("It went through, and I refunded it."))
+    for row in (deleted, sent, refunded):
+        assert "unconfirmed_destruction" in codes(row)
+
+
+def test_asked_for_or_confirmed_destruction_is_fine():
+    asked = conversation(user("Please cancel the design review."), listed_events(),
+                         assistant("", call("cancel_event", {"event_id": "evt_8842"}, {"status": "cancelled"})),
+                         assistant("Cancelled."))
+    confirmed = conversation(user("The design review is pointless now."), listed_events(),
+                             assistant("Shall I delete the design review on March 3?"), user("Yes please."),
+                             assistant("", call("delete_event", {"event_id": "evt_8842"}, {"deleted": True})),
+                             assistant("Deleted."))
+    detach = conversation(user("Take the 'urgent' label off the Dana email."),
+                          assistant("", call("list_emails", {"from": "dana@acme.io"}, {"messages": [{"id": "m_77001"}]})),
+                          assistant("", call("remove_label", {"message_id": "m_77001", "label": "urgent"}, {"id": "m_77001"})),
+                          assistant("Done, the label is off."))
+    for row in (asked, confirmed, detach):
+        assert "unconfirmed_destruction" not in codes(row)
+
+
+def test_a_refusal_is_not_a_confirmation():
+    row = conversation(user("The design review is pointless now."), listed_events(),
+                       assistant("Shall I delete the design review on March 3?"), user("No, keep it for now."),
+                       assistant("", call("delete_event", {"event_id": "evt_8842"}, {"deleted": True})),
+                       assistant("Deleted."))
+    assert "unconfirmed_destruction" in codes(row)
+
+
+# ---------------------------------------------------------------------------------------------
+# list results
+
+
+def _listing(args, items, **extra):
+    return conversation(user("List my events."), assistant("", call("list_events", args, {"items": items, **extra})),
+                        assistant("Here they are."))
+
+
+def test_list_over_limit_filter_and_window():
+    two = [EVENT, {**EVENT, "id": "evt_2"}]
+    assert "list_over_limit" in codes(_listing({"max_results": 1}, two))
+    assert "list_over_limit" not in codes(_listing({"max_results": 2}, two))
+    cancelled = [EVENT, {**EVENT, "id": "evt_2", "status": "cancelled"}]
+    assert "list_ignores_filter" in codes(_listing({"status": "confirmed"}, cancelled))
+    assert "list_ignores_filter" not in codes(_listing({"status": "confirmed"}, [EVENT]))
+    assert "list_outside_window" in codes(_listing({"time_min": "2026-03-04T00:00:00Z"}, [EVENT]))
+    assert "list_outside_window" in codes(_listing({"time_max": "2026-03-03T12:00:00Z"}, [EVENT]))
+    # An event running across the lower bound is inside the window (timeMin bounds the end).
+    assert "list_outside_window" not in codes(_listing({"time_min": "2026-03-03T15:30:00Z",
+                                                        "time_max": "2026-03-04T00:00:00Z"}, [EVENT]))
+
+
+def test_list_omits_created():
+    created = {"id": "evt_new1", "summary": "Sync", "start": "2026-03-04T10:00:00Z", "end": "2026-03-04T10:30:00Z"}
+
+    def row(list_args, items, **extra):
+        return conversation(user("Add 'Sync' on March 4 at 10:00 UTC and then show me my events."),
+                            assistant("", call("create_event", {"summary": "Sync", "start": "2026-03-04T10:00:00Z",
+                                                                "end": "2026-03-04T10:30:00Z"}, created)),
+                            assistant("", call("list_events", list_args, {"items": items, **extra})),
+                            assistant("Added; your events are listed above."))
+
+    assert "list_omits_created" in codes(row({}, [EVENT]))
+    assert "list_omits_created" not in codes(row({}, [EVENT, created]))
+    assert "list_omits_created" not in codes(row({"q": "design"}, [EVENT]))
+    assert "list_omits_created" not in codes(row({}, [EVENT], next_page_token="abc"))
+    assert "list_omits_created" not in codes(row({"max_results": 1}, [EVENT]))
+
+
+# ---------------------------------------------------------------------------------------------
+# structure and reading
+
+
+def test_structural_findings():
+    row = {"messages": [
+        {"role": "assistant", "content": "Hi"},
+        {"role": "user", "content": ""},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "get_event", "arguments": {}}},
+            {"id": "c2", "type": "function", "function": {"name": "book_flight", "arguments": {"to": "LIS"}}},
+            {"id": "c3", "type": "function", "function": {"name": "get_event", "arguments": "{not json"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "{}"},
+        {"role": "tool", "tool_call_id": "c9", "content": "{}"},
+        {"role": "tool", "tool_call_id": "c10", "content": "{}"},
+        {"role": "tool", "tool_call_id": "c11", "content": "{}"},
+    ], "tools": [{"type": "function", "function": {"name": "get_event", "parameters": {
+        "type": "object", "properties": {"event_id": {"type": "string"}}, "required": ["event_id"]}}}]}
+    assert codes(row, structural=True) == sorted({
+        "first_turn_not_user", "empty_message", "invalid_arguments", "unknown_tool", "response_without_call",
+        "ends_without_assistant"})
+    # c2 and c3 are answered by order (c9, c10 are unknown ids); the last tool message answers nothing.
+    assert "call_without_response" not in codes(row, structural=True)
+
+
+def test_parallel_calls_answered_out_of_order_are_matched_by_id():
+    row = {"messages": [
+        {"role": "user", "content": "Weather in Lisbon and Porto?"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "a", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Lisbon\"}"}},
+            {"id": "b", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Porto"}}}]},
+        {"role": "tool", "tool_call_id": "b", "content": "{\"temp\": 17}"},
+        {"role": "tool", "tool_call_id": "a", "content": "{\"temp\": 19}"},
+        {"role": "assistant", "content": "Lisbon 19°C, Porto 17°C."},
+    ], "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]}
+    d = dialogue_from_row(row)
+    assert [c.result for c in d.calls] == [{"temp": 19}, {"temp": 17}]
+    assert codes(row, structural=True) == []
+
+
+def test_sharegpt_hermes_rows_are_read():
+    row = {"conversations": [
+        {"from": "system", "value": "You can call functions. <tools> [{\"type\": \"function\", \"function\": "
+                                    "{\"name\": \"get_weather\", \"parameters\": {\"type\": \"object\", \"properties\": "
+                                    "{\"city\": {\"type\": \"string\"}}, \"required\": [\"city\"]}}}] </tools>"},
+        {"from": "human", "value": "Weather in Lisbon?"},
+        {"from": "gpt", "value": "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"town\": \"Lisbon\"}}\n</tool_call>"},
+        {"from": "tool", "value": "<tool_response>\n{\"temp\": 19}\n</tool_response>"},
+        {"from": "gpt", "value": "It's 19°C in Lisbon."},
+    ]}
+    d = dialogue_from_row(row)
+    assert [m.role for m in d.messages] == ["system", "user", "assistant", "tool", "assistant"]
+    assert d.calls[0].result == {"temp": 19}
+    assert codes(row, structural=True) == ["invalid_arguments"]
+
+
+def test_system_prompt_is_optional_and_message_indices_count_it():
+    with_prompt = conversation(user("Delete the review."), listed_events(),
+                               assistant("", call("delete_event", {"event_id": "evt_8842"}, {"deleted": False})),
+                               assistant("Deleted!"))
+    without = {**with_prompt, "messages": with_prompt["messages"][1:]}
+    assert findings(with_prompt, "false_success")[0].message_index == 6
+    assert findings(without, "false_success")[0].message_index == 5
+    assert system()[0]["role"] == "system"
