@@ -34,27 +34,32 @@ def _stage_line(report: StageReport) -> None:
 
 def _print_summary(summary: GenerationSummary, bundles: list[str]) -> None:
     table = Table(title="funcdex generate", show_lines=False)
-    for col in ("bundle", "combos", "scenarios", "valid", "passed judge", "kept", "rejected by reason", "id grounding"):
+    for col in ("bundle", "combos", "scenarios", "valid", "meaning defects", "passed judge", "kept",
+                "rejected by reason", "id grounding"):
         table.add_column(col)
     for bundle in bundles:
         if bundle in summary.failures:
-            table.add_row(bundle, "-", "-", "-", "-", "-", "FAILED", "-")
+            table.add_row(bundle, "-", "-", "-", "-", "-", "-", "FAILED", "-")
             continue
         m = lambda asset: summary.metadata(bundle, asset)  # noqa: E731
         rejects: dict[str, int] = {}
-        for asset in ("deduplicated_scenarios", "personas", "outlines", "dml_conversations",
-                      "validated_conversations", "conversation_scores"):
+        # validated_conversations keeps the generator's rejects (dml_conversations) with their reason.
+        for asset in ("deduplicated_scenarios", "personas", "outlines", "validated_conversations",
+                      "conversation_scores"):
             for reason, n in (m(asset).get("rejected_by_reason") or {}).items():
                 rejects[reason] = rejects.get(reason, 0) + n
         v = m("validated_conversations")
         table.add_row(
             bundle, str(m("tool_combinations").get("rows", "-")), str(m("deduplicated_scenarios").get("accepted", "-")),
-            str(v.get("accepted", "-")), str(m("conversation_scores").get("accepted", "-")),
-            str(m("parsed_dataset").get("rows", "-")),
+            str(v.get("accepted", "-")), f"{v.get('conversations_with_defects', '-')}/{v.get('accepted', '-')}",
+            str(m("conversation_scores").get("accepted", "-")), str(m("parsed_dataset").get("rows", "-")),
             ", ".join(f"{k}={n}" for k, n in sorted(rejects.items())) or "none",
             f"{v.get('id_arguments_grounded', 0)}/{v.get('id_arguments', 0)}",
         )
     console.print(table)
+    for warning in summary.warnings:
+        console.print(f"[yellow]warning[/yellow] {warning.bundle} {warning.asset} {warning.check}: "
+                      f"{escape(warning.summary)}", soft_wrap=True)
     split = summary.metadata("dataset", "training_dataset").get("split")
     console.print(f"Files: {summary.out}/<bundle>/conversations.jsonl, {summary.out}/train.jsonl, "
                   f"{summary.out}/test.jsonl" + (f"  (split {split})" if split else ""))
@@ -69,7 +74,7 @@ def _print_summary(summary: GenerationSummary, bundles: list[str]) -> None:
         console.print(f"LLM: {calls} calls, {hits} cache hits, {tokens:,} tokens, ${cost:.4f}")
     console.print(f"Pipeline time: {summary.seconds:.1f}s")
     for label, message in summary.failures.items():
-        console.print(f"[red]FAILED {label}[/red]: {message}")
+        console.print(f"[red]FAILED {label}[/red]: {escape(message)}", soft_wrap=True)
 
 
 @click.group()
@@ -122,7 +127,9 @@ def generate_cmd(bundles: str, conversations: int, seed: int, out: Path, thought
 @main.command("report")
 @click.argument("out", type=click.Path(path_type=Path, exists=True, file_okay=False))
 def report_cmd(out: Path) -> None:
-    """Check the JSONL files in OUT: rows parse, arguments validate, calls answered, ids grounded."""
+    """Check the JSONL files in OUT: rows parse, arguments validate, calls answered, ids grounded,
+    and what the meaning detectors find (as `funcdex check` does)."""
+    from funcdex_assets.quality.lint import lint_files
     from funcdex_assets.quality.report import dataset_files, report_files
 
     files = dataset_files(out)
@@ -134,7 +141,80 @@ def report_cmd(out: Path) -> None:
         console.print(f"{key:32s} {value}")
     for problem in report.problems[:20]:
         console.print(f"[yellow]{problem}[/yellow]")
+    _print_lint(lint_files(files))
     sys.exit(0 if not report.problems else 1)
+
+
+def _print_lint(report, max_defect_rate: float | None = None) -> None:
+    """The detector table of a lint report and its summary line."""
+    if report.table():
+        table = Table(title="defects by detector (conversations with at least one)", show_lines=False)
+        for col in ("code", "conversations", "share", "example"):
+            table.add_column(col, overflow="fold")
+        for entry in report.table():
+            table.add_row(entry["code"], str(entry["conversations"]), f"{entry['share']:.1%}",
+                          escape(entry["example"][:240]))
+        console.print(table)
+    line = (f"{report.defective} of {report.rows} conversations ({report.defect_rate:.1%}) have at least one "
+            f"defect ({len(report.conversations_by_code)} kinds)")
+    if max_defect_rate is not None:
+        verdict = "[red]FAIL[/red]" if report.defect_rate > max_defect_rate else "[green]PASS[/green]"
+        line += f"; maximum {max_defect_rate:.1%}: {verdict}"
+    console.print(line)
+
+
+def _dataset_paths(paths: tuple[Path, ...]) -> list[Path]:
+    from funcdex_assets.quality.report import dataset_files
+
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = dataset_files(path) or sorted(path.glob("*.jsonl")) or sorted(path.glob("*.json"))
+            if not found:
+                raise click.BadParameter(f"{path} holds no .jsonl / .json files", param_hint="PATHS")
+            out.extend(found)
+        else:
+            out.append(path)
+    return out
+
+
+@main.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option("--max-defect-rate", default=0.01, show_default=True, type=click.FloatRange(0, 1),
+              help="Exit 1 when more than this share of conversations has at least one defect.")
+@click.option("--ignore", default="", help="Comma-separated defect codes not to count (see docs/quality.md).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of a table.")
+def check_cmd(paths: tuple[Path, ...], max_defect_rate: float, ignore: str, as_json: bool) -> None:
+    """Lint tool-calling datasets: every structural and meaning detector on every row of PATHS
+    (JSONL or JSON files, or folders of them; OpenAI / TRL rows with `messages` and `tools`, or
+    ShareGPT / Hermes rows with `<tool_call>` blocks). Prints the conversations per defect code
+    with an example each; exits 1 when more than --max-defect-rate of them has a defect."""
+    import json
+
+    from funcdex_assets.quality.findings import CODES
+    from funcdex_assets.quality.lint import DatasetFileError, lint_files
+
+    skip = [c.strip() for c in ignore.split(",") if c.strip()]
+    unknown = sorted(set(skip) - set(CODES))
+    if unknown:
+        raise click.BadParameter(f"unknown code(s) {', '.join(unknown)}; codes: {', '.join(CODES)}",
+                                 param_hint="--ignore")
+    files = _dataset_paths(paths)
+    try:
+        report = lint_files(files, ignore=skip)
+    except DatasetFileError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        sys.exit(2)
+    if not report.rows:
+        console.print(f"[red]error:[/red] no rows in {', '.join(str(f) for f in files)}", soft_wrap=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps({**report.to_dict(), "max_defect_rate": max_defect_rate,
+                               "passed": report.defect_rate <= max_defect_rate,
+                               "files": [str(f) for f in files]}, indent=1, ensure_ascii=False))
+    else:
+        _print_lint(report, max_defect_rate)
+    sys.exit(1 if report.defect_rate > max_defect_rate else 0)
 
 
 @main.group("catalog")

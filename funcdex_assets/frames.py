@@ -43,10 +43,15 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "dml_conversations": {"conversation_id": Utf8, "outline_id": Utf8, "persona_id": Utf8, "scenario_id": Utf8,
                           "combo_id": Utf8, "bundle": Utf8, "dml": Utf8, "system_prompt": Utf8, "seed": Int64,
                           **_STATUS},
-    # issues: JSON list of {code, message, line}; reject_reasons: distinct issue codes.
+    # Every written conversation, rejected ones too (status keeps the generator's reject reason).
+    # issues: JSON list of {code, message, line} (validator); reject_reasons: the distinct issue
+    # codes plus an upstream reject reason; parsed: the DML text parsed; findings: JSON list of
+    # quality.findings.Finding {code, message_index, message} of the meaning detectors, with
+    # message_index counting the system prompt; finding_codes: their distinct codes.
     "validated_conversations": {"conversation_id": Utf8, "outline_id": Utf8, "persona_id": Utf8,
                                 "scenario_id": Utf8, "combo_id": Utf8, "bundle": Utf8, "dml": Utf8,
-                                "system_prompt": Utf8, "reject_reasons": Strings, "issues": Utf8, "user_turns": Int64,
+                                "system_prompt": Utf8, "reject_reasons": Strings, "issues": Utf8, "parsed": Bool,
+                                "findings": Utf8, "finding_codes": Strings, "user_turns": Int64,
                                 "tool_calls": Int64, "id_arguments": Int64, "id_arguments_grounded": Int64,
                                 **_STATUS},
     "conversation_scores": {"conversation_id": Utf8, "bundle": Utf8, "user_query_clarity": Int64,

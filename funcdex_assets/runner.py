@@ -43,12 +43,30 @@ class StageReport:
 
 
 @dataclass
+class CheckReport:
+    """One asset check evaluation of a run: what failed (or passed) and why, in words."""
+
+    bundle: str
+    asset: str
+    check: str
+    passed: bool
+    severity: str  # ERROR | WARN
+    summary: str
+
+
+@dataclass
 class GenerationSummary:
     out: Path
     dagster_home: Path
     stages: list[StageReport] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
+    checks: list[CheckReport] = field(default_factory=list)
     seconds: float = 0.0
+
+    @property
+    def warnings(self) -> list[CheckReport]:
+        """Checks that failed at warning severity (the data flowed on)."""
+        return [c for c in self.checks if not c.passed and c.severity != "ERROR"]
 
     @property
     def ok(self) -> bool:
@@ -88,19 +106,30 @@ def _metadata_values(entries: dict[str, Any]) -> dict[str, Any]:
 
 
 class _RunWatcher(threading.Thread):
-    """Reports each asset materialization of a run as soon as it lands in the event log."""
+    """Reports each asset materialization and check evaluation of a run as soon as it lands in
+    the event log."""
 
-    def __init__(self, instance: DagsterInstance, run_id: str, bundle: str, on_stage: Callable[[StageReport], None]):
+    def __init__(self, instance: DagsterInstance, run_id: str, bundle: str, on_stage: Callable[[StageReport], None],
+                 on_check: Callable[[CheckReport], None]):
         super().__init__(daemon=True)
-        self.instance, self.run_id, self.bundle, self.on_stage = instance, run_id, bundle, on_stage
+        self.instance, self.run_id, self.bundle = instance, run_id, bundle
+        self.on_stage, self.on_check = on_stage, on_check
         self.stop = threading.Event()
         self.seen = 0
 
     def poll(self) -> None:
-        records = self.instance.all_logs(self.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+        records = self.instance.all_logs(self.run_id, of_type={DagsterEventType.ASSET_MATERIALIZATION,
+                                                               DagsterEventType.ASSET_CHECK_EVALUATION})
         for record in records[self.seen:]:
-            mat = record.dagster_event.event_specific_data.materialization
-            self.on_stage(StageReport(self.bundle, mat.asset_key.to_user_string(), _metadata_values(mat.metadata)))
+            event = record.dagster_event
+            if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+                mat = event.event_specific_data.materialization
+                self.on_stage(StageReport(self.bundle, mat.asset_key.to_user_string(), _metadata_values(mat.metadata)))
+            else:
+                ev = event.event_specific_data
+                summary = ev.description or str(_metadata_values(ev.metadata).get("summary", ""))
+                self.on_check(CheckReport(self.bundle, ev.asset_key.to_user_string(), ev.check_name, ev.passed,
+                                          ev.severity.value, summary))
         self.seen = len(records)
 
     def run(self) -> None:
@@ -164,7 +193,7 @@ def generate(
 
         def execute(job_name: str, label: str, **kwargs: Any) -> bool:
             run_id = make_new_run_id()
-            watcher = _RunWatcher(instance, run_id, label, report)
+            watcher = _RunWatcher(instance, run_id, label, report, summary.checks.append)
             watcher.start()
             try:
                 result = defs.resolve_job_def(job_name).execute_in_process(
@@ -173,7 +202,10 @@ def generate(
                 watcher.stop.set()
                 watcher.join()
             if not result.success:
-                summary.failures[label] = _failure_message(result)
+                # A blocking check says why in words; the step failure only names the check.
+                blocked = [c for c in summary.checks if c.bundle == label and not c.passed and c.severity == "ERROR"]
+                summary.failures[label] = ("; ".join(f"{c.asset} {c.check}: {c.summary}" for c in blocked)
+                                           or _failure_message(result))
             return result.success
 
         if execute("load_tool_catalog", "catalog", run_config=QUIET_LOGS):

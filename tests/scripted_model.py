@@ -23,8 +23,12 @@ from funcdex_assets.catalog.loader import load_catalog
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.model import AssistantTurn, ToolCallTurn, ToolResponseTurn, UserTurn
 from funcdex_assets.dml.renderer import render_dml
+from funcdex_assets.export.trl import to_messages, tools_list
+from funcdex_assets.offline.language import request_phrase
 from funcdex_assets.offline.values import ValueFactory
 from funcdex_assets.offline.world import World
+from funcdex_assets.quality.detectors import detect
+from funcdex_assets.quality.dialogue import dialogue_from_messages, iter_scalars
 
 _TOOLS_BLOCK = re.compile(r"```json\n(.*?)\n```", re.S)
 
@@ -77,20 +81,29 @@ def tools_in_prompt(body: dict[str, Any]) -> list[Tool]:
 
 
 def dml_answer(body: dict[str, Any], seed: int) -> str:
-    """A short valid conversation calling the first offered tool without required ids."""
-    rng = random.Random(seed)
-    fake = Faker("en_US")
-    fake.seed_instance(seed)
-    values = ValueFactory(rng, fake, datetime(2026, 3, 2, 9, tzinfo=timezone.utc))
+    """A short conversation a careful model would write: the user asks for the first offered
+    tool's action (one without required ids) and states the values, the call uses exactly those,
+    the assistant reports the result. Draws are repeated until the meaning detectors find
+    nothing (the simulated response can be incoherent, e.g. an end before its start)."""
     tools = tools_in_prompt(body)
     tool = next((t for t in tools if not [k for k in t.input_schema.get("required", []) if "id" in k.lower()]),
                 tools[0])
-    args = values.object_value(tool.input_schema, optional_p=0.0)
-    response = World(values).execute(tool, args, step=0)
-    turns = [UserTurn(text=f"Please help me with request {seed % 1000}."),
-             AssistantTurn(text="Sure, on it."), ToolCallTurn(name=tool.name, arguments=args),
-             ToolResponseTurn(content=response), AssistantTurn(text=f"Done: {json.dumps(response)[:80]}")]
-    return render_dml(turns)
+    for attempt in range(50):
+        rng = random.Random(seed + attempt)
+        fake = Faker("en_US")
+        fake.seed_instance(seed + attempt)
+        values = ValueFactory(rng, fake, datetime(2026, 3, 2, 9, tzinfo=timezone.utc))
+        args = values.object_value(tool.input_schema, optional_p=0.0)
+        response = World(values).execute(tool, args, step=0)
+        stated = [str(v) for _, v in iter_scalars(args) if not isinstance(v, bool)]
+        turns = [UserTurn(text=f"Please {request_phrase(tool)} for request {seed % 1000}"
+                               + (f", with these details: {'; '.join(stated)}." if stated else ".")),
+                 AssistantTurn(text="Sure, on it."), ToolCallTurn(name=tool.name, arguments=args),
+                 ToolResponseTurn(content=response), AssistantTurn(text=f"Done: {json.dumps(response)[:80]}")]
+        dialogue = dialogue_from_messages(to_messages(turns, "scripted"), tools_list(tools))
+        if not detect(dialogue, structural=True):
+            return render_dml(turns)
+    raise AssertionError(f"no clean conversation for {tool.name} in 50 draws")
 
 
 def pipeline_responder(body: dict[str, Any]) -> dict[str, Any]:

@@ -17,12 +17,15 @@ def _validated(rows):
 
 def test_parse_rate_and_argument_validity_count_only_what_applies():
     df = _validated([
-        {"conversation_id": "a", "dml": "x", "status": "ok", "reject_reasons": []},
+        {"conversation_id": "a", "dml": "x", "status": "ok", "reject_reasons": [], "parsed": True},
         {"conversation_id": "b", "dml": "x", "status": "unparseable", "reject_reasons": ["unparseable"],
-         "reject_reason": "line 3: unknown tag"},
+         "reject_reason": "line 3: unknown tag", "parsed": False,
+         "issues": json.dumps([{"code": "unparseable", "message": "line 3: unknown tag", "line": 3}])},
         {"conversation_id": "c", "dml": "x", "status": "invalid_arguments", "reject_reasons": ["invalid_arguments"],
-         "issues": json.dumps([{"code": "invalid_arguments", "message": "GET: 'id' is required", "line": 4}])},
-        {"conversation_id": "d", "dml": None, "status": "llm_timeout", "reject_reasons": ["llm_timeout"]},
+         "issues": json.dumps([{"code": "invalid_arguments", "message": "GET: 'id' is required", "line": 4}]),
+         "parsed": True},
+        {"conversation_id": "d", "dml": None, "status": "llm_timeout", "reject_reasons": ["llm_timeout"],
+         "parsed": False},
     ])
     parse = checks.dml_parse_rate(df, 0.9)
     assert not parse.passed and "66.7% of 3" in parse.summary and parse.details["unparseable"] == ["line 3: unknown tag"]

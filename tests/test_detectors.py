@@ -473,3 +473,35 @@ def test_system_prompt_is_optional_and_message_indices_count_it():
     assert findings(with_prompt, "false_success")[0].message_index == 6
     assert findings(without, "false_success")[0].message_index == 5
     assert system()[0]["role"] == "system"
+
+
+def test_a_cancelled_event_read_back_as_live_is_used_after_delete():
+    row = conversation(user("Cancel the design review and show it to me."), listed_events(),
+                       assistant("", call("cancel_event", {"event_id": "evt_8842"}, {"status": "cancelled"})),
+                       assistant("", call("get_event", {"event_id": "evt_8842"}, {"data": EVENT})),
+                       assistant("Cancelled; here it is."))
+    assert "used_after_delete" in codes(row)
+
+
+def test_dictation_of_several_natural_names_and_before_a_clarification():
+    listed = conversation(user("Send an email with subject Q3 plan, body Numbers attached and to bob@acme.io."),
+                          assistant("", call("send_email", {"to": "bob@acme.io", "subject": "Q3 plan",
+                                                            "body": "Numbers attached"}, {"id": "m_1"})),
+                          assistant("Sent."))
+    clarified = conversation(user("List the calendars with show hidden yes."),
+                             assistant("How many at most?"), user("Ten."),
+                             assistant("", call("list_calendars", {"show_hidden": True, "max_results": 10},
+                                                {"items": []})),
+                             assistant("You have none."))
+    assert "parameter_dictation" in codes(listed)
+    assert [f.message_index for f in findings(clarified, "parameter_dictation")] == [1]
+
+
+def test_a_relative_date_that_names_something_to_look_up_is_not_a_mismatch():
+    row = conversation(user("Cancel my design review on Tuesday, and book a follow-up in about two weeks."),
+                       assistant("", call("list_events", {"time_min": "2026-03-12T00:00:00Z",
+                                                          "time_max": "2026-03-20T00:00:00Z"}, {"items": []}),
+                                 call("list_events", {"q": "design review"}, {"items": [EVENT]})),
+                       assistant("", call("cancel_event", {"event_id": "evt_8842"}, {"status": "cancelled"})),
+                       assistant("Cancelled the review on Tuesday March 3; nothing is booked around March 16 yet."))
+    assert "relative_date_mismatch" not in codes(row)

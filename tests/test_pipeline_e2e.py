@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
 import pytest
 
 from funcdex_assets.catalog.errors import CatalogError
+from funcdex_assets.defs.resources import GenerationSettings
 from funcdex_assets.quality.report import report_files
 from funcdex_assets.runner import generate
 
@@ -118,7 +120,8 @@ def test_a_second_round_dedups_against_the_first_and_samples_rarely_used_tools_m
     assert _run(tmp_path, monkeypatch, "r", seed=7, bundles=["gmail"]).ok
     second = _run(tmp_path, monkeypatch, "r", seed=8, bundles=["gmail"])
     assert second.ok, second.failures
-    assert second.metadata("gmail", "deduplicated_scenarios")["compared_with_earlier_rounds"] == 8 * 13 // 10 + 1
+    oversample = GenerationSettings().oversample
+    assert second.metadata("gmail", "deduplicated_scenarios")["compared_with_earlier_rounds"] == math.ceil(8 * oversample)
     assert second.metadata("gmail", "deduplicated_conversations")["compared_with_earlier_rounds"] > 0
     usage = second.metadata("gmail", "tool_combinations")["earlier_rounds_tool_usage"]
     assert sum(usage.values()) > 0
@@ -131,8 +134,8 @@ def test_a_second_round_dedups_against_the_first_and_samples_rarely_used_tools_m
     assert third.ok, third.failures
     exported = third.metadata("gmail", "parsed_dataset")
     assert exported["kept_from_earlier_rounds"] == 8 and exported["added_this_round"] == 4  # topped up to 12
-    # Sized to the 4 missing rows (with the 1.3 oversample), not to the whole target of 12.
-    assert third.metadata("gmail", "tool_combinations")["wanted_this_round"] == 6
+    # Sized to the 4 missing rows (with the oversample), not to the whole target of 12.
+    assert third.metadata("gmail", "tool_combinations")["wanted_this_round"] == math.ceil(4 * oversample)
     rows = _rows(tmp_path / "out-r3" / "gmail" / "conversations.jsonl")
     assert len(rows) == 12 and len({r["conversation_id"] for r in rows}) == 12
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home-r"))

@@ -18,12 +18,16 @@ T = TypeVar("T")
 
 
 class StageError(BaseModel):
-    """Why one request of a stage produced nothing usable; kept as a reject, never lost."""
+    """Why one request of a stage produced nothing usable; kept as a reject, never lost.
+
+    `text` is what the model wrote when it wrote something (a conversation that failed
+    validation after its repairs), so the checks can count every attempt, not only successes."""
 
     model_config = ConfigDict(frozen=True)
 
     reason: str
     message: str
+    text: str | None = None
 
 
 class Persona(BaseModel):
@@ -102,6 +106,8 @@ class JudgeRequest(BaseModel):
     scenario: str
     tools: list[Tool]
     seed: int
+    # What the meaning detectors found ("code at message i: ..."), for a model judge to weigh.
+    findings: list[str] = []
 
 
 class JudgeScore(BaseModel):

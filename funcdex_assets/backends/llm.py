@@ -254,20 +254,20 @@ class LLMBackend:
             return StageError(reason=f"llm_{answer.error.reason}", message=answer.error.message), []
         text = answer.text or ""
         if answer.finish_reason == "length":
-            return StageError(reason="truncated", message=(
+            return StageError(reason="truncated", text=text or None, message=(
                 f"the model stopped at max_tokens ({self.sampling['conversation'].max_tokens}) before the "
                 "conversation ended; raise the conversation max_tokens")), []
         try:
             turns = parse_dml(text).turns
         except DMLParseError as exc:
             issue = ValidationIssue("unparseable", str(exc), exc.line, -1)
-            return StageError(reason="unparseable", message=str(exc)), [issue]
+            return StageError(reason="unparseable", message=str(exc), text=text), [issue]
         tools = {t.name: t for t in r.tools}
         issues = validate_conversation(turns, tools, min_user_turns=r.min_user_turns, allow_thoughts=r.include_thoughts)
         if not issues:
             return text
         codes = sorted({i.code for i in issues})
-        return StageError(reason=f"invalid_after_repair:{codes[0]}",
+        return StageError(reason=f"invalid_after_repair:{codes[0]}", text=text,
                           message="; ".join(i.message for i in issues[:10])), issues
 
     def _check_constraint_applied(self, answers: dict[int, ChatResult],
@@ -291,7 +291,7 @@ class LLMBackend:
 
     def judge(self, requests: Sequence[JudgeRequest]) -> list[Result[JudgeScore]]:
         chats = [self._request("judge", r.seed, SCHEMAS["judge"], scenario=r.scenario, persona=r.persona,
-                               tools=r.tools, dml=r.dml) for r in requests]
+                               tools=r.tools, dml=r.dml, findings=r.findings) for r in requests]
         out: list[Result[JudgeScore]] = []
         for d in self._json_stage("judge", chats, lambda i: SCHEMAS["judge"]):
             if isinstance(d, StageError):

@@ -84,24 +84,41 @@ def reads_many(name: str) -> bool:
     return False
 
 
+def _counts(arguments: dict | None) -> bool:
+    """The call takes a number of things (`quantity`, `count`): it adjusts a stock, it does not
+    destroy an object."""
+    return any(snake(k) in ("quantity", "qty", "count", "units", "amount") and isinstance(v, (int, float))
+               and not isinstance(v, bool) for k, v in (arguments or {}).items())
+
+
+def _http_method_first(ws: list[str]) -> bool:
+    """`post_crm_v3_extensions_cards_appId_create`: a name generated from an HTTP method and a
+    path (OpenAPI without operationIds), whose first word is the method, not an action."""
+    return len(ws) > 2 and ws[0] in ("get", "post", "put", "patch", "delete") and any(
+        w == "api" or (w[:1] == "v" and w[1:].isdigit()) or w in ALL_VERBS for w in ws[1:])
+
+
 def _detaches(ws: list[str], at: int) -> bool:
     """`remove_label_from_email`: the verb removes a part, not the object."""
     rest = ws[at + 1:]
     return bool(rest) and rest[0] in _DETACH_OBJECTS or "from" in rest
 
 
-def destructive_kind(name: str) -> str | None:
+def destructive_kind(name: str, arguments: dict | None = None) -> str | None:
     """`delete`, `cancel`, `send`, `pay` or `refund` when the call destroys, reaches other
     people or moves money (`GMAIL_SEND_EMAIL` -> `send`, `stripe_create_refund` -> `refund`);
-    None otherwise (`create_draft`, `remove_label_from_email`)."""
+    None otherwise (`create_draft`, `remove_label_from_email`, `remove_bottles(quantity=2)`: an
+    inventory count going down)."""
     ws = words(name)
     if any(w in ("draft", "drafts", "preview", "estimate", "quote", "upcoming") for w in ws):
         return None
+    if _http_method_first(ws):
+        ws = ws[1:] if ws[0] != "delete" else ws  # `post_crm_v3_..._create` creates; `delete_...` deletes
     for i, w in enumerate(ws):
         kind = _DESTRUCTIVE.get(w)
         if kind is None:
             continue
-        if kind == "delete" and w == "remove" and _detaches(ws, i):
+        if kind == "delete" and w == "remove" and (_detaches(ws, i) or _counts(arguments)):
             return None
         if kind == "send" and w == "post" and i + 1 < len(ws) and ws[i + 1] in ("comment", "comments"):
             continue  # a comment on one's own ticket is not an outgoing message

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterator
 
 _CAMEL_1 = re.compile(r"(.)([A-Z][a-z]+)")
 _CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 # Containers that say nothing about what they hold.
 _GENERIC_CONTAINERS = frozenset(
@@ -34,10 +36,12 @@ NAME_NOISE = frozenset(
 _ID_SUFFIXES = ("_id_or_key", "_ids", "_id", "_gid", "_gids", "_uuid", "_uri")
 
 
+@lru_cache(maxsize=1 << 16)
 def snake(name: str) -> str:
-    """`issueIdOrKey` -> `issue_id_or_key`; `calendar-id` -> `calendar_id`."""
+    """`issueIdOrKey` -> `issue_id_or_key`; `calendar-id` -> `calendar_id`. Cached: a catalog has a
+    few thousand field names, asked for again for every value of every conversation."""
     name = _CAMEL_2.sub(r"\1_\2", _CAMEL_1.sub(r"\1_\2", name))
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    return _NON_ALNUM.sub("_", name.lower()).strip("_")
 
 
 def singular(word: str) -> str:

@@ -37,7 +37,7 @@ from funcdex_assets.stages.generation import (
     scenarios_frame,
 )
 from funcdex_assets.stages.quality import dedup_conversations_frame, summaries_frame, summaries_from_frame
-from funcdex_assets.stages.validation import issue_counts, scores_frame, validate_frame
+from funcdex_assets.stages.validation import finding_counts, issue_counts, scores_frame, validate_frame
 
 GROUP = "funcdex"
 # Every model-backed step claims a slot of this pool; dagster.yaml sets its limit so partitions
@@ -259,16 +259,22 @@ def dml_conversations(context: dg.AssetExecutionContext, settings: GenerationSet
 def validated_conversations(context: dg.AssetExecutionContext, settings: GenerationSettings,
                             bundle_tools: pl.DataFrame, dml_conversations: pl.DataFrame) -> pl.DataFrame:
     """DML parsed and checked: turn order, every call answered, known tools, schema-valid
-    arguments and responses. Rejects keep every issue with its DML line."""
+    arguments and responses; then read by the meaning detectors (findings per conversation,
+    docs/quality.md). Rejects keep every issue with its DML line; conversations the generator
+    rejected keep their text and are checked too."""
     df = validate_frame(dml_conversations, tools_from_frame(bundle_tools), min_user_turns=settings.min_user_turns,
                         include_thoughts=settings.include_assistant_thoughts)
     valid = ok(df)
     id_args = int(valid["id_arguments"].sum() or 0)
     grounded = int(valid["id_arguments_grounded"].sum() or 0)
+    defective = int((valid["finding_codes"].list.len() > 0).sum() or 0)
     context.add_output_metadata(_metadata(
         df,
         sample=_first_ok(df, "dml") and f"```\n{_first_ok(df, 'dml')}\n```",
         rejected_by_issue=dg.MetadataValue.json(issue_counts(df)),
+        meaning_defects=dg.MetadataValue.json(finding_counts(df)),
+        conversations_with_defects=dg.MetadataValue.int(defective),
+        semantic_defect_rate=dg.MetadataValue.float(round(defective / valid.height, 4) if valid.height else 0.0),
         id_arguments=dg.MetadataValue.int(id_args),
         id_arguments_grounded=dg.MetadataValue.int(grounded),
         id_grounding_rate=dg.MetadataValue.float(grounded / id_args if id_args else 1.0),

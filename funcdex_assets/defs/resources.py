@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 import dagster as dg
 from pydantic import Field
@@ -21,7 +22,8 @@ class GenerationSettings(dg.ConfigurableResource):
     conversations_per_bundle: int = Field(default=20, ge=1, description="Accepted conversations wanted per bundle.")
     seed: int = Field(default=7, description="Run seed; same seed, same bytes.")
     include_assistant_thoughts: bool = Field(default=False, description="Write </think> turns (reasoning_content).")
-    oversample: float = Field(default=1.3, ge=1.0, description="Combinations sampled per wanted conversation.")
+    oversample: float = Field(default=1.6, ge=1.0, description=(
+        "Combinations sampled per wanted conversation (headroom for what validation, the judge and dedup reject)."))
     near_duplicate_threshold: float = Field(default=0.85, gt=0, le=1,
                                             description="MinHash Jaccard at which a scenario is a duplicate.")
     min_user_turns: int = Field(default=1, ge=1)
@@ -39,6 +41,14 @@ class GenerationSettings(dg.ConfigurableResource):
     min_judge_pass_rate: float = Field(default=0.3, ge=0, le=1, description="Check: share that must pass the judge.")
     max_duplicate_rate: float = Field(default=0.5, ge=0, le=1, description="Check (warning): duplicate share.")
     min_conversations_per_bundle: int = Field(default=1, ge=0, description="Check: exported rows per bundle.")
+    max_semantic_defect_rate: float = Field(
+        default=0.01, ge=0, le=1,
+        description="Check: share of accepted conversations with a meaning defect (docs/quality.md).")
+    semantic_check_severity: Literal["auto", "error", "warn"] = Field(
+        default="auto", description=("error blocks the bundle, warn only reports; auto: warn on the embedded offline "
+                                     "backend (its generator still writes such defects), error on a model."))
+    max_stage_reject_rate: float = Field(
+        default=0.5, ge=0, le=1, description="Check: share of a generation stage's rows it may reject.")
     dedup_across_bundles: bool = Field(default=False,
                                        description="Also reject scenarios other bundles' rounds accepted.")
     workflow_descriptions: dict[str, str] = Field(

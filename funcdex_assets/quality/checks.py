@@ -7,10 +7,15 @@ flow on are blocking there.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
+
+from funcdex_assets.frames import ok
+from funcdex_assets.quality.findings import CODES
+from funcdex_assets.quality.reasons import explain
 
 UPSTREAM_FAILURES = ("pending",)
 
@@ -27,23 +32,79 @@ def _rate(n: int, d: int) -> float:
 
 
 def dml_parse_rate(validated: pl.DataFrame, minimum: float) -> CheckOutcome:
-    """Share of written conversations (a DML text came back) that parse."""
+    """Share of written conversations (every attempt that came back with text, rejected ones
+    included) that parse as DML."""
     written = validated.filter(pl.col("dml").is_not_null())
-    bad = written.filter(pl.col("status") == "unparseable")
+    bad = written.filter(~pl.col("parsed").fill_null(False))
     rate = _rate(written.height - bad.height, written.height)
-    return CheckOutcome(rate >= minimum, f"{rate:.1%} of {written.height} conversations parse (minimum {minimum:.0%})",
-                        {"unparseable": bad["reject_reason"].head(5).to_list()})
+    examples = [issue["message"] for raw in bad["issues"].head(5).to_list() for issue in json.loads(raw or "[]")][:5]
+    return CheckOutcome(rate >= minimum, f"{rate:.1%} of {written.height} written conversations parse "
+                                         f"(minimum {minimum:.0%})", {"unparseable": examples})
 
 
 def argument_validity(validated: pl.DataFrame, minimum: float) -> CheckOutcome:
-    """Share of parsed conversations whose every tool call's arguments match the tool schema."""
-    parsed = validated.filter(pl.col("dml").is_not_null() & (pl.col("status") != "unparseable"))
+    """Share of parsed conversations (rejected ones included) whose every tool call's arguments
+    match the tool schema."""
+    parsed = validated.filter(pl.col("parsed").fill_null(False))
     bad = parsed.filter(pl.col("reject_reasons").list.contains("invalid_arguments"))
     rate = _rate(parsed.height - bad.height, parsed.height)
     examples = [issue["message"] for raw in bad["issues"].head(5).to_list() for issue in json.loads(raw or "[]")
                 if issue["code"] == "invalid_arguments"][:5]
-    return CheckOutcome(rate >= minimum, f"{rate:.1%} of {parsed.height} conversations have schema-valid arguments "
-                                         f"(minimum {minimum:.0%})", {"invalid_arguments": examples})
+    return CheckOutcome(rate >= minimum, f"{rate:.1%} of {parsed.height} parsed conversations have schema-valid "
+                                         f"arguments (minimum {minimum:.0%})", {"invalid_arguments": examples})
+
+
+def semantic_defect_rate(validated: pl.DataFrame, maximum: float, examples_per_code: int = 2) -> CheckOutcome:
+    """Share of accepted conversations (valid by the conversation rules) with at least one meaning
+    defect (`quality.detectors`), with the codes found most and examples of each."""
+    accepted = ok(validated)
+    if accepted.is_empty():
+        return CheckOutcome(True, "no accepted conversations to read (the other checks say why)")
+    defective = accepted.filter(pl.col("finding_codes").list.len() > 0)
+    rate = defective.height / accepted.height
+    by_code: Counter[str] = Counter()
+    examples: dict[str, list[str]] = {}
+    for row in defective.iter_rows(named=True):
+        by_code.update(row["finding_codes"])
+        for f in json.loads(row["findings"] or "[]"):
+            found = examples.setdefault(f["code"], [])
+            if len(found) < examples_per_code and not any(row["conversation_id"] in e for e in found):
+                found.append(f"{row['conversation_id']} message {f['message_index']}: {f['message']}")
+    top = by_code.most_common()
+    summary = (f"{defective.height} of {accepted.height} accepted conversations ({rate:.1%}) have a meaning defect "
+               f"(maximum {maximum:.0%})")
+    if top:
+        code, n = top[0]
+        summary += "; " + ", ".join(f"{c} {k}" for c, k in top[:5])
+        summary += f". Most: {code} ({CODES[code].meaning}): {CODES[code].fix}. E.g. {examples[code][0]}"
+    return CheckOutcome(rate <= maximum, summary, {"by_code": dict(top), "examples": examples})
+
+
+# Rejects that are the pipeline working, not a stage failing.
+_NOT_FAILURES = ("duplicate",)
+
+
+def stage_rejects(df: pl.DataFrame, what: str, maximum: float) -> CheckOutcome:
+    """A stage that rejects more than `maximum` of its rows fails with the dominant reason, what
+    it means and its fix (`quality.reasons`). Duplicates are not failures."""
+    rows = df.filter(~pl.col("status").is_in(_NOT_FAILURES))
+    if rows.is_empty():
+        return CheckOutcome(True, f"no {what} to check")
+    rejected = rows.filter(pl.col("status") != "ok")
+    counts = Counter(rejected["status"].to_list())
+    rate = rejected.height / rows.height
+    if not counts:
+        return CheckOutcome(True, f"all {rows.height} {what} accepted")
+    dominant, n = counts.most_common(1)[0]
+    share = "all" if rejected.height == rows.height else f"{rejected.height} of"
+    summary = f"{share} {rows.height} {what} were rejected"
+    summary += f" as {dominant}" if n == rejected.height else f" ({', '.join(f'{k} {v}' for k, v in counts.most_common())})"
+    summary += f": {explain(dominant)}"
+    example = rejected.filter(pl.col("status") == dominant)["reject_reason"].head(1).to_list()
+    if example and example[0]:
+        summary += f". First: {example[0][:300]}"
+    return CheckOutcome(rate <= maximum, summary, {"rejected_by_reason": dict(counts.most_common()),
+                                                   "maximum_reject_rate": maximum})
 
 
 def every_call_answered(parsed_dataset: pl.DataFrame) -> CheckOutcome:

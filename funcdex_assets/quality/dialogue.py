@@ -265,6 +265,22 @@ def dialogue_from_row(row: Any) -> Dialogue:
     raise RowFormatError("no `messages` (OpenAI / TRL) or `conversations` (ShareGPT) list")
 
 
+def contains_word(haystack: str, needle: str) -> bool:
+    """`needle` occurs in `haystack` with no word character or hyphen right before or after it
+    (so `12` is not found inside `2012`, nor `evt_1` inside `evt_12`). Case-sensitive."""
+    if not needle:
+        return False
+    start = haystack.find(needle)
+    while start >= 0:
+        end = start + len(needle)
+        before = haystack[start - 1] if start else " "
+        after = haystack[end] if end < len(haystack) else " "
+        if not (before.isalnum() or before in "_-") and not (after.isalnum() or after in "_-"):
+            return True
+        start = haystack.find(needle, start + 1)
+    return False
+
+
 def iter_scalars(value: Any, key: str = "") -> Iterable[tuple[str, Any]]:
     """(key, value) of every scalar leaf of a JSON value; list items keep their list's key."""
     if isinstance(value, dict):

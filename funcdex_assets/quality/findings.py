@@ -75,6 +75,8 @@ CODES: dict[str, Code] = {c.code: c for c in (
     Code("unsourced_argument", "provenance",
          "an id, email, name, phone number, amount or date in a call that nobody gave or showed before",
          "take such values only from the user, the system prompt or earlier tool results; ask when missing"),
+    Code("garbled_text", "language", "a user or assistant message that is not language (random characters)",
+         "the model writes noise the grammar allows: check the model, its chat template and sampling settings"),
     Code("parameter_dictation", "language", "a user message reads out parameter names and values",
          "users say what they want ('my next 5 meetings'), the assistant maps it to parameters"),
     Code("unconfirmed_destruction", "safety", "delete / cancel / send / pay / refund the user neither asked for nor confirmed",

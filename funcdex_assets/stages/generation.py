@@ -176,7 +176,8 @@ def conversations_frame(outlines: pl.DataFrame, personas: pl.DataFrame, scenario
         prompts[i] = prompt
     out = []
     for row, req, result, prompt in zip(rows, requests, results, prompts):
-        dml = result if isinstance(result, str) else None
+        # A rejected conversation keeps the text the model wrote: the checks count every attempt.
+        dml = result if isinstance(result, str) else result.text
         out.append({
             "system_prompt": prompt if isinstance(prompt, str) else None,
             "conversation_id": content_id("conv", row["outline_id"], dml),

@@ -17,13 +17,14 @@ from funcdex_assets.quality.detectors.lifecycle import used_after_delete
 from funcdex_assets.quality.detectors.provenance import unsourced_argument
 from funcdex_assets.quality.detectors.results import list_consistency
 from funcdex_assets.quality.detectors.structure import structure
+from funcdex_assets.quality.detectors.text import garbled_text
 from funcdex_assets.quality.detectors.time import temporal
 from funcdex_assets.quality.dialogue import Dialogue
 from funcdex_assets.quality.findings import Finding
 
 Detector = Callable[[Dialogue], list[Finding]]
 
-SEMANTIC: tuple[Detector, ...] = (no_tool_call, false_success, used_after_delete, temporal, unsourced_argument,
+SEMANTIC: tuple[Detector, ...] = (no_tool_call, garbled_text, false_success, used_after_delete, temporal, unsourced_argument,
                                   parameter_dictation, unconfirmed_destruction, list_consistency)
 STRUCTURAL: tuple[Detector, ...] = (structure,)
 

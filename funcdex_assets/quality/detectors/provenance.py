@@ -6,8 +6,10 @@ Values that must come from somewhere, by kind:
 - email addresses (any argument whose whole value is one);
 - people's names (`first_name`, `attendee_name`, `customer_name`, ...);
 - phone numbers (`phone`, `whatsapp`, or `to` / `from` holding a number);
-- money amounts (`amount`, `price`, `unit_amount`, ...), matched as written, or x100 for
-  amounts in cents;
+- money amounts (`amount`, `price`, `unit_amount`, ...), matched as written ("$1,250", "1.2k",
+  "230,40 €"), or x100 for amounts in cents; once any money was mentioned an amount may be
+  computed from it (a conversion, a total), so only an amount in a conversation without money
+  is flagged;
 - dates and times: a call's dates are sourced when one of them falls on a date the conversation
   mentioned (ISO or "March 6", a relative "tomorrow" / "next Friday", today, a date in a
   result); the others in the same call may be derived from it (an end an hour later, a window
@@ -27,7 +29,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from funcdex_assets.catalog.fields import snake
-from funcdex_assets.quality.dates import parse_time, relative_dates, text_dates
+from funcdex_assets.quality.dates import mentioned_days, month_days, parse_time
 from funcdex_assets.quality.detectors.values import (
     COMPOSED,
     ID_KEYWORDS,
@@ -41,10 +43,13 @@ from funcdex_assets.quality.detectors.values import (
     is_phone,
     leaves,
 )
-from funcdex_assets.quality.dialogue import Dialogue, iter_scalars
+from funcdex_assets.quality.dialogue import Dialogue, contains_word, iter_scalars
 from funcdex_assets.quality.findings import Finding
 
-_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.])\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)\s*([kKmM](?![a-zA-Z]))?")
+_MONEY = re.compile(r"[$€£¥₹]\s?\d|\d\s?(?:[$€£¥₹]|eur|usd|gbp|jpy|dollars?|euros?|pounds?|bucks)\b", re.I)
+_DIGIT = re.compile(r"\d")
+_PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 _NAME_TOKEN = re.compile(r"[^\W\d_]{3,}", re.U)
 DERIVED_DAYS = 31
 
@@ -58,43 +63,70 @@ class _Sources:
         self.pending_assistant = ""  # assistant text not yet answered by the user
         self.result_values: set[str] = set()
         self.result_text = ""  # lowercased string values of results, joined
-        self.numbers: set[float] = set()
-        self.digit_runs = ""
-        self.days: set[date] = {today} if today else set()
+        # Numbers, phone digits and dates are read from the texts only when a call needs them:
+        # most calls pass no amount, phone number or date.
+        self._unread: list[str] = []
+        self._numbers: set[float] = set()
+        self._digit_runs = ""
+        self._days: set[date] = {today} if today else set()
+        self._month_days: set[tuple[int, int]] = set()  # "February 14th", year unknown
+        self.money = False  # a money amount was mentioned (an amount may be computed from it)
 
     def add_text(self, text: str) -> None:
-        lower = text.lower()
-        self.text += "\n" + lower
-        self.digit_runs += " " + " ".join(digits(t) for t in re.findall(r"\+?[\d][\d\s().-]{5,}\d", text))
-        self.numbers.update(_numbers(text))
-        self.days.update(t.day for t in text_dates(text, self.today))
-        if self.today:
-            for r in relative_dates(text, self.today):
-                self.days.update(r.days)
+        self.text += "\n" + text.lower()
+        self._unread.append(text)
+        self.money = self.money or bool(_MONEY.search(text))
 
     def add_result(self, result: Any) -> None:
-        for _, value in iter_scalars(result):
+        for key, value in iter_scalars(result):
             if isinstance(value, bool):
                 continue
             s = str(value)
             self.result_values.add(s)
             self.result_values.add(s.lower())
             if isinstance(value, (int, float)):
-                self.numbers.add(float(value))
+                self._numbers.add(float(value))
+                self.money = self.money or (is_amount_key(key) and value != 0)
             elif isinstance(value, str):
                 self.result_text += "\n" + s.lower()
                 t = parse_time(s)
                 if t:
-                    self.days.add(t.day)
-                elif len(s) > 10:
-                    self.add_text(s)
+                    self._days.add(t.day)
                 else:
-                    self.numbers.update(_numbers(s))
+                    self._unread.append(s)
+
+    def _read(self) -> None:
+        for text in self._unread:
+            self._days.update(mentioned_days(text, self.today))
+            if _DIGIT.search(text):
+                self._numbers.update(_numbers(text))
+                self._digit_runs += " " + " ".join(digits(t) for t in _PHONE_LIKE.findall(text))
+                self._month_days.update(month_days(text))
+        self._unread.clear()
+
+    @property
+    def numbers(self) -> set[float]:
+        self._read()
+        return self._numbers
+
+    @property
+    def digit_runs(self) -> str:
+        self._read()
+        return self._digit_runs
+
+    @property
+    def days(self) -> set[date]:
+        self._read()
+        return self._days
+
+    @property
+    def month_days(self) -> set[tuple[int, int]]:
+        self._read()
+        return self._month_days
 
     def has_word(self, value: str) -> bool:
         v = value.lower()
-        pattern = re.compile(rf"(?<![\w-]){re.escape(v)}(?![\w-])")
-        return bool(pattern.search(self.text) or pattern.search(self.result_text))
+        return contains_word(self.text, v) or contains_word(self.result_text, v)
 
     def has(self, value: Any) -> bool:
         s = str(value)
@@ -105,10 +137,14 @@ class _Sources:
 def _numbers(text: str) -> set[float]:
     out = set()
     for m in _NUMBER.finditer(text):
-        try:
-            out.add(float(m.group(0).replace(",", "")))
-        except ValueError:
-            pass
+        raw = m.group(1)
+        # "1,250" groups thousands; "230,40" and "1,5" are decimal commas.
+        if re.fullmatch(r"\d+,\d{1,2}", raw):
+            raw = raw.replace(",", ".")
+        value = float(raw.replace(",", ""))
+        out.add(value)
+        if m.group(2):  # "$1.2k", "3M"
+            out.add(round(value * (1_000 if m.group(2) in "kK" else 1_000_000), 2))
     return out
 
 
@@ -135,30 +171,30 @@ def _unsourced(leaf: Leaf, src: _Sources) -> str | None:
             amount = float(value)
         except ValueError:
             return None
-        if amount == 0 or amount in src.numbers or amount / 100 in src.numbers:
-            return None
+        if amount == 0 or amount in src.numbers or amount / 100 in src.numbers or src.money:
+            return None  # an amount may be computed (a conversion, a sum) from money mentioned
         return "amount"
     return None
 
 
 def _unsourced_dates(leaves_: list[Leaf], src: _Sources) -> list[Leaf]:
-    dated = []
+    """Dates far (more than DERIVED_DAYS) from every day the conversation gave or implied, today
+    included. People describe dates in more ways than any parser reads ("two weeks to reply",
+    "the Monday after the offsite"), so a date near a known one is taken as derived from it; a
+    conversation with no date at all gives nothing to judge by."""
+    days = src.days
+    if not days:
+        return []
+    out = []
     for leaf in leaves_:
         if snake(leaf.key) in COMPOSED or isinstance(leaf.value, (int, float)) or from_schema(leaf):
             continue
         t = parse_time(leaf.value)
-        if t:
-            dated.append((leaf, t.day))
-    if not dated or not src.days:
-        return [leaf for leaf, _ in dated] if dated and not src.days else []
-    anchors = [day for _, day in dated if day in src.days]
-    if anchors:
-        return [leaf for leaf, day in dated if day not in src.days
-                and not any(abs((day - a).days) <= DERIVED_DAYS for a in anchors)]
-    # No date of the call was mentioned: a day either side of one that was is still the same
-    # local day in another time zone.
-    near = {x + timedelta(days=k) for x in src.days for k in (-1, 1)}
-    return [leaf for leaf, day in dated if day not in near]
+        if t is None or (t.day.month, t.day.day) in src.month_days:
+            continue
+        if all(abs((t.day - day).days) > DERIVED_DAYS for day in days):
+            out.append(leaf)
+    return out
 
 
 def unsourced_argument(d: Dialogue) -> list[Finding]:

@@ -8,8 +8,9 @@ result itself). Then:
 - filter: an argument whose name an item also has (`status`, `assignee`, `label`, `from`...)
   with a scalar value no item may contradict: the item's value differs (case-insensitively),
   or, for an item field holding a list or an object, the value is not among its scalars. A
-  string filter may name a category (`status: "upcoming"`), so it is held to literally only
-  when the item's value is in the argument's enum or other items carry the asked value.
+  string filter may name a category (`status: "upcoming"`) or match loosely (a name, a place),
+  so it is held to literally only when the item's value is in the argument's enum, or when it
+  is a one-word code that other items do carry.
   Paging, sorting, formatting and free-text search arguments are not filters; `min_*` /
   `max_*` names are windows, not equalities;
 - window: an argument whose name holds a bound word (`min`, `since`, `after`, `from`, `start`
@@ -26,6 +27,7 @@ result itself). Then:
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from funcdex_assets.catalog.actions import deletion_kind, name_action, reads_many
@@ -44,6 +46,8 @@ _NOT_FILTERS = frozenset({"page", "page_token", "cursor", "offset", "starting_af
                           "pretty", "alt", "verbose", "projection", "opt_fields", "opt_expand"})
 _LOWER = frozenset({"min", "since", "after", "from", "start", "gte", "gt", "earliest", "begin", "newer"})
 _UPPER = frozenset({"max", "until", "before", "to", "end", "lte", "lt", "latest", "older"})
+_LOOSE = frozenset({"name", "title", "city", "location", "neighborhood", "neighbourhood", "area", "region",
+                    "address", "company", "organization", "keyword", "description"})
 _SEARCH = frozenset({"query", "q", "search", "text", "keyword", "keywords"})
 _ORDERING = (_LOWER | _UPPER) - {"from", "to", "start", "end", "begin"}
 _NEXT_PAGE = frozenset({"next_page_token", "next_cursor", "next_page", "next", "cursor", "next_link", "next_url",
@@ -193,9 +197,16 @@ def _contradicting(items: list[dict[str, Any]], sk: str, value: Any, enum: list[
         if match is None:
             continue
         got = item[match]
-        ok = wanted in _scalars(got) if isinstance(got, (dict, list)) else str(got).strip().lower() == wanted
+        if isinstance(value, bool) and not isinstance(got, bool):
+            ok = bool(got) == value  # `monitor: true` and an item's `monitor: "27in"`
+        else:
+            ok = wanted in _scalars(got) if isinstance(got, (dict, list)) else str(got).strip().lower() == wanted
         seen.append((ok, match, got))
-    literal = isinstance(value, (bool, int, float)) or any(ok for ok, _, _ in seen)
+    # A one-word code ("open", "urgent") that some items carry is a literal filter; a name or a
+    # place ("Diego Alvarez", "West Loop") may match loosely ("Diego Álvarez Ruiz", a nearby area).
+    code_like = isinstance(value, str) and re.fullmatch(r"[\w.:-]+", value.strip()) is not None \
+        and sk not in _LOOSE
+    literal = isinstance(value, (bool, int, float)) or (code_like and any(ok for ok, _, _ in seen))
     for ok, match, got in seen:
         if ok:
             continue

@@ -23,7 +23,7 @@ def structure(d: Dialogue) -> list[Finding]:
     spoken = [m for m in d.messages if m.role != "system"]
     if spoken and spoken[0].role != "user":
         out.append(Finding(code="first_turn_not_user", message_index=spoken[0].index,
-                           message=f"the conversation starts with a {spoken[0].role} message"))
+                           message=f"the conversation starts with a message from the {spoken[0].role}, not the user"))
     for m in d.messages:
         if m.role in ("user", "assistant") and not m.text and not m.calls:
             out.append(Finding(code="empty_message", message_index=m.index, message=f"empty {m.role} message"))

@@ -16,8 +16,8 @@
 - Relative dates: a text naming a weekday with a date that falls on another weekday ("Friday
   March 4"); a relative date in an assistant message followed within a few words by the
   absolute date it stands for ("tomorrow (2026-03-04)") that is not that date; and a user
-  message with relative dates (and no absolute ones) that anchors a date ("tomorrow", "on
-  Friday", "by next Tuesday") on which none of the calls answering it puts a date.
+  message with relative dates (and no absolute ones) that anchors dates ("tomorrow", "on
+  Friday", "by next Tuesday") none of which the calls answering it put a date on or span.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from funcdex_assets.quality.dates import (
     relative_dates,
     text_dates,
 )
-from funcdex_assets.quality.dialogue import Dialogue, iter_objects
+from funcdex_assets.quality.dialogue import Dialogue, iter_objects, iter_scalars
 from funcdex_assets.quality.findings import Finding
 
 _SWAPS = {"start": ("end", "due", "until"), "starts": ("ends",), "begin": ("end",), "min": ("max",),
@@ -45,7 +45,8 @@ _LATER = frozenset({"updated", "modified", "completed", "canceled", "cancelled",
                     "archived", "finished", "edited"})
 _HAPPENED = _LATER | _CREATED | frozenset({"sent", "received", "paid", "refunded", "uploaded", "submitted"})
 _NOT_PAST = frozenset({"due", "scheduled", "expires", "expiry", "expiration", "start", "end", "next", "until",
-                       "reminder", "remind", "deadline", "planned", "estimated", "eta", "valid", "trial", "period"})
+                       "reminder", "remind", "deadline", "planned", "estimated", "eta", "valid", "trial", "period",
+                       "after", "before", "will", "pending", "publish", "send"})
 _INNER_TIME = ("date_time", "datetime", "date", "time", "timestamp", "value")
 
 
@@ -168,8 +169,11 @@ def _relative(d: Dialogue, today: date | None) -> list[Finding]:
             continue
         rel = relative_dates(m.text, today)
         if m.role == "assistant":
-            for r in rel:
-                near = next((t for t in dates if 0 <= t.start - (r.start + len(r.phrase)) <= 12), None)
+            for r in (r for r in rel if r.anchored):
+                # "tomorrow (2026-03-04)", "on Friday, March 6": the date written right after it.
+                end = r.start + len(r.phrase)
+                near = next((t for t in dates if t.start >= end and re.fullmatch(r"[\s,(:–—-]*", m.text[end:t.start])),
+                            None)
                 if near and near.day not in r.days:
                     out.append(Finding(code="relative_date_mismatch", message_index=m.index, message=(
                         f"{r.phrase!r} is {_days(r.days)} (today is {today.isoformat()}), "
@@ -188,24 +192,37 @@ def _days(days) -> str:
 
 def _request_dates(d: Dialogue, user_index: int, rel, today: date) -> Finding | None:
     """The calls answering this user message (up to the next one) that carry dates must put one
-    of them on each date the message anchors ("tomorrow", "on Friday", "by next Tuesday"; a bare
-    "Monday meeting" may only describe something). A date-time may be a day off in UTC."""
+    of them on a date the message anchors ("tomorrow", "on Friday", "by next Tuesday"; a bare
+    "Monday meeting" or "last week" pins nothing), or span it with a window (date_from /
+    date_to), or find it in a result: "cancel my physio on the 20th" names an appointment to look
+    up, not a date to set."""
     targets = [r for r in rel if r.anchored]
     dated = []  # (call, key, time) of every dated argument answering the message
+    windows = []  # (lower, upper) days of argument pairs such as date_from / date_to
+    found = []  # days in the results of those calls
     for m in d.messages[user_index + 1:]:
         if m.role == "user":
             break
-        dated += [(call, k, t) for call in m.calls for k, v in call.arguments.items()
-                  if _DATE_ARG.search(snake(k)) for t in [_time_of(v)] if t]
+        for call in m.calls:
+            times = {k: t for k, v in call.arguments.items() for t in [_time_of(v)] if t}
+            dated += [(call, k, t) for k, t in times.items() if _DATE_ARG.search(snake(k))]
+            windows += [(times[a].day, times[b].day) for a, b in _pairs(call.arguments) if a in times and b in times]
+            if call.answered:
+                found += [t.day for _, v in iter_scalars(call.result) for t in [parse_time(v)] if t]
     if not targets or not dated:
         return None
-    for r in targets:
-        if not any(_same_day(t, r.days) for _, _, t in dated):
-            call, key, t = dated[0]
-            return Finding(code="relative_date_mismatch", message_index=call.index, message=(
-                f"the user said {r.phrase!r} ({_days(r.days)}; today is {today.isoformat()}), but no call "
-                f"puts a date there ({call.name} {key} is {t.day.isoformat()})"))
-    return None
+    # Matched by an argument, spanned by a window, or looked up: the date names something a
+    # result shows ("my physio on the 20th" -> the appointment list has one on the 20th).
+    if any(_same_day(t, r.days) for r in targets for _, _, t in dated) or \
+            any(lo <= day <= hi for r in targets for day in r.days for lo, hi in windows) or \
+            any(day in r.days for r in targets for day in found):
+        return None
+    call, key, t = dated[0]
+    phrases = ", ".join(repr(r.phrase) for r in targets)
+    wanted = set().union(*(r.days for r in targets))
+    return Finding(code="relative_date_mismatch", message_index=call.index, message=(
+        f"the user said {phrases} ({_days(wanted)}; today is {today.isoformat()}), but no call puts a date there "
+        f"({call.name} {key} is {t.day.isoformat()})"))
 
 
 def _same_day(t: TimePoint, days) -> bool:

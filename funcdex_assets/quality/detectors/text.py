@@ -1,0 +1,48 @@
+"""`garbled_text`: a user or assistant message that is not language: random characters, mojibake,
+a model sampling noise under a grammar it satisfies.
+
+A message of at least 20 characters is garbled when most of its whitespace-separated tokens are
+not word-like, and the tokens are either very long (text with almost no spaces) or almost none
+are words. A token is word-like after stripping surrounding punctuation when at least 80% of it
+is letters (any script: "don't", "e.g", a Japanese sentence written without spaces), or it is a
+number, time, date or amount ("3pm", "10:30", "$25", "2026-03-02"), an email address, a URL,
+or an identifier ("evt_8842", "PROJ-115", "#1047"). Pasted JSON or code keeps its words once
+punctuation is stripped, so it is not garbled; random printable characters are about 55%
+letters.
+"""
+
+from __future__ import annotations
+
+import re
+
+from funcdex_assets.quality.dialogue import Dialogue
+from funcdex_assets.quality.findings import Finding
+
+_STRIP = "\"'`.,!?;:()[]{}<>«»“”‘’…*-–—|。、！？「」（）"
+_LETTER = re.compile(r"[^\W\d_]")
+_NUMBER = re.compile(r"^[$€£¥#+-]?\d[\d,.:/%x-]*(?:[a-zA-Z]{1,4})?$")
+_IDENT = re.compile(r"^(?=.*\d)[A-Za-z0-9_#./:+-]+$|^[\w.+-]+@[\w.-]+$|^https?://\S+$|^/[\w./-]+$")
+MIN_CHARS = 20
+
+
+def word_like(token: str) -> bool:
+    t = token.strip(_STRIP)
+    return not t or len(_LETTER.findall(t)) >= 0.8 * len(t) or bool(_NUMBER.match(t) or _IDENT.match(t))
+
+
+def garbled(text: str) -> bool:
+    tokens = text.split()
+    if len(text) < MIN_CHARS or not tokens:
+        return False
+    words = sum(word_like(t) for t in tokens) / len(tokens)
+    mean_length = sum(len(t) for t in tokens) / len(tokens)
+    return words < 0.5 and (mean_length > 15 or (words < 0.25 and len(tokens) >= 4))
+
+
+def garbled_text(d: Dialogue) -> list[Finding]:
+    for m in d.messages:
+        if m.role in ("user", "assistant") and garbled(m.text):
+            shown = m.text if len(m.text) <= 60 else m.text[:57] + "..."
+            return [Finding(code="garbled_text", message_index=m.index,
+                            message=f"the {m.role}'s message is not language: {shown!r}")]
+    return []
