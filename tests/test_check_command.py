@@ -17,7 +17,7 @@ from funcdex_assets.quality.lint import lint_files, lint_row
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "check"
 PLANTED = FIXTURES / "planted.jsonl"
 CLEAN = FIXTURES / "clean.jsonl"
-# 100 more clean conversations (OpenAI / TRL and ShareGPT / Hermes rows), written by hand as held-out
+# 140 more clean conversations (OpenAI / TRL and ShareGPT / Hermes rows), written by hand as held-out
 # sets; each was first run once to measure false positives, then kept here as a regression set.
 CLEAN_MORE = FIXTURES / "clean_more.jsonl"
 
@@ -58,7 +58,7 @@ def test_check_reports_nothing_on_clean_conversations():
 def test_check_reports_nothing_on_more_clean_conversations_in_both_formats():
     result = _check(str(CLEAN_MORE), "--json")
     report = json.loads(result.output)
-    assert report["rows"] == 100 and report["codes"] == [], report["codes"]
+    assert report["rows"] == 140 and report["codes"] == [], report["codes"]
     assert result.exit_code == 0
 
 

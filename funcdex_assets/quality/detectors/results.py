@@ -8,9 +8,9 @@ result itself). Then:
 - filter: an argument whose name an item also has (`status`, `assignee`, `label`, `from`...)
   with a scalar value no item may contradict: the item's value differs (case-insensitively),
   or, for an item field holding a list or an object, the value is not among its scalars. A
-  string filter may name a category (`status: "upcoming"`) or match loosely (a name, a place),
-  so it is held to literally only when the item's value is in the argument's enum, or when it
-  is a one-word code that other items do carry.
+  string filter may name a category (`status: "upcoming"`, `"not_done"`) or match loosely (a
+  name, a place), so it is held to literally only when the item's value is in the argument's
+  enum (and the filter is no category), or when it is a one-word code that other items carry.
   Paging, sorting, formatting and free-text search arguments are not filters; `min_*` /
   `max_*` names are windows, not equalities;
 - window: an argument whose name holds a bound word (`min`, `since`, `after`, `from`, `start`
@@ -46,6 +46,8 @@ _NOT_FILTERS = frozenset({"page", "page_token", "cursor", "offset", "starting_af
                           "pretty", "alt", "verbose", "projection", "opt_fields", "opt_expand"})
 _LOWER = frozenset({"min", "since", "after", "from", "start", "gte", "gt", "earliest", "begin", "newer"})
 _UPPER = frozenset({"max", "until", "before", "to", "end", "lte", "lt", "latest", "older"})
+_CATEGORIES = frozenset({"any", "all", "both", "either", "upcoming", "past", "overdue", "incomplete", "unfinished",
+                         "unresolved", "outstanding", "current", "recent"})
 _LOOSE = frozenset({"name", "title", "city", "location", "neighborhood", "neighbourhood", "area", "region",
                     "address", "company", "organization", "keyword", "description"})
 _SEARCH = frozenset({"query", "q", "search", "text", "keyword", "keywords"})
@@ -207,10 +209,13 @@ def _contradicting(items: list[dict[str, Any]], sk: str, value: Any, enum: list[
     code_like = isinstance(value, str) and re.fullmatch(r"[\w.:-]+", value.strip()) is not None \
         and sk not in _LOOSE
     literal = isinstance(value, (bool, int, float)) or (code_like and any(ok for ok, _, _ in seen))
+    # An enum may hold categories no item carries (`status: "not_done"` -> open and in_progress).
+    category = isinstance(value, str) and (value.lower().startswith(("not_", "non_", "not ", "un"))
+                                           or value.lower() in _CATEGORIES)
     for ok, match, got in seen:
         if ok:
             continue
-        if literal or (enum is not None and not isinstance(got, (dict, list)) and got in enum):
+        if literal or (enum is not None and not category and not isinstance(got, (dict, list)) and got in enum):
             return match, got
     return None
 
