@@ -505,3 +505,68 @@ def test_a_relative_date_that_names_something_to_look_up_is_not_a_mismatch():
                        assistant("", call("cancel_event", {"event_id": "evt_8842"}, {"status": "cancelled"})),
                        assistant("Cancelled the review on Tuesday March 3; nothing is booked around March 16 yet."))
     assert "relative_date_mismatch" not in codes(row)
+
+
+# ---------------------------------------------------------------------------------------------
+# Kinds found by reading generated conversations whole
+
+
+def test_a_result_left_in_the_wrong_state_is_a_failure():
+    row = conversation(user("Reopen task 99870 please."),
+                       assistant("", call("reopen_task", {"task_id": "99870"}, {"task_id": "99870", "is_completed": True})),
+                       assistant("Done, I reopened the task."),
+                       tools=["update_event"])
+    row["tools"].append({"type": "function", "function": {"name": "reopen_task", "parameters": {
+        "type": "object", "properties": {"task_id": {"type": "string"}}}}})
+    assert "false_success" in codes(row)
+    honest = {**row, "messages": row["messages"][:-1] + [{"role": "assistant",
+                                                           "content": "The task still shows as completed."}]}
+    assert "false_success" not in codes(honest)
+
+
+def test_a_profile_of_someone_else_is_an_identity_mismatch():
+    def row(profile):
+        r = conversation(user("What's my email address on file?"),
+                         assistant("", call("get_profile", {}, {"data": {"profile": profile}})),
+                         assistant("It's the one shown above."), tools=["get_event"])
+        r["messages"][0]["content"] = "Assistant for Joshua Olson (joshua.olson@davis.io). Today is 2026-03-02."
+        return r
+
+    assert "identity_mismatch" in codes(row({"emailAddress": "ronald.wiggins@adkins.com"}))
+    assert "identity_mismatch" in codes(row({"name": "Emily Smith"}))
+    assert "identity_mismatch" not in codes(row({"emailAddress": "joshua.olson@davis.io", "name": "Joshua Olson"}))
+
+
+def test_an_invented_name_in_a_goodbye():
+    row = conversation(user("Thanks, that's all."), assistant("", call("get_event", {"event_id": "evt_8842"},
+                                                                       {"data": EVENT})),
+                       assistant("You're welcome, Erica! Have a great day."))
+    assert "invented_name" in codes(row)
+    row["messages"][0]["content"] += " The user is Erica Diaz."
+    assert "invented_name" not in codes(row)
+
+
+def test_a_user_message_carrying_the_scenario_is_a_prompt_leak():
+    leaked = conversation(user("Can you list my events? Background: A sales representative is handling the Q3 "
+                               "launch and needs to list the events and delete one."),
+                          listed_events(), assistant("Here they are."))
+    own = conversation(user("Can you list my events? Background: I'm prepping for the Q3 launch."),
+                       listed_events(), assistant("Here they are."))
+    assert "prompt_leak" in codes(leaked)
+    assert "prompt_leak" not in codes(own)
+
+
+def test_a_result_about_another_object_is_a_result_mismatch():
+    other = conversation(user("Label message m_77001 as done."),
+                         assistant("", call("add_label", {"message_id": "m_77001", "label": "done"},
+                                            {"data": {"message": {"id": "m_12345", "labelIds": ["done"]}}})),
+                         assistant("Labelled."))
+    same = conversation(user("Label message m_77001 as done."),
+                        assistant("", call("add_label", {"message_id": "m_77001", "label": "done"},
+                                           {"data": {"message": {"id": "m_77001", "labelIds": ["done"]}}})),
+                        assistant("Labelled."))
+    echoed = conversation(user("Show event evt_8842."),
+                          assistant("", call("get_event", {"event_id": "evt_8842"}, {"event_id": "evt_9999"})),
+                          assistant("Here it is."))
+    assert "result_mismatch" in codes(other) and "result_mismatch" in codes(echoed)
+    assert "result_mismatch" not in codes(same)

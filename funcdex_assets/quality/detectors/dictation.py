@@ -32,7 +32,9 @@ _BOOL_WORDS = {True: ("yes", "true", "on", "enabled"), False: ("no", "false", "o
 _SEPARATOR = re.compile(r"\s*(?:[:=]|set to\b|of\b|is\b|to\b|as\b|equal to\b)?\s*[\"'“‘(]?", re.I)
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}")
 # "send it to bob@acme.io", "emails from dana@acme.io": a preposition, not a parameter name.
-_PREPOSITIONS = frozenset({"to", "from", "cc", "bcc", "at", "on", "in", "for", "by", "with", "of", "into"})
+_PREPOSITIONS = frozenset({"to", "from", "cc", "bcc", "at", "on", "in", "for", "by", "with", "of", "into",
+                           # stated with their name by everyone ("latitude 28.71, longitude -120.3")
+                           "latitude", "longitude", "lat", "lng", "lon"})
 
 
 def _renderings(value: Any) -> list[tuple[str, bool]]:

@@ -9,7 +9,9 @@ A result reports failure (`failure`) when, at its top level or inside one generi
 - at the top level only: an HTTP-style status (`status`, `status_code`, or `code` beside a
   `message`) of 400-599, or a status word such as `error` / `failed` (a `data.status` of
   "failed" describes the object, e.g. a failed payment, not the call);
-- the whole result is a string that starts like an error ("Error: ...", "404 Not Found").
+- the whole result is a string that starts like an error ("Error: ...", "404 Not Found");
+- the object is left in a state the call's verb contradicts: a finalized invoice still
+  `draft`, a reopened task `is_completed: true`, a cancelled event `confirmed`.
 
 The assistant's text from that result up to the next user message claims success when it says
 the action happened ("I deleted", "has been sent", "successfully", "Done") and nowhere
@@ -51,7 +53,7 @@ _ACKNOWLEDGES = re.compile(
     r"\b(fail(?:ed|ure|s)?|couldn'?t|could not|can'?t|cannot|unable|wasn'?t|was not|weren'?t|didn'?t|did not"
     r"|not (?:able|possible|successful|go through)|unsuccessful|error|problem|denied|rejected|went wrong"
     r"|no longer|doesn'?t exist|does not exist|not found|unfortunately|sorry|however|but the|refused|declined"
-    r"|isn'?t|is not|hasn'?t|has not|haven'?t|have not|retry|try again)\b", re.I)
+    r"|isn'?t|is not|hasn'?t|has not|haven'?t|have not|retry|try again|still|remains|unchanged)\b", re.I)
 _GENERIC_CLAIM = re.compile(r"\b(done|all set|success(?:ful(?:ly)?)?|succeeded|went through|taken care of"
                             r"|completed|complete now|is now|are now|has been|have been)\b", re.I)
 
@@ -77,12 +79,49 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+# A call whose verb names the state it leaves the object in: the result saying another state
+# means nothing happened (`finalize_invoice` -> status "draft", `reopen_task` -> completed).
+_TARGET_STATES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    # verb: (state words it leaves, state words that contradict it)
+    "finalize": (frozenset({"open", "finalized", "sent", "paid"}), frozenset({"draft"})),
+    "reopen": (frozenset({"open", "reopened", "active", "todo", "to do"}), frozenset({"closed", "completed", "done"})),
+    "complete": (frozenset({"completed", "done", "closed"}), frozenset({"open", "active", "todo", "to do"})),
+    "close": (frozenset({"closed", "done", "resolved"}), frozenset({"open", "active"})),
+    "cancel": (frozenset({"canceled", "cancelled"}), frozenset({"active", "confirmed", "scheduled", "open"})),
+    "archive": (frozenset({"archived"}), frozenset({"active", "open"})),
+    "publish": (frozenset({"published", "live"}), frozenset({"draft", "unpublished"})),
+    "void": (frozenset({"void", "voided"}), frozenset({"open", "draft", "paid"})),
+}
+_COMPLETION_FLAGS = {"reopen": False, "complete": True, "close": True}
+
+
+def _contradicted_state(result: dict[str, Any], call_name: str) -> str | None:
+    verbs = [w for w in words(call_name) if w in _TARGET_STATES]
+    if not verbs:
+        return None
+    verb = verbs[0]
+    _, wrong = _TARGET_STATES[verb]
+    for level in _levels(result):
+        for obj in [level] + [v for v in level.values() if isinstance(v, dict)]:
+            for key, value in obj.items():
+                sk = snake(key)
+                if sk in ("status", "state") and isinstance(value, str) and value.lower() in wrong:
+                    return f"`{key}: {value}` after {verb}"
+                if sk in ("is_completed", "completed", "done", "closed") and isinstance(value, bool) \
+                        and verb in _COMPLETION_FLAGS and value != _COMPLETION_FLAGS[verb]:
+                    return f"`{key}: {str(value).lower()}` after {verb}"
+    return None
+
+
 def failure(result: Any, call_name: str) -> str | None:
     """Why a tool result reports failure (see the module docstring), None when it does not."""
     if isinstance(result, str):
         return _short(result.strip()) if _ERROR_TEXT.match(result) else None
     if not isinstance(result, dict):
         return None
+    contradicted = _contradicted_state(result, call_name)
+    if contradicted:
+        return contradicted
     flags = participles(call_name)
     for level, obj in enumerate(_levels(result)):
         for key, value in obj.items():

@@ -18,6 +18,10 @@ result itself). Then:
   What it bounds is the rest of its name (`updated_min` -> `updated*` fields, `created_after`
   -> `created*`, `timeMin` -> the item's time): a lower bound must not be after the item's
   end (or its only time), an upper bound not before its start;
+- mismatch (`result_mismatch`): a call that reads, changes or deletes by id (not a list, not a
+  copy) whose result carries a field named like that argument with another value
+  (`task_id: 1` -> `"task_id": 2`), or holds an object of that entity (`message_id` -> the
+  result's `message` object) whose `id` is another one;
 - created: a successful create (by name) whose result names the new object's id, followed
   (with no deletion of it between) by a successful list of the same entity whose arguments
   are only containers and limits, whose result is not paginated (no next-page token, fewer
@@ -30,10 +34,11 @@ import json
 import re
 from typing import Any
 
-from funcdex_assets.catalog.actions import deletion_kind, name_action, reads_many
-from funcdex_assets.catalog.fields import id_entity, snake, tool_entity
+from funcdex_assets.catalog.actions import deletion_kind, name_action, reads_many, words
+from funcdex_assets.catalog.fields import entity_word, id_entity, snake, tool_entity
 from funcdex_assets.quality.dates import TimePoint, before, parse_time
 from funcdex_assets.quality.detectors.honesty import failure
+from funcdex_assets.quality.detectors.values import ID_KEYWORDS
 from funcdex_assets.quality.dialogue import Call, Dialogue, iter_objects
 from funcdex_assets.quality.findings import Finding
 
@@ -52,6 +57,8 @@ _LOOSE = frozenset({"name", "title", "city", "location", "neighborhood", "neighb
                     "address", "company", "organization", "keyword", "description"})
 _SEARCH = frozenset({"query", "q", "search", "text", "keyword", "keywords"})
 _ORDERING = (_LOWER | _UPPER) - {"from", "to", "start", "end", "begin"}
+_TOTALS = frozenset({"total", "total_found", "total_count", "total_results", "total_size", "result_size_estimate",
+                     "count", "total_items"})
 _NEXT_PAGE = frozenset({"next_page_token", "next_cursor", "next_page", "next", "cursor", "next_link", "next_url",
                         "continuation_token", "next_offset"})
 
@@ -90,12 +97,16 @@ def _limit(call: Call) -> int | None:
 
 
 def _paginated(result: Any) -> bool:
+    """A page of something bigger: a next-page token, `has_more`, or a total above the items."""
+    shown = len(items_of(result))
     for _, obj in iter_objects(result):
         for key, value in obj.items():
             sk = snake(key)
             if sk in _NEXT_PAGE and value not in (None, "", False, 0):
                 return True
             if sk == "has_more" and value is True:
+                return True
+            if sk in _TOTALS and isinstance(value, int) and not isinstance(value, bool) and value > shown:
                 return True
     return False
 
@@ -280,4 +291,40 @@ def list_consistency(d: Dialogue) -> list[Finding]:
                 continue  # made in another container (calendar, project) than the one listed
             out.append(Finding(code="list_omits_created", message_index=call.result_index, message=(
                 f"{call.name} lists no {entity} {new_id!r}, which {maker.name} (message {maker.index}) just created")))
+    return out
+
+
+_COPIES = frozenset({"copy", "duplicate", "clone", "fork", "forward", "reply", "move", "convert", "import", "restore"})
+
+
+def _mismatch(call: Call, leaf_key: str, value: Any) -> str | None:
+    sk, entity = snake(leaf_key), id_entity(leaf_key)
+    wanted = str(value)
+    for path, obj in iter_objects(call.result):
+        for key, got in obj.items():
+            if snake(key) == sk and isinstance(got, (str, int)) and not isinstance(got, bool) and str(got) != wanted:
+                return f"{key}={got!r}"
+        holder = next((p for p in reversed(path) if p != "[]"), None)
+        if entity and holder and entity_word(holder) == entity and "[]" not in path:
+            ident = next((obj[k] for k in obj if snake(k) in ("id", "gid", "uuid")), None)
+            if isinstance(ident, (str, int)) and not isinstance(ident, bool) and str(ident) != wanted:
+                return f"{'.'.join(path)}.id={ident!r}"
+    return None
+
+
+def result_mismatch(d: Dialogue) -> list[Finding]:
+    out: list[Finding] = []
+    for call in d.calls:
+        if not call.answered or reads_many(call.name) or failure(call.result, call.name) is not None \
+                or set(words(call.name)) & _COPIES:
+            continue
+        for key, value in call.arguments.items():
+            if isinstance(value, (dict, list, bool)) or value is None or id_entity(key) is None \
+                    or str(value).lower() in ID_KEYWORDS:  # "primary", "me" come back as the real id
+                continue
+            got = _mismatch(call, key, value)
+            if got:
+                out.append(Finding(code="result_mismatch", message_index=call.result_index, message=(
+                    f"{call.name} asked about {key}={value!r} and the result is about {got}")))
+                break
     return out

@@ -1,4 +1,6 @@
-"""`garbled_text`: a user or assistant message that is not language: random characters, mojibake,
+"""Text that is not a person talking: `garbled_text` and `prompt_leak`.
+
+`garbled_text`: a user or assistant message that is not language: random characters, mojibake,
 a model sampling noise under a grammar it satisfies.
 
 A message of at least 20 characters is garbled when most of its whitespace-separated tokens are
@@ -9,6 +11,11 @@ number, time, date or amount ("3pm", "10:30", "$25", "2026-03-02"), an email add
 or an identifier ("evt_8842", "PROJ-115", "#1047"). Pasted JSON or code keeps its words once
 punctuation is stripped, so it is not garbled; random printable characters are about 55%
 letters.
+
+`prompt_leak`: a user message that carries the generator's instructions: a label such as
+"Background:", "Context:", "Scenario:" or "Here's what I'm trying to do:" followed by a sentence
+about a generic third person ("A recruiter wants to list the threads ..."). A user speaks for
+themselves; the model would learn to expect its own prompt in the user's words.
 """
 
 from __future__ import annotations
@@ -45,4 +52,20 @@ def garbled_text(d: Dialogue) -> list[Finding]:
             shown = m.text if len(m.text) <= 60 else m.text[:57] + "..."
             return [Finding(code="garbled_text", message_index=m.index,
                             message=f"the {m.role}'s message is not language: {shown!r}")]
+    return []
+
+
+_LEAK = re.compile(
+    r"\b(?:background|context|scenario|goal|task|persona|objective|here'?s what i'?m trying to do)\s*:\s*"
+    r"(?:for (?:the|a|an) [^.:]{1,60}?,\s*)?an?\s+(?:[a-z][\w/&-]*\s+){1,5}?"
+    r"(?:wants|needs|has|is handling|is working|must|should)\b", re.I)
+
+
+def prompt_leak(d: Dialogue) -> list[Finding]:
+    for m in d.messages:
+        if m.role == "user":
+            found = _LEAK.search(m.text)
+            if found:
+                return [Finding(code="prompt_leak", message_index=m.index,
+                                message=f"the user's message carries the scenario: {found.group(0)!r}")]
     return []

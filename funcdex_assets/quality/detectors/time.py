@@ -11,8 +11,9 @@
   time of the same object.
 - Created in the future: with the conversation's today known (its system prompt), a result
   time of a thing that already happened (created, updated, modified, completed, cancelled,
-  deleted, closed, resolved, archived, sent, received, paid, refunded) after today (one day of
-  slack for time zones). One finding per result.
+  deleted, closed, resolved, archived, sent, received, paid, refunded, posted, published, joined,
+  registered, occurred, logged) after today (one day of slack for time zones); not a time named
+  as planned (`scheduled_*`, `publish_at`, `*_after`). One finding per result.
 - Relative dates: a text naming a weekday with a date that falls on another weekday ("Friday
   March 4"); a relative date in an assistant message followed within a few words by the
   absolute date it stands for ("tomorrow (2026-03-04)") that is not that date; and a user
@@ -43,7 +44,8 @@ _SWAPS = {"start": ("end", "due", "until"), "starts": ("ends",), "begin": ("end"
 _CREATED = frozenset({"created", "creation", "create", "inserted", "added"})
 _LATER = frozenset({"updated", "modified", "completed", "canceled", "cancelled", "deleted", "closed", "resolved",
                     "archived", "finished", "edited"})
-_HAPPENED = _LATER | _CREATED | frozenset({"sent", "received", "paid", "refunded", "uploaded", "submitted"})
+_HAPPENED = _LATER | _CREATED | frozenset({"sent", "received", "paid", "refunded", "uploaded", "submitted", "posted",
+                                           "published", "joined", "registered", "occurred", "logged", "recorded"})
 _NOT_PAST = frozenset({"due", "scheduled", "expires", "expiry", "expiration", "start", "end", "next", "until",
                        "reminder", "remind", "deadline", "planned", "estimated", "eta", "valid", "trial", "period",
                        "after", "before", "will", "pending", "publish", "send"})

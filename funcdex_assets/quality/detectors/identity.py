@@ -1,0 +1,96 @@
+"""Who the user is: `identity_mismatch` (the user's own profile belongs to someone else) and
+`invented_name` (the assistant calls the user by a name nobody gave).
+
+The user's name and email come from the system prompt ("Assistant for Joshua Olson", "The
+signed-in customer is Sofia Marquez (sofia@...)") and from the user introducing themselves
+("this is Steven Ho", "I'm Dana Ruiz", "Priya here"). A call about the caller themselves (a
+name with `profile`, `me`, `current user`, `whoami`, or a `user_id` of "me") whose result
+names a person with a different email, or with a name sharing no word with theirs, is an
+identity mismatch. An assistant message that greets or thanks someone by a first name that
+appears in no system prompt, user message or tool result invents the name.
+"""
+
+from __future__ import annotations
+
+import re
+
+from funcdex_assets.catalog.actions import words
+from funcdex_assets.catalog.fields import snake
+from funcdex_assets.quality.detectors.values import EMAIL, EMAIL_IN_TEXT
+from funcdex_assets.quality.dialogue import Call, Dialogue, contains_word, iter_objects, iter_scalars
+from funcdex_assets.quality.findings import Finding
+
+_NAME = r"([A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+){1,2})"
+_WHO = [re.compile(p) for p in (
+    rf"\b(?:[Aa]ssistant|[Aa]ssisting|[Hh]elping|[Tt]alking with|[Ss]peaking with|[Ww]orking for|[Ss]igned-in \w+ is|"
+    rf"[Uu]ser is|[Cc]ustomer is|[Mm]ember is|[Tt]raveler is|[Pp]atient|[Ee]mployee) (?:for |with |to )?{_NAME}",
+    rf"\b(?:[Tt]his is|I'm|I am|[Mm]y name is|[Nn]ame's) {_NAME}",
+    rf"^(?:[Hh]i[,!]?|[Hh]ello[,!]?|[Hh]ey(?: there)?[,!]?)?\s*{_NAME} here\b",
+)]
+_SELF_WORDS = frozenset({"profile", "me", "whoami", "myself", "self"})
+_PERSON_NAME_KEYS = frozenset({"name", "display_name", "full_name", "real_name", "user_name", "username"})
+_ADDRESSED = re.compile(
+    r"(?:^|[.!?]\s+)(?i:hi|hello|hey|thanks|thank you|you'?re (?:very )?welcome|welcome|anytime|bye|goodbye|cheers|"
+    r"no problem|happy to help|glad (?:i|to) (?:could )?help|sure thing|of course|good (?:morning|afternoon|evening)"
+    r"|have a (?:great|good|nice) (?:day|one|evening|week)),?\s+([A-Z][a-z]{2,})\b(?=[!.,])")
+_NOT_NAMES = frozenset({"There", "Again", "Team", "Everyone", "All", "Folks", "Sir", "Madam", "Friend", "Today",
+                        "Tomorrow", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"})
+
+
+def _who(d: Dialogue) -> tuple[list[str], set[str]]:
+    """(names, emails) the conversation gives for the user."""
+    names: list[str] = []
+    emails: set[str] = set()
+    texts = [m.text for m in d.messages if m.role == "system"] + [m.text for m in d.messages if m.role == "user"][:2]
+    for text in texts:
+        for pattern in _WHO:
+            names.extend(found for found in pattern.findall(text) if found not in names)
+    for m in d.messages:
+        if m.role == "system":
+            emails.update(e.lower() for e in EMAIL_IN_TEXT.findall(m.text))
+    return names, emails
+
+
+def _about_self(call: Call) -> bool:
+    ws = set(words(call.name))
+    if ws & _SELF_WORDS or {"current", "user"} <= ws or {"current", "member"} <= ws:
+        return True
+    return any(isinstance(v, str) and v.lower() == "me" and "user" in snake(k) for k, v in call.arguments.items())
+
+
+def identity_mismatch(d: Dialogue) -> list[Finding]:
+    names, emails = _who(d)
+    if not names and not emails:
+        return []
+    for call in d.calls:
+        if not call.answered or not _about_self(call):
+            continue
+        shown_emails = {str(v).lower() for k, v in iter_scalars(call.result) if isinstance(v, str) and EMAIL.match(v)
+                        and "email" in snake(k)}
+        if emails and shown_emails and not shown_emails & emails:
+            return [Finding(code="identity_mismatch", message_index=call.result_index, message=(
+                f"{call.name} returns {sorted(shown_emails)[0]} as the user's own address; the user is "
+                f"{sorted(emails)[0]}"))]
+        if names:
+            known = {w.lower() for name in names for w in name.split()}
+            for _, obj in iter_objects(call.result):
+                for key, value in obj.items():
+                    if snake(key) in _PERSON_NAME_KEYS and isinstance(value, str) and len(value.split()) >= 2 \
+                            and not {w.lower() for w in value.split()} & known:
+                        return [Finding(code="identity_mismatch", message_index=call.result_index, message=(
+                            f"{call.name} returns {value!r} as the user; the user is {names[0]}"))]
+    return []
+
+
+def invented_name(d: Dialogue) -> list[Finding]:
+    known = "\n".join(m.text for m in d.messages if m.role in ("system", "user")).lower()
+    known += "\n" + "\n".join(str(v).lower() for m in d.messages if m.answers is not None
+                              for _, v in iter_scalars(m.answers.result) if isinstance(v, str))
+    for m in d.messages:
+        if m.role != "assistant" or not m.text:
+            continue
+        for name in _ADDRESSED.findall(m.text):
+            if name not in _NOT_NAMES and not contains_word(known, name.lower()):
+                return [Finding(code="invented_name", message_index=m.index, message=(
+                    f"the assistant calls the user {name!r}, a name no one gave"))]
+    return []
