@@ -65,7 +65,10 @@ class ConversationWriter:
             self.turns.append(AssistantTurn(text=summary))
         if self.plan.closing:
             self.turns.append(UserTurn(text=pick(self.rng, "closing_user")))
-            self.turns.append(AssistantTurn(text=pick(self.rng, "closing_assistant", first_name=self.persona.first_name)))
+            # The user's name only once they have said it (the system prompt may not give it).
+            named = any(self.persona.first_name in t.text for t in self.turns if isinstance(t, UserTurn))
+            key = "closing_assistant_named" if named and self.rng.random() < 1 / 3 else "closing_assistant"
+            self.turns.append(AssistantTurn(text=pick(self.rng, key, first_name=self.persona.first_name)))
         return self.turns
 
     # ---- user requests -----------------------------------------------------------------
