@@ -18,6 +18,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from funcdex_assets.catalog.fields import is_id_like
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.model import ToolCallTurn, ToolResponseTurn, UserTurn
+from funcdex_assets.quality.dialogue import iter_scalars
 
 
 @dataclass
@@ -37,14 +38,8 @@ class GroundingStats:
 
 
 def scalar_values(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from scalar_values(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from scalar_values(v)
-    elif value is not None and not isinstance(value, bool):
-        yield str(value)
+    """Every non-boolean scalar of a JSON value, as text."""
+    return (str(v) for _, v in iter_scalars(value) if not isinstance(v, bool))
 
 
 def _id_arguments(args: dict[str, Any], schema: dict[str, Any]) -> Iterator[tuple[str, Any]]:

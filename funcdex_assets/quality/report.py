@@ -16,6 +16,7 @@ from typing import Any
 from funcdex_assets.catalog.fields import is_id_like
 from funcdex_assets.dml.validator import schema_validator
 from funcdex_assets.quality.grounding import scalar_values, stated_by_user
+from funcdex_assets.quality.lint import read_rows
 
 
 @dataclass
@@ -88,11 +89,11 @@ def check_row(row: dict[str, Any], report: DatasetReport, where: str) -> None:
 def report_files(paths: list[Path]) -> DatasetReport:
     report = DatasetReport()
     for path in paths:
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for where, row in read_rows(path):
             report.rows += 1
-            where = f"{path}:{n}"
             try:
-                row = json.loads(line)
+                if isinstance(row, Exception):
+                    raise row
                 check_row(row, report, where)
             except (ValueError, KeyError, TypeError, IndexError) as exc:
                 report.rows_unreadable += 1
