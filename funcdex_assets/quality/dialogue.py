@@ -77,9 +77,6 @@ class Dialogue:
     def system_text(self) -> str:
         return "\n".join(m.text for m in self.messages if m.role == "system")
 
-    def user_messages(self) -> list[Message]:
-        return [m for m in self.messages if m.role == "user"]
-
     def today(self) -> date | None:
         """The conversation's "today": `metadata.today` if given, else the date its system prompt
         names (`dates.conversation_today`), else None."""

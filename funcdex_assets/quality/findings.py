@@ -98,8 +98,6 @@ CODES: dict[str, Code] = {c.code: c for c in (
     Code("list_omits_created", "results", "something just created is missing from a later unfiltered list",
          "the tool simulator must list what the conversation created"),
 )}
-SEMANTIC_CODES = tuple(c for c, spec in CODES.items() if spec.semantic)
-STRUCTURAL_CODES = tuple(c for c, spec in CODES.items() if not spec.semantic)
 
 
 def findings_json(findings: list[Finding]) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from funcdex_assets.dml.validator import validate_conversation
 from funcdex_assets.frames import frame, ok
 from funcdex_assets.hashing import derive_seed
 from funcdex_assets.export.trl import to_messages, tools_list
-from funcdex_assets.quality.detectors import detect
+from funcdex_assets.quality.detectors import AFTER_VALIDATION, detect
 from funcdex_assets.quality.dialogue import dialogue_from_messages
 from funcdex_assets.quality.findings import Finding, findings_json
 from funcdex_assets.quality.grounding import id_grounding
@@ -52,8 +52,9 @@ def validate_frame(conversations: pl.DataFrame, tools: Sequence[Tool], *, min_us
                                        allow_thoughts=include_thoughts)
         grounding = id_grounding(turns, by_name)
         messages = to_messages(turns, row["conversation_id"], row["system_prompt"])
-        # Structural detectors too: the validator accepts empty turns (an empty final answer).
-        findings = detect(dialogue_from_messages(messages, functions), structural=True)
+        # The shape checks too (the validator accepts empty turns, an empty final answer), but not
+        # the schemas again: the validator has held every call to its tool.
+        findings = detect(dialogue_from_messages(messages, functions), detectors=AFTER_VALIDATION)
         codes = sorted({i.code for i in issues})
         out.append({
             **base,

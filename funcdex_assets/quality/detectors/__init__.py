@@ -17,7 +17,7 @@ from funcdex_assets.quality.detectors.identity import identity_mismatch, invente
 from funcdex_assets.quality.detectors.lifecycle import used_after_delete
 from funcdex_assets.quality.detectors.provenance import unsourced_argument
 from funcdex_assets.quality.detectors.results import list_consistency, result_mismatch
-from funcdex_assets.quality.detectors.structure import structure
+from funcdex_assets.quality.detectors.structure import call_schemas, structure
 from funcdex_assets.quality.detectors.text import garbled_text, prompt_leak
 from funcdex_assets.quality.detectors.time import temporal
 from funcdex_assets.quality.dialogue import Dialogue
@@ -28,13 +28,16 @@ Detector = Callable[[Dialogue], list[Finding]]
 SEMANTIC: tuple[Detector, ...] = (no_tool_call, garbled_text, prompt_leak, false_success, used_after_delete, temporal,
                                   unsourced_argument, invented_name, identity_mismatch, parameter_dictation,
                                   unconfirmed_destruction, list_consistency, result_mismatch)
-STRUCTURAL: tuple[Detector, ...] = (structure,)
+STRUCTURAL: tuple[Detector, ...] = (structure, call_schemas)
+# What the pipeline runs after the DML validator, which has already held every call to its schema.
+AFTER_VALIDATION: tuple[Detector, ...] = (structure,) + SEMANTIC
 
 
-def detect(dialogue: Dialogue, *, structural: bool = False) -> list[Finding]:
-    """Every finding of the meaning detectors (and the structural ones with `structural=True`),
-    ordered by message index (conversation-wide findings first)."""
+def detect(dialogue: Dialogue, *, structural: bool = False,
+           detectors: tuple[Detector, ...] | None = None) -> list[Finding]:
+    """Every finding of `detectors` (default: the meaning detectors, and the structural ones with
+    `structural=True`), ordered by message index (conversation-wide findings first)."""
     found: list[Finding] = []
-    for detector in (STRUCTURAL if structural else ()) + SEMANTIC:
+    for detector in detectors or ((STRUCTURAL if structural else ()) + SEMANTIC):
         found.extend(detector(dialogue))
     return sorted(found, key=lambda f: (f.message_index, f.code))

@@ -21,7 +21,8 @@ import re
 from typing import Any
 
 from funcdex_assets.catalog.fields import snake
-from funcdex_assets.quality.detectors.values import is_id_value, leaves, words
+from funcdex_assets.catalog.actions import words
+from funcdex_assets.quality.detectors.values import is_id_value, leaves
 from funcdex_assets.quality.dialogue import Dialogue, Message
 from funcdex_assets.quality.findings import Finding
 

@@ -25,7 +25,7 @@ per call, naming every unsourced value.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from funcdex_assets.catalog.fields import snake

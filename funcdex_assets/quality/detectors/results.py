@@ -39,7 +39,7 @@ from funcdex_assets.catalog.fields import entity_word, id_entity, snake, tool_en
 from funcdex_assets.quality.dates import TimePoint, before, parse_time
 from funcdex_assets.quality.detectors.honesty import failure
 from funcdex_assets.quality.detectors.values import ID_KEYWORDS
-from funcdex_assets.quality.dialogue import Call, Dialogue, iter_objects
+from funcdex_assets.quality.dialogue import Call, Dialogue, iter_objects, iter_scalars
 from funcdex_assets.quality.findings import Finding
 
 LIMIT_KEYS = frozenset({"limit", "max_results", "maxresults", "page_size", "pagesize", "per_page", "max_items",
@@ -112,11 +112,7 @@ def _paginated(result: Any) -> bool:
 
 
 def _scalars(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _scalars(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _scalars(v)]
-    return [] if value is None else [str(value).strip().lower()]
+    return [str(v).strip().lower() for _, v in iter_scalars(value)]
 
 
 def _window(key: str) -> tuple[str, frozenset[str]] | None:

@@ -19,6 +19,7 @@ MAX_SCHEMA_MESSAGE = 200
 
 
 def structure(d: Dialogue) -> list[Finding]:
+    """Who speaks first, empty turns, calls and answers that do not pair up, the ending."""
     out: list[Finding] = []
     spoken = [m for m in d.messages if m.role != "system"]
     if spoken and spoken[0].role != "user":
@@ -31,7 +32,6 @@ def structure(d: Dialogue) -> list[Finding]:
             out.append(Finding(code="response_without_call", message_index=m.index, message=(
                 f"tool message (tool_call_id {m.tool_call_id!r}) answers no call made before it")))
         for call in m.calls:
-            out.extend(_call_findings(d, call))
             if not call.answered:
                 out.append(Finding(code="call_without_response", message_index=m.index,
                                    message=f"call {call.id} to {call.name} has no tool message answering it"))
@@ -41,6 +41,11 @@ def structure(d: Dialogue) -> list[Finding]:
             out.append(Finding(code="ends_without_assistant", message_index=last.index,
                                message=f"the conversation ends with a {last.role} message, not the assistant's answer"))
     return out
+
+
+def call_schemas(d: Dialogue) -> list[Finding]:
+    """`unknown_tool` and `invalid_arguments`: each call against the row's tools."""
+    return [f for call in d.calls for f in _call_findings(d, call)]
 
 
 def _call_findings(d: Dialogue, call) -> list[Finding]:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from funcdex_assets.catalog.actions import words
 from funcdex_assets.catalog.fields import is_id_like, snake
 
 EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
@@ -75,20 +76,12 @@ def from_schema(leaf: Leaf) -> bool:
     return isinstance(s.get("enum"), list) and leaf.value in s["enum"]
 
 
-def words(key: str) -> list[str]:
-    return [w for w in snake(key).split("_") if w]
-
-
 def is_id_value(leaf: Leaf) -> bool:
-    """An identifier a user would not make up: named like one, or an opaque token / API URL
-    under a key that is not composed content."""
+    """An identifier a user would not make up: a string or integer under a key named (or
+    described) like an id, other than a keyword such as `me` or `primary`."""
     if isinstance(leaf.value, bool) or not isinstance(leaf.value, (str, int)):
         return False
-    if str(leaf.value).strip().lower() in ID_KEYWORDS:
-        return False
-    if is_id_like(leaf.key, leaf.schema):
-        return True
-    return False
+    return str(leaf.value).strip().lower() not in ID_KEYWORDS and is_id_like(leaf.key, leaf.schema)
 
 
 def is_opaque(value: Any) -> bool:
@@ -114,14 +107,13 @@ def is_person_name_key(key: str) -> bool:
 
 def is_amount_key(key: str) -> bool:
     s = snake(key)
-    return s in AMOUNT_WORDS or any(w in AMOUNT_WORDS for w in words(key)) and not s.endswith(("_id", "_type"))
+    return s in AMOUNT_WORDS or (any(w in AMOUNT_WORDS for w in words(key)) and not s.endswith(("_id", "_type")))
 
 
 def is_phone(leaf: Leaf) -> bool:
     if not isinstance(leaf.value, (str, int)) or isinstance(leaf.value, bool):
         return False
-    digits = re.sub(r"\D", "", str(leaf.value))
-    if not 7 <= len(digits) <= 15:
+    if not 7 <= len(digits(str(leaf.value))) <= 15:
         return False
     if any(w in PHONE_WORDS for w in words(leaf.key)) or leaf.key.lower() in ("to", "from", "number"):
         return bool(re.fullmatch(r"\+?[\d\s().-]{7,20}", str(leaf.value)))
