@@ -13,7 +13,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from funcdex_assets.catalog.errors import CatalogError
-from funcdex_assets.runner import GenerationSummary, StageReport, generate
+from funcdex_assets.export.folder import OutputFolderError
+from funcdex_assets.locks import BusyError
+from funcdex_assets.runner import GenerationInterrupted, GenerationSummary, StageReport, generate
 
 # Piped output (CI logs) gets a readable width instead of rich's 80-column default.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
@@ -22,6 +24,10 @@ STAGE_WIDTH = 26
 
 def _stage_line(report: StageReport) -> None:
     meta = report.metadata
+    if report.failed:
+        console.print(f"  [bold]{report.bundle:<36}[/bold] {report.asset:<{STAGE_WIDTH}} [red]failed[/red] after "
+                      f"{meta.get('llm_calls', 0)} model calls")
+        return
     rows, accepted = meta.get("rows"), meta.get("accepted", meta.get("rows"))
     rejects = meta.get("rejected_by_reason") or {}
     detail = f"{accepted}/{rows} kept" if rows is not None else ""
@@ -42,12 +48,8 @@ def _print_summary(summary: GenerationSummary, bundles: list[str]) -> None:
             table.add_row(bundle, "-", "-", "-", "-", "-", "-", "FAILED", "-")
             continue
         m = lambda asset: summary.metadata(bundle, asset)  # noqa: E731
-        rejects: dict[str, int] = {}
-        # validated_conversations keeps the generator's rejects (dml_conversations) with their reason.
-        for asset in ("deduplicated_scenarios", "personas", "outlines", "validated_conversations",
-                      "conversation_scores"):
-            for reason, n in (m(asset).get("rejected_by_reason") or {}).items():
-                rejects[reason] = rejects.get(reason, 0) + n
+        # One source: parsed_dataset counts each reject once, at the stage that made it.
+        rejects = m("parsed_dataset").get("rejected_by_reason") or {}
         v = m("validated_conversations")
         table.add_row(
             bundle, str(m("tool_combinations").get("rows", "-")), str(m("deduplicated_scenarios").get("accepted", "-")),
@@ -57,12 +59,14 @@ def _print_summary(summary: GenerationSummary, bundles: list[str]) -> None:
             f"{v.get('id_arguments_grounded', 0)}/{v.get('id_arguments', 0)}",
         )
     console.print(table)
+    for bundle in bundles:
+        shortfall = summary.metadata(bundle, "parsed_dataset").get("shortfall")
+        if shortfall:
+            console.print(f"[yellow]short[/yellow] {escape(shortfall)}", soft_wrap=True)
     for warning in summary.warnings:
         console.print(f"[yellow]warning[/yellow] {warning.bundle} {warning.asset} {warning.check}: "
                       f"{escape(warning.summary)}", soft_wrap=True)
-    split = summary.metadata("dataset", "training_dataset").get("split")
-    console.print(f"Files: {summary.out}/<bundle>/conversations.jsonl, {summary.out}/train.jsonl, "
-                  f"{summary.out}/test.jsonl" + (f"  (split {split})" if split else ""))
+    _print_published(summary)
     console.print(f"Dagster instance: {summary.dagster_home}  (DAGSTER_HOME={summary.dagster_home} dagster dev "
                   f"shows these runs)")
     calls = sum(int(r.metadata.get("llm_calls", 0)) for r in summary.stages)
@@ -75,6 +79,23 @@ def _print_summary(summary: GenerationSummary, bundles: list[str]) -> None:
     console.print(f"Pipeline time: {summary.seconds:.1f}s")
     for label, message in summary.failures.items():
         console.print(f"[red]FAILED {label}[/red]: {escape(message)}", soft_wrap=True)
+
+
+def _print_published(summary: GenerationSummary) -> None:
+    """What the folder holds now: the version this run published, or the one it left alone."""
+    manifest = summary.manifest
+    if manifest is None:
+        before = f"version {summary.previous_version}" if summary.previous_version else "nothing published yet"
+        console.print(f"Nothing published: {summary.out} is unchanged ({before}).", soft_wrap=True)
+        return
+    split = f"train {manifest.rows('train')}, test {manifest.rows('test')}"
+    console.print(f"Published version {manifest.version} to {summary.out} ({split}; "
+                  f"{len(manifest.bundles)} bundle(s): "
+                  + ", ".join(f"{b} {e.rows}" for b, e in manifest.bundles.items()) + ")", soft_wrap=True)
+    console.print(f"Files: {summary.out}/train.jsonl, {summary.out}/test.jsonl, {summary.out}/<bundle>/"
+                  f"conversations.jsonl, {summary.out}/manifest.json", soft_wrap=True)
+    for note in manifest.notes:
+        console.print(f"[yellow]note[/yellow] {escape(note)}", soft_wrap=True)
 
 
 @click.group()
@@ -97,8 +118,10 @@ def main() -> None:
               help="OpenAI-compatible base URL(s), comma-separated (e.g. http://gpu:8000/v1). "
                    "Default: the embedded offline backend.")
 @click.option("--model", default=None, envvar="FUNCDEX_LLM_MODEL", help="Model name served at --llm-url.")
+@click.option("--wait", is_flag=True, help="If another run is using --out or the Dagster home, wait for it "
+                                           "instead of stopping.")
 def generate_cmd(bundles: str, conversations: int, seed: int, out: Path, thoughts: bool, catalog_dir: Path | None,
-                 llm_url: str | None, model: str | None) -> None:
+                 llm_url: str | None, model: str | None, wait: bool) -> None:
     """Materialize the whole graph for BUNDLES and write the dataset files."""
     names = [b.strip() for b in bundles.split(",") if b.strip()]
     if not names:
@@ -114,12 +137,20 @@ def generate_cmd(bundles: str, conversations: int, seed: int, out: Path, thought
         llm = OpenAICompatibleLLM(base_urls=llm_url, model=model, api_key=api_key)
     backend = f"model {model} at {llm_url}" if llm else "embedded offline backend"
     console.print(f"Generating {conversations} conversations for {', '.join(names)} (seed {seed}, {backend})")
+    def waiting(folder: Path, holder: str, seconds: float) -> None:
+        console.print(f"waiting {seconds:.0f}s for {folder}: in use by {escape(holder)}", soft_wrap=True)
+
     try:
         summary = generate(names, conversations, seed, out, include_thoughts=thoughts, catalog_dir=catalog_dir,
-                           on_stage=_stage_line, llm=llm)
-    except CatalogError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+                           on_stage=_stage_line, llm=llm, wait=wait, on_wait=waiting)
+    except (CatalogError, OutputFolderError, BusyError) as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         sys.exit(2)
+    except GenerationInterrupted as exc:
+        console.print(f"[yellow]cancelled[/yellow] ({exc}): the run is marked canceled and nothing was "
+                      f"published; {out} is unchanged. Rerun the same command to go on: finished steps' model "
+                      "answers come from the cache.", soft_wrap=True)
+        sys.exit(130)
     _print_summary(summary, names)
     sys.exit(0 if summary.ok else 1)
 

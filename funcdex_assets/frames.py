@@ -41,8 +41,10 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
                  "outline": Utf8, "plan": Utf8, "offered_tools": Strings, "include_thoughts": Bool, "seed": Int64,
                  **_STATUS},
     "dml_conversations": {"conversation_id": Utf8, "outline_id": Utf8, "persona_id": Utf8, "scenario_id": Utf8,
-                          "combo_id": Utf8, "bundle": Utf8, "dml": Utf8, "system_prompt": Utf8, "seed": Int64,
-                          **_STATUS},
+                          "combo_id": Utf8, "bundle": Utf8, "dml": Utf8, "system_prompt": Utf8,
+                          # why the system prompt request failed (null when it did not): such a row is
+                          # not exported without its prompt unless allowed (stages/accounting.py)
+                          "system_prompt_error": Utf8, "seed": Int64, **_STATUS},
     # Every written conversation, rejected ones too (status keeps the generator's reject reason).
     # issues: JSON list of {code, message, line} (validator); reject_reasons: the distinct issue
     # codes plus an upstream reject reason; parsed: the DML text parsed; findings: JSON list of
@@ -50,7 +52,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     # message_index counting the system prompt; finding_codes: their distinct codes.
     "validated_conversations": {"conversation_id": Utf8, "outline_id": Utf8, "persona_id": Utf8,
                                 "scenario_id": Utf8, "combo_id": Utf8, "bundle": Utf8, "dml": Utf8,
-                                "system_prompt": Utf8, "reject_reasons": Strings, "issues": Utf8, "parsed": Bool,
+                                "system_prompt": Utf8, "system_prompt_error": Utf8, "reject_reasons": Strings, "issues": Utf8, "parsed": Bool,
                                 "findings": Utf8, "finding_codes": Strings, "user_turns": Int64,
                                 "tool_calls": Int64, "id_arguments": Int64, "id_arguments_grounded": Int64,
                                 **_STATUS},

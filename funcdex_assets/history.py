@@ -58,6 +58,22 @@ class RoundHistory:
         folder = self.root / kind
         return sorted(p.stem for p in folder.glob("*.parquet")) if folder.exists() else []
 
+    # ---- train/test splits -------------------------------------------------------------
+    def splits(self, bundles: Iterable[str]) -> dict[str, str]:
+        """conversation_id -> the split it was first given, by any round of these bundles."""
+        out: dict[str, str] = {}
+        for bundle in bundles:
+            df = self._read("splits", bundle, _ITEMS)
+            for key, split in zip(df["key"].to_list(), df["text"].to_list()):
+                out.setdefault(key, split)
+        return out
+
+    def record_splits(self, bundle: str, seed: int, splits: dict[str, str]) -> None:
+        """Record the splits of this round's rows that no other round recorded (a split, once
+        given, is never changed, so other rounds' entries are only ever read)."""
+        other = {k for k, _ in self.items_before("splits", [bundle], seed)}
+        self.record_items("splits", bundle, seed, sorted((k, v) for k, v in splits.items() if k not in other))
+
     # ---- tool usage -------------------------------------------------------------------
     def usage_before(self, bundle: str, seed: int) -> dict[str, int]:
         df = self._read("tool_usage", bundle, _USAGE).filter(pl.col("seed") != seed)

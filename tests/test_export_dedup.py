@@ -1,10 +1,9 @@
-"""TRL export, id grounding, lexical dedup and the train/test split."""
+"""TRL export, id grounding and lexical dedup (splits: tests/test_dataset_folder.py)."""
 
 from __future__ import annotations
 
 import json
 
-import polars as pl
 import pytest
 
 from funcdex_assets.catalog.models import Tool
@@ -12,9 +11,8 @@ from funcdex_assets.dedup.lexical import LexicalDeduplicator, normalise, shingle
 from funcdex_assets.dedup.scenarios import dedup_scenarios
 from funcdex_assets.dml.model import AssistantTurn, ThoughtTurn, ToolCallTurn, ToolResponseTurn, UserTurn
 from funcdex_assets.export.trl import to_messages, tools_list
-from funcdex_assets.frames import SCHEMAS, frame
+from funcdex_assets.frames import frame
 from funcdex_assets.quality.grounding import GroundingStats, id_grounding
-from funcdex_assets.stages.dataset import split_frame
 
 STR = {"type": "string"}
 
@@ -246,47 +244,3 @@ def test_dedup_scenarios_frame() -> None:
     assert by_id["s2"]["status"] == "duplicate" and by_id["s2"]["duplicate_of"] == "s1"
     assert by_id["s3"]["status"] == "no_text" and by_id["s3"]["reject_reason"] == "empty"
     assert by_id["s4"]["status"] == "ok"
-
-
-# ---- train/test split --------------------------------------------------------------------------
-
-def parsed(bundle: str, n: int) -> pl.DataFrame:
-    return frame("parsed_dataset", [
-        {"conversation_id": f"conv_{bundle}_{i:03d}", "bundle": bundle, "toolkits": [bundle], "messages": "[]",
-         "tools": "[]", "system_prompt": None, "metadata": "{}"} for i in range(n)])
-
-
-def test_split_is_stratified_per_bundle() -> None:
-    frames = {"alpha": parsed("alpha", 20), "beta": parsed("beta", 7), "gamma": parsed("gamma", 1),
-              "empty": parsed("empty", 0)}
-    out = split_frame(frames, test_fraction=0.15, seed=7)
-    assert list(out.columns) == list(SCHEMAS["training_dataset"])
-    assert out.height == 28
-    counts = {(r["bundle"], r["split"]): r["len"] for r in out.group_by(["bundle", "split"]).len().iter_rows(named=True)}
-    assert counts[("alpha", "test")] == 3 and counts[("alpha", "train")] == 17
-    assert counts[("beta", "test")] == 1 and counts[("beta", "train")] == 6
-    # A single conversation always trains.
-    assert counts[("gamma", "train")] == 1 and ("gamma", "test") not in counts
-    assert out.sort(["bundle", "conversation_id"]).equals(out)
-
-
-def test_split_is_deterministic_and_seeded() -> None:
-    frames = {"alpha": parsed("alpha", 40), "beta": parsed("beta", 10)}
-    first = split_frame(frames, 0.25, seed=7)
-    shuffled = {k: v.sample(fraction=1.0, shuffle=True, seed=3) for k, v in reversed(list(frames.items()))}
-    assert split_frame(shuffled, 0.25, seed=7).equals(first)
-
-    def test_ids(df: pl.DataFrame, bundle: str) -> set[str]:
-        return set(df.filter((pl.col("split") == "test") & (pl.col("bundle") == bundle))["conversation_id"])
-
-    # A bundle's split does not depend on the other bundles.
-    assert test_ids(split_frame({"alpha": frames["alpha"]}, 0.25, seed=7), "alpha") == test_ids(first, "alpha")
-    assert test_ids(split_frame(frames, 0.25, seed=8), "alpha") != test_ids(first, "alpha")
-    assert len(test_ids(first, "alpha")) == 10
-
-
-def test_split_edge_fractions() -> None:
-    out = split_frame({"alpha": parsed("alpha", 5)}, 0.0, seed=1)
-    assert set(out["split"]) == {"train"}
-    empty = split_frame({"alpha": parsed("alpha", 0)}, 0.2, seed=1)
-    assert empty.is_empty() and list(empty.columns) == list(SCHEMAS["training_dataset"])

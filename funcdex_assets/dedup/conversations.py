@@ -30,6 +30,7 @@ uses a fixed seed and candidates are ranked by similarity, then by acceptance or
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -39,7 +40,7 @@ from funcdex_assets.dedup.lexical import NUM_PERM, Duplicate, minhash, normalise
 from funcdex_assets.dml.model import AssistantTurn, ToolCallTurn, Turn, UserTurn
 from funcdex_assets.hashing import canonical_json
 
-__all__ = ["ConversationItem", "Duplicate", "call_signature", "conversation_text", "dedup_conversations"]
+__all__ = ["ConversationIndex", "ConversationItem", "Duplicate", "call_signature", "conversation_text", "dedup_conversations"]
 
 SAME_CALLS = "same_calls"
 NEAR_TEXT = "near_text"
@@ -60,13 +61,40 @@ def call_signature(turns: Sequence[Turn]) -> str | None:
     return canonical_json(calls)
 
 
+def turns_from_messages(messages: Sequence[dict]) -> list[Turn]:
+    """The turns dedup compares, read back from exported OpenAI / TRL messages (user and
+    assistant text, tool calls with their arguments; `arguments` may be a JSON string)."""
+    turns: list[Turn] = []
+    for msg in messages:
+        role, content = msg.get("role"), msg.get("content")
+        if role == "user" and isinstance(content, str):
+            turns.append(UserTurn(text=content))
+        elif role == "assistant":
+            if isinstance(content, str) and content:
+                turns.append(AssistantTurn(text=content))
+            for call in msg.get("tool_calls") or []:
+                function = call.get("function") or {}
+                arguments = function.get("arguments")
+                if isinstance(arguments, str):
+                    try:
+                        arguments = json.loads(arguments)
+                    except ValueError:
+                        arguments = {}
+                turns.append(ToolCallTurn(name=str(function.get("name", "")),
+                                          arguments=arguments if isinstance(arguments, dict) else {}))
+    return turns
+
+
 def conversation_text(turns: Sequence[Turn]) -> str:
     """The user and assistant text in order, one turn per line (thoughts and tool data left out)."""
     return "\n".join(t.text for t in turns if isinstance(t, (UserTurn, AssistantTurn)))
 
 
-class _Index:
-    """What has been accepted so far: call signatures, normalised texts, MinHashes in LSH."""
+class ConversationIndex:
+    """What has been accepted so far: call signatures, normalised texts, MinHashes in LSH.
+
+    `check` finds an item's duplicate or accepts it; `match` only looks (e.g. which already
+    split conversation a new one repeats); `seed` accepts unconditionally."""
 
     def __init__(self, threshold: float, num_perm: int):
         if not 0.0 < threshold <= 1.0:
@@ -97,7 +125,17 @@ class _Index:
         if item.key in self or item.key in self._checked:
             raise ValueError(f"conversation key {item.key!r} appears twice; keys must be unique")
         self._checked.add(item.key)
-        signature, text, m = self._features(item.turns)
+        features = self._features(item.turns)
+        found = self._match(*features)
+        if found is None:
+            self._accept(item.key, *features)
+        return found
+
+    def match(self, item: ConversationItem) -> Duplicate | None:
+        """The accepted conversation `item` repeats, without accepting `item`."""
+        return self._match(*self._features(item.turns))
+
+    def _match(self, signature: str | None, text: str, m: MinHash | None) -> Duplicate | None:
         if signature is not None and signature in self._signatures:
             kept = self._signatures[signature]
             return Duplicate(kept, self._similarity(m, kept), SAME_CALLS)
@@ -112,7 +150,6 @@ class _Index:
                     best = rank if best is None or rank < best else best
             if best is not None:
                 return Duplicate(best[2], -best[0], NEAR_TEXT)
-        self._accept(item.key, signature, text, m)
         return None
 
     def _accept(self, key: str, signature: str | None, text: str, m: MinHash | None) -> None:
@@ -137,7 +174,7 @@ def dedup_conversations(items: Sequence[ConversationItem], *, threshold: float =
     None when it is kept. Items are compared with the items kept before them and with all of
     `accepted_before` (indexed as given, never flagged themselves). Item keys must be unique
     and distinct from the keys of `accepted_before` (ValueError otherwise)."""
-    index = _Index(threshold, num_perm)
+    index = ConversationIndex(threshold, num_perm)
     for item in accepted_before:
         index.seed(item)
     return [index.check(item) for item in items]

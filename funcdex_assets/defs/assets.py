@@ -4,8 +4,9 @@ and reports what a person reads in the UI: rows, accepted, rejects by reason, a 
 
 import base64
 import json
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import dagster as dg
 import polars as pl
@@ -21,13 +22,14 @@ from funcdex_assets.defs.resources import (
     LLMResource,
 )
 from funcdex_assets.dml.grammar import GRAMMAR_DIR
-from funcdex_assets.export.jsonl import write_jsonl
+from funcdex_assets.export.folder import read_jsonl
 from funcdex_assets.frames import frame, ok, reject_counts
 from funcdex_assets.quality.diversity import diversity_report, render_chart_png, render_markdown, tool_usage_counts
 from funcdex_assets.hashing import derive_seed
 from funcdex_assets.history import RoundHistory
+from funcdex_assets.stages.accounting import request_losses, round_rejects, shortfall_reason, total_rejects
 from funcdex_assets.stages.catalog import bundle_tools_frame, catalog_frame, tools_from_frame
-from funcdex_assets.stages.dataset import jsonl_rows, parsed_frame, split_frame
+from funcdex_assets.stages.dataset import jsonl_rows, parsed_frame
 from funcdex_assets.stages.generation import (
     combinations_frame,
     combinations_wanted,
@@ -85,6 +87,21 @@ def _backend(context: dg.AssetExecutionContext, llm: LLMResource):
     except Exception:  # an ephemeral instance has no folder; the resource picks a default
         root = None
     return llm.backend(Path(root) if root else None)
+
+
+@contextmanager
+def _model_step(context: dg.AssetExecutionContext, llm: LLMResource) -> Iterator[Any]:
+    """The step's backend; if the step fails, the model calls it made are still reported (as an
+    observation of the asset), so the run's totals count every call."""
+    backend = _backend(context, llm)
+    try:
+        yield backend
+    except BaseException:
+        usage = _llm_metadata(backend, llm)
+        if "llm_calls" in usage:
+            context.log_event(dg.AssetObservation(asset_key=context.asset_key, partition=context.partition_key,
+                                                  metadata={**usage, "failed": dg.MetadataValue.bool(True)}))
+        raise
 
 
 def _llm_metadata(backend: Any, llm: LLMResource) -> dict[str, Any]:
@@ -182,12 +199,12 @@ def scenarios(context: dg.AssetExecutionContext, settings: GenerationSettings, l
               bundle_tools: pl.DataFrame, tool_combinations: pl.DataFrame) -> pl.DataFrame:
     """One user workflow per tool combination."""
     bundle = context.partition_key
-    backend = _backend(context, llm)
-    df = scenarios_frame(tool_combinations, tools_from_frame(bundle_tools), backend,
-                         _bundle_seed(settings, bundle), bundle,
-                         workflow=settings.workflow_descriptions.get(bundle))
-    context.add_output_metadata(_metadata(df, sample=_first_ok(df, "scenario"), **_llm_metadata(backend, llm)))
-    return df
+    with _model_step(context, llm) as backend:
+        df = scenarios_frame(tool_combinations, tools_from_frame(bundle_tools), backend,
+                             _bundle_seed(settings, bundle), bundle,
+                             workflow=settings.workflow_descriptions.get(bundle))
+        context.add_output_metadata(_metadata(df, sample=_first_ok(df, "scenario"), **_llm_metadata(backend, llm)))
+        return df
 
 
 @dg.asset(**PARTITIONED, code_version="1")
@@ -215,13 +232,13 @@ def personas(context: dg.AssetExecutionContext, settings: GenerationSettings, ll
              bundle_tools: pl.DataFrame, deduplicated_scenarios: pl.DataFrame) -> pl.DataFrame:
     """A user persona (who they are, how clearly they ask) per accepted scenario."""
     bundle = context.partition_key
-    backend = _backend(context, llm)
-    df = personas_frame(deduplicated_scenarios, backend, _bundle_seed(settings, bundle), bundle,
-                        _toolkits(bundle_tools))
-    sample = _first_ok(df, "persona")
-    context.add_output_metadata(_metadata(df, sample=f"```json\n{json.dumps(json.loads(sample), indent=2)}\n```"
-                                          if sample else None, **_llm_metadata(backend, llm)))
-    return df
+    with _model_step(context, llm) as backend:
+        df = personas_frame(deduplicated_scenarios, backend, _bundle_seed(settings, bundle), bundle,
+                            _toolkits(bundle_tools))
+        sample = _first_ok(df, "persona")
+        context.add_output_metadata(_metadata(df, sample=f"```json\n{json.dumps(json.loads(sample), indent=2)}\n```"
+                                              if sample else None, **_llm_metadata(backend, llm)))
+        return df
 
 
 @dg.asset(**PARTITIONED, code_version=_version("tool_selection", "outline"), pool=LLM_POOL)
@@ -230,11 +247,11 @@ def outlines(context: dg.AssetExecutionContext, settings: GenerationSettings, ll
              personas: pl.DataFrame) -> pl.DataFrame:
     """How each conversation will go, step by step, and which tools the assistant is offered."""
     bundle = context.partition_key
-    backend = _backend(context, llm)
-    df = outlines_frame(personas, deduplicated_scenarios, tool_combinations, tools_from_frame(bundle_tools),
-                        backend, _bundle_seed(settings, bundle), bundle, settings.include_assistant_thoughts)
-    context.add_output_metadata(_metadata(df, sample=_first_ok(df, "outline"), **_llm_metadata(backend, llm)))
-    return df
+    with _model_step(context, llm) as backend:
+        df = outlines_frame(personas, deduplicated_scenarios, tool_combinations, tools_from_frame(bundle_tools),
+                            backend, _bundle_seed(settings, bundle), bundle, settings.include_assistant_thoughts)
+        context.add_output_metadata(_metadata(df, sample=_first_ok(df, "outline"), **_llm_metadata(backend, llm)))
+        return df
 
 
 @dg.asset(**PARTITIONED, code_version=_version("conversation", "repair", "system_prompt", grammar=True), pool=LLM_POOL)
@@ -243,16 +260,16 @@ def dml_conversations(context: dg.AssetExecutionContext, settings: GenerationSet
                       personas: pl.DataFrame, outlines: pl.DataFrame) -> pl.DataFrame:
     """Conversations written in DML, plus a system prompt for each."""
     bundle = context.partition_key
-    backend = _backend(context, llm)
-    df = conversations_frame(outlines, personas, deduplicated_scenarios, tools_from_frame(bundle_tools),
-                             backend, _bundle_seed(settings, bundle), bundle, _toolkits(bundle_tools),
-                             min_user_turns=settings.min_user_turns)
-    sample = _first_ok(df, "dml")
-    stats = getattr(backend, "conversation_stats", None)
-    extra = {"repair_loop": dg.MetadataValue.json(vars(stats))} if stats is not None else {}
-    context.add_output_metadata(_metadata(df, sample=f"```\n{sample}\n```" if sample else None,
-                                          **_llm_metadata(backend, llm), **extra))
-    return df
+    with _model_step(context, llm) as backend:
+        df = conversations_frame(outlines, personas, deduplicated_scenarios, tools_from_frame(bundle_tools),
+                                 backend, _bundle_seed(settings, bundle), bundle, _toolkits(bundle_tools),
+                                 min_user_turns=settings.min_user_turns)
+        sample = _first_ok(df, "dml")
+        stats = getattr(backend, "conversation_stats", None)
+        extra = {"repair_loop": dg.MetadataValue.json(vars(stats))} if stats is not None else {}
+        context.add_output_metadata(_metadata(df, sample=f"```\n{sample}\n```" if sample else None,
+                                              **_llm_metadata(backend, llm), **extra))
+        return df
 
 
 @dg.asset(**PARTITIONED, code_version="1")
@@ -291,17 +308,17 @@ def conversation_scores(context: dg.AssetExecutionContext, settings: GenerationS
     """Judge scores (user_query_clarity, tool_use_quality, 1-5 with reasons); `passed` when
     tool_use_quality reaches the configured minimum."""
     bundle = context.partition_key
-    backend = _backend(context, llm)
-    df = scores_frame(validated_conversations, personas, deduplicated_scenarios, tools_from_frame(bundle_tools),
-                      backend, _bundle_seed(settings, bundle), bundle, settings.min_tool_use_quality)
-    scored = df.filter(pl.col("tool_use_quality").is_not_null())
-    context.add_output_metadata(_metadata(
-        df,
-        mean_tool_use_quality=dg.MetadataValue.float(float(scored["tool_use_quality"].mean() or 0.0)),
-        mean_user_query_clarity=dg.MetadataValue.float(float(scored["user_query_clarity"].mean() or 0.0)),
-        **_llm_metadata(backend, llm),
-    ))
-    return df
+    with _model_step(context, llm) as backend:
+        df = scores_frame(validated_conversations, personas, deduplicated_scenarios, tools_from_frame(bundle_tools),
+                          backend, _bundle_seed(settings, bundle), bundle, settings.min_tool_use_quality)
+        scored = df.filter(pl.col("tool_use_quality").is_not_null())
+        context.add_output_metadata(_metadata(
+            df,
+            mean_tool_use_quality=dg.MetadataValue.float(float(scored["tool_use_quality"].mean() or 0.0)),
+            mean_user_query_clarity=dg.MetadataValue.float(float(scored["user_query_clarity"].mean() or 0.0)),
+            **_llm_metadata(backend, llm),
+        ))
+        return df
 
 
 @dg.asset(**PARTITIONED, code_version="1")
@@ -328,13 +345,33 @@ def deduplicated_conversations(context: dg.AssetExecutionContext, settings: Gene
 
 
 @dg.asset(**PARTITIONED, code_version="1")
-def parsed_dataset(context: dg.AssetExecutionContext, settings: GenerationSettings,
-                   output: DatasetOutputResource, bundle_tools: pl.DataFrame, outlines: pl.DataFrame,
-                   validated_conversations: pl.DataFrame, conversation_scores: pl.DataFrame,
-                   deduplicated_conversations: pl.DataFrame) -> pl.DataFrame:
-    """Accepted conversations in the TRL / OpenAI tool-calling format; also written to
-    <output>/<bundle>/conversations.jsonl."""
+def parsed_dataset(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: LLMResource,
+                   output: DatasetOutputResource, bundle_tools: pl.DataFrame, scenarios: pl.DataFrame,
+                   deduplicated_scenarios: pl.DataFrame, personas: pl.DataFrame, outlines: pl.DataFrame,
+                   dml_conversations: pl.DataFrame, validated_conversations: pl.DataFrame,
+                   conversation_scores: pl.DataFrame, deduplicated_conversations: pl.DataFrame) -> pl.DataFrame:
+    """Accepted conversations in the TRL / OpenAI tool-calling format. Run alone (from the UI,
+    the sensor, a backfill) it also publishes the bundle into the output folder as a new
+    version (<output>/<bundle>/conversations.jsonl and the train/test files); `funcdex
+    generate` publishes its whole round at once through `training_dataset` instead.
+
+    Fails, publishing nothing, when model requests failed after their retries and lost rows
+    or system prompts (a rerun fills them; `allow_incomplete_rows` exports without them), and
+    when the round wanted rows but added none (naming the dominant reject and its fix)."""
     bundle = context.partition_key
+    stages = [("scenarios", scenarios, "scenario_id"), ("deduplicated_scenarios", deduplicated_scenarios, "scenario_id"),
+              ("personas", personas, "persona_id"), ("outlines", outlines, "outline_id"),
+              ("dml_conversations", dml_conversations, "conversation_id"),
+              ("validated_conversations", validated_conversations, "conversation_id"),
+              ("conversation_scores", conversation_scores, "conversation_id"),
+              ("deduplicated_conversations", deduplicated_conversations, "conversation_id")]
+    rejects = round_rejects(stages)
+    losses = request_losses(stages, dml_conversations)
+    if losses and not settings.allow_incomplete_rows:
+        raise dg.Failure(description=f"{bundle}: nothing published: {losses.describe()}",
+                         metadata={"rejects_by_stage": dg.MetadataValue.json(rejects)})
+    if losses:
+        context.log.warning(f"{bundle}: exported without what failed (allow_incomplete_rows): {losses.describe()}")
     history = _history(context)
     # Rows earlier rounds exported are kept; this round tops the bundle up to the target.
     kept = frame("parsed_dataset", [json.loads(text) for _, text in
@@ -343,25 +380,69 @@ def parsed_dataset(context: dg.AssetExecutionContext, settings: GenerationSettin
     new = parsed_frame(validated_conversations, conversation_scores, outlines, tools_from_frame(bundle_tools),
                        bundle, _toolkits(bundle_tools), max(0, target - kept.height),
                        settings.system_prompt_dropout, _bundle_seed(settings, bundle),
-                       deduplicated=deduplicated_conversations)
+                       deduplicated=deduplicated_conversations, allow_incomplete=settings.allow_incomplete_rows)
+    wanted = max(0, target - kept.height)
+    if wanted and new.is_empty():
+        raise dg.Failure(description=f"{bundle}: this round added no conversation ({wanted} wanted): "
+                                     f"{shortfall_reason(rejects)}",
+                         metadata={"rejects_by_stage": dg.MetadataValue.json(rejects)})
     history.record_items("exported", bundle, settings.seed,
                          [(r["conversation_id"], json.dumps(r, ensure_ascii=False)) for r in new.iter_rows(named=True)])
     df = pl.concat([kept, new])
-    path = output.path() / bundle / "conversations.jsonl"
-    write_jsonl(path, jsonl_rows(df))
-    if df.height < target:
-        context.log.warning(f"{bundle}: {df.height} conversations accepted, "
-                            f"{target} wanted; raise `oversample` to get more")
+    shortfall = None
+    if new.height < wanted:
+        shortfall = (f"{bundle}: this round added {new.height} of {wanted} wanted conversations; "
+                     f"{shortfall_reason(rejects)}")
+        context.log.warning(shortfall)
     sample = df["messages"][0] if df.height else None
+    published = (_publish(context, settings, llm, output, {bundle: df}, {bundle: context.run.run_id})[0]
+                 if output.publish_bundles else {})
     context.add_output_metadata(_metadata(
         df,
         sample=f"```json\n{json.dumps(json.loads(sample), indent=1, ensure_ascii=False)}\n```" if sample else None,
-        jsonl=dg.MetadataValue.path(str(path)),
         target=dg.MetadataValue.int(target),
         kept_from_earlier_rounds=dg.MetadataValue.int(kept.height),
         added_this_round=dg.MetadataValue.int(new.height),
+        wanted_this_round=dg.MetadataValue.int(wanted),
+        rejects_by_stage=dg.MetadataValue.json(rejects),
+        rejected_by_reason=dg.MetadataValue.json(total_rejects(rejects)),
+        shortfall=dg.MetadataValue.text(shortfall or ""),
+        lost_to_request_failures=dg.MetadataValue.text(losses.describe() if losses else ""),
+        **published,
     ))
     return df
+
+
+def _publish(context: dg.AssetExecutionContext, settings: GenerationSettings, llm: LLMResource,
+             output: DatasetOutputResource, frames: dict[str, pl.DataFrame],
+             run_ids: dict[str, str]):
+    """Publish `frames` (bundle -> parsed rows) as a new version of the output folder:
+    (metadata that says what was written, the PublishResult). Splits given anywhere are kept."""
+    from funcdex_assets.export.folder import BundleUpdate
+    from funcdex_assets.release import code_version
+
+    history = _history(context)
+    folder = output.folder()
+    updates = {b: BundleUpdate(rows=jsonl_rows(df), seed=settings.seed, model=llm.describe(), run_id=run_ids.get(b))
+               for b, df in frames.items()}
+    result = folder.publish(updates, test_fraction=settings.test_fraction, seed=settings.seed,
+                            code_version=code_version(), model=llm.describe(),
+                            run_ids=sorted(set(run_ids.values()) | {context.run.run_id}),
+                            prior_splits=history.splits(sorted(frames)),
+                            duplicate_threshold=settings.conversation_duplicate_threshold)
+    for bundle, df in frames.items():
+        ids = set(df["conversation_id"].to_list())
+        history.record_splits(bundle, settings.seed, {k: v for k, v in result.splits.items() if k in ids})
+    manifest = result.manifest
+    for note in manifest.notes:
+        context.log.warning(note)
+    return {
+        "version": dg.MetadataValue.text(manifest.version),
+        "version_path": dg.MetadataValue.path(str(result.path)),
+        "split": dg.MetadataValue.json({"train": manifest.rows("train"), "test": manifest.rows("test")}),
+        "bundles_in_folder": dg.MetadataValue.json({b: e.rows for b, e in manifest.bundles.items()}),
+        "notes": dg.MetadataValue.json(manifest.notes),
+    }, result
 
 
 def _diversity_metadata(context: dg.AssetExecutionContext, report, name: str) -> dict[str, Any]:
@@ -429,24 +510,39 @@ def _partition_frames(context: dg.AssetExecutionContext, name: str, value, wante
 TrainingDatasetConfig = MergedConfig
 
 
+def _materialization_run_ids(context: dg.AssetExecutionContext, asset: str, bundles: list[str]) -> dict[str, str]:
+    """bundle -> the run that last materialized `asset` for it (for the manifest)."""
+    out: dict[str, str] = {}
+    for bundle in bundles:
+        records = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[bundle]), limit=1).records
+        if records:
+            out[bundle] = records[0].run_id
+    return out
+
+
 @dg.asset(group_name=GROUP, io_manager_key="polars_io", code_version="1",
           ins={"parsed_dataset": dg.AssetIn(metadata={"allow_missing_partitions": True})})
 def training_dataset(context: dg.AssetExecutionContext, config: TrainingDatasetConfig, settings: GenerationSettings,
-                     output: DatasetOutputResource, parsed_dataset) -> pl.DataFrame:
-    """All bundles merged, with a deterministic train/test split stratified by bundle;
-    also written to <output>/train.jsonl and <output>/test.jsonl."""
+                     llm: LLMResource, output: DatasetOutputResource, parsed_dataset) -> pl.DataFrame:
+    """The bundles (`bundles`, or every materialized one) published together as one new
+    version of the output folder: their <bundle>/conversations.jsonl and train.jsonl /
+    test.jsonl over every bundle the folder holds, with a manifest (docs/outputs.md). A
+    conversation keeps the split it was first given; new ones are split per bundle."""
     frames = _partition_frames(context, "parsed_dataset", parsed_dataset, config.bundles)
-    df = split_frame(frames, settings.test_fraction, settings.seed)
-    counts = {}
-    for split in ("train", "test"):
-        part = df.filter(pl.col("split") == split)
-        counts[split] = write_jsonl(output.path() / f"{split}.jsonl", jsonl_rows(part))
+    published, result = _publish(context, settings, llm, output, frames,
+                                 _materialization_run_ids(context, "parsed_dataset", sorted(frames)))
+    rows = [{**row, "messages": json.dumps(row["messages"], ensure_ascii=False),
+             "tools": json.dumps(row["tools"], ensure_ascii=False),
+             "metadata": json.dumps(row["metadata"], ensure_ascii=False), "split": split}
+            for split in ("train", "test") for row in read_jsonl(result.path / f"{split}.jsonl")]
+    df = frame("training_dataset", rows)
     context.add_output_metadata({
         "rows": dg.MetadataValue.int(df.height),
         "bundles": dg.MetadataValue.json(sorted(frames)),
-        "split": dg.MetadataValue.json(counts),
         "train_jsonl": dg.MetadataValue.path(str(output.path() / "train.jsonl")),
         "test_jsonl": dg.MetadataValue.path(str(output.path() / "test.jsonl")),
+        **published,
     })
     return df
 

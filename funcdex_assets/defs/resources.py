@@ -31,6 +31,9 @@ class GenerationSettings(dg.ConfigurableResource):
     system_prompt_dropout: float = Field(default=0.2, ge=0, le=1,
                                          description="Share of rows exported without a system prompt.")
     test_fraction: float = Field(default=0.15, ge=0, lt=1)
+    allow_incomplete_rows: bool = Field(default=False, description=(
+        "Publish a round although model requests failed after their retries: rows are lost and conversations "
+        "whose system prompt failed go out without one. Off: such a round fails and a rerun fills the gaps."))
     semantic_duplicate_threshold: float = Field(
         default=0.95, gt=0, le=1, description="(cos+1)/2 of scenario embeddings at which a scenario is a duplicate.")
     conversation_duplicate_threshold: float = Field(
@@ -88,12 +91,22 @@ class CatalogResource(dg.ConfigurableResource):
 
 
 class DatasetOutputResource(dg.ConfigurableResource):
-    """Where the JSONL files go (default: $FUNCDEX_OUTPUT_DIR or ./outputs)."""
+    """Where the dataset is published (default: $FUNCDEX_OUTPUT_DIR or ./outputs), as versions
+    switched atomically (`export.folder`: a failed run never changes what is there)."""
 
     directory: str = ""
+    publish_bundles: bool = Field(default=True, description=(
+        "Publish a version when one bundle partition finishes (runs from the UI, the sensor, a backfill); "
+        "`funcdex generate` turns it off and publishes every bundle of its round at once."))
+    keep_versions: int = Field(default=10, ge=1, description="Versions kept under <directory>/versions.")
 
     def path(self) -> Path:
         return Path(self.directory or os.environ.get("FUNCDEX_OUTPUT_DIR") or "outputs").resolve()
+
+    def folder(self):
+        from funcdex_assets.export.folder import DatasetFolder
+
+        return DatasetFolder(self.path(), keep_versions=self.keep_versions)
 
 
 class EmbedderResource(dg.ConfigurableResource):

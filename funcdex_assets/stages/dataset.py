@@ -1,25 +1,27 @@
-"""Export stages: the parsed (TRL-format) dataset per bundle and the merged train/test split."""
+"""Export stage: the parsed (TRL-format) dataset per bundle (the split is export.splits')."""
 
 from __future__ import annotations
 
 import json
-import math
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import polars as pl
 
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.parser import parse_dml
 from funcdex_assets.export.trl import to_messages, tools_list
-from funcdex_assets.frames import SCHEMAS, frame, ok
+from funcdex_assets.frames import frame, ok
 from funcdex_assets.hashing import derive_seed
 
 
 def parsed_frame(validated: pl.DataFrame, scores: pl.DataFrame, outlines: pl.DataFrame, tools: Sequence[Tool],
                  bundle: str, toolkits: list[str], cap: int, system_prompt_dropout: float,
-                 seed: int, deduplicated: pl.DataFrame | None = None) -> pl.DataFrame:
+                 seed: int, deduplicated: pl.DataFrame | None = None,
+                 allow_incomplete: bool = False) -> pl.DataFrame:
     """Accepted conversations (valid, passed by the judge, not a near duplicate), at most `cap`,
-    in TRL format."""
+    in TRL format. A conversation whose system prompt request failed is left out (the prompt
+    is part of the row) unless the drop-out would have removed it anyway or `allow_incomplete`
+    says to export it without one."""
     by_name = {t.name: t for t in tools}
     unique = set(ok(deduplicated)["conversation_id"].to_list()) if deduplicated is not None else None
     passed = {r["conversation_id"]: r for r in ok(scores).iter_rows(named=True)
@@ -34,6 +36,8 @@ def parsed_frame(validated: pl.DataFrame, scores: pl.DataFrame, outlines: pl.Dat
             break
         cid = row["conversation_id"]
         dropped = derive_seed(seed, "system_prompt_dropout", cid) % 10_000 < system_prompt_dropout * 10_000
+        if not dropped and row.get("system_prompt_error") and not allow_incomplete:
+            continue
         system_prompt = None if dropped else row["system_prompt"]
         turns = parse_dml(row["dml"]).turns
         metadata = {
@@ -51,25 +55,6 @@ def parsed_frame(validated: pl.DataFrame, scores: pl.DataFrame, outlines: pl.Dat
             "metadata": json.dumps(metadata, ensure_ascii=False),
         })
     return frame("parsed_dataset", rows)
-
-
-def split_frame(parsed: Mapping[str, pl.DataFrame], test_fraction: float, seed: int) -> pl.DataFrame:
-    """All bundles merged; a deterministic, per-bundle stratified train/test split."""
-    parts = []
-    for bundle in sorted(parsed):
-        df = parsed[bundle]
-        if df.is_empty():
-            continue
-        order = sorted(df["conversation_id"].to_list(), key=lambda cid: derive_seed(seed, "split", cid))
-        # Round to nearest, but a bundle with two or more rows always keeps one for training.
-        n_test = min(math.floor(len(order) * test_fraction + 0.5), len(order) - 1) if len(order) > 1 else 0
-        test_ids = set(order[:n_test])
-        parts.append(df.with_columns(
-            pl.when(pl.col("conversation_id").is_in(list(test_ids))).then(pl.lit("test")).otherwise(pl.lit("train"))
-            .alias("split")))
-    if not parts:
-        return pl.DataFrame(schema=SCHEMAS["training_dataset"])
-    return pl.concat(parts).select(list(SCHEMAS["training_dataset"])).sort(["bundle", "conversation_id"])
 
 
 def jsonl_rows(df: pl.DataFrame) -> list[dict]:

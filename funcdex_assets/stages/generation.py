@@ -180,6 +180,7 @@ def conversations_frame(outlines: pl.DataFrame, personas: pl.DataFrame, scenario
         dml = result if isinstance(result, str) else result.text
         out.append({
             "system_prompt": prompt if isinstance(prompt, str) else None,
+            "system_prompt_error": (f"{prompt.reason}: {prompt.message}" if isinstance(prompt, StageError) else None),
             "conversation_id": content_id("conv", row["outline_id"], dml),
             "outline_id": row["outline_id"], "persona_id": row["persona_id"], "scenario_id": row["scenario_id"],
             "combo_id": row["combo_id"], "bundle": bundle, "dml": dml, "seed": req.seed, **_status(result),

@@ -22,7 +22,8 @@ from funcdex_assets.quality.findings import Finding, findings_json
 from funcdex_assets.quality.grounding import id_grounding
 from funcdex_assets.quality.rubric import bound
 
-LINEAGE = ("conversation_id", "outline_id", "persona_id", "scenario_id", "combo_id", "bundle", "dml", "system_prompt")
+LINEAGE = ("conversation_id", "outline_id", "persona_id", "scenario_id", "combo_id", "bundle", "dml", "system_prompt",
+           "system_prompt_error")
 
 
 def validate_frame(conversations: pl.DataFrame, tools: Sequence[Tool], *, min_user_turns: int,
@@ -34,7 +35,7 @@ def validate_frame(conversations: pl.DataFrame, tools: Sequence[Tool], *, min_us
     functions = tools_list(tools)
     out = []
     for row in conversations.iter_rows(named=True):
-        base = {k: row[k] for k in LINEAGE}
+        base = {k: row.get(k) for k in LINEAGE}
         upstream = [row["status"]] if row["status"] != "ok" else []
         if row["dml"] is None:
             out.append({**base, "status": row["status"], "reject_reason": row["reject_reason"],
