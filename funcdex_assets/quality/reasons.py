@@ -19,8 +19,13 @@ REASONS: dict[str, str] = {
                   "resource's `sampling` config, or use a model that writes shorter answers"),
     "llm_connection": ("no server answered at the configured URL(s): start it (`vllm serve MODEL --port 8000`) or fix "
                        "FUNCDEX_LLM_BASE_URLS"),
-    "llm_timeout": ("the server did not answer within timeout_s: it is overloaded or stuck; raise timeout_s, lower "
-                    "max_in_flight, or check the server's log"),
+    "llm_connection_reset": ("the server closed connections before answering: it crashed or was killed (check its log "
+                             "for out-of-memory), or a proxy cut the requests; lower max_in_flight"),
+    "llm_tls": ("the TLS handshake failed: use http:// for a server started without TLS, or point SSL_CERT_FILE at "
+                "the certificate of the CA that signed the server's"),
+    "llm_timeout": ("the server did not answer within timeout_s, or did not accept the connection within 10 s: it is "
+                    "overloaded, stuck or unreachable; raise timeout_s, lower max_in_flight, or check the network and "
+                    "the server's log"),
     "llm_rate_limited": "the server kept answering HTTP 429: lower max_in_flight or raise its rate limit",
     "llm_server_error": "the server answered HTTP 5xx: read its log (out of memory, a crashed worker)",
     "llm_bad_request": ("the server refused the requests (HTTP 4xx): the model name (FUNCDEX_LLM_MODEL) or a field "
