@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
-import dagster as dg
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from funcdex_assets.catalog.errors import CatalogError
+from funcdex_assets.llm.options import LLMOptions, llm_from_options, llm_options
 from funcdex_assets.runner import GenerationSummary, StageReport, generate
 
 # Piped output (CI logs) gets a readable width instead of rich's 80-column default.
@@ -97,21 +96,14 @@ def main() -> None:
               help="OpenAI-compatible base URL(s), comma-separated (e.g. http://gpu:8000/v1). "
                    "Default: the embedded offline backend.")
 @click.option("--model", default=None, envvar="FUNCDEX_LLM_MODEL", help="Model name served at --llm-url.")
+@llm_options
 def generate_cmd(bundles: str, conversations: int, seed: int, out: Path, thoughts: bool, catalog_dir: Path | None,
-                 llm_url: str | None, model: str | None) -> None:
+                 llm_url: str | None, model: str | None, model_options: LLMOptions) -> None:
     """Materialize the whole graph for BUNDLES and write the dataset files."""
     names = [b.strip() for b in bundles.split(",") if b.strip()]
     if not names:
         raise click.BadParameter("name at least one bundle", param_hint="--bundles")
-    llm = None
-    if llm_url:
-        if not model:
-            raise click.BadParameter("--model (or FUNCDEX_LLM_MODEL) is needed with --llm-url", param_hint="--model")
-        from funcdex_assets.defs.resources import OpenAICompatibleLLM
-
-        # The key is read from the environment by Dagster at run time, never passed on a command line.
-        api_key = dg.EnvVar("FUNCDEX_LLM_API_KEY") if os.environ.get("FUNCDEX_LLM_API_KEY") else None
-        llm = OpenAICompatibleLLM(base_urls=llm_url, model=model, api_key=api_key)
+    llm = llm_from_options(llm_url, model, model_options)
     backend = f"model {model} at {llm_url}" if llm else "embedded offline backend"
     console.print(f"Generating {conversations} conversations for {', '.join(names)} (seed {seed}, {backend})")
     try:

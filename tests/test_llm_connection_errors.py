@@ -126,7 +126,7 @@ def test_a_server_that_closes_the_connection_after_reading_the_request_is_retrie
     assert result.error.reason == "connection_reset"
     message = result.error.message
     assert f"{server.url} closed the connection before answering" in message
-    assert "log" in message and "out-of-memory" in message and "max_in_flight" in message
+    assert "log" in message and "out-of-memory" in message and "--max-in-flight" in message
     assert "(after 3 attempts)" in message
     assert "refused" not in message and "vllm serve" not in message
 
@@ -147,7 +147,7 @@ def test_a_server_that_never_answers_is_a_read_timeout_naming_the_option() -> No
     assert result.error is not None and result.error.reason == "timeout"
     message = result.error.message
     assert f"no answer from {server.url} within 0.2 s (read timeout)" in message
-    assert "timeout_s" in message
+    assert "--request-timeout" in message and "FUNCDEX_LLM_REQUEST_TIMEOUT" in message
 
 
 def test_a_host_that_never_accepts_is_a_connect_timeout() -> None:
@@ -220,4 +220,4 @@ def test_every_kind_explains_what_and_a_fix_naming_the_url() -> None:
     what, fix = explain(ConnectionFailure("timeout", True, ""), url, timeout_s=600, connect_timeout_s=10)
     assert "within 10 s (connect timeout)" in what
     what, fix = explain(ConnectionFailure("timeout", False, ""), url, timeout_s=600, connect_timeout_s=10)
-    assert "within 600 s (read timeout)" in what and "timeout_s" in fix
+    assert "within 600 s (read timeout)" in what and "--request-timeout" in fix

@@ -31,7 +31,10 @@ import openai
 
 ConnectionKind = Literal["connection_refused", "dns", "tls", "timeout", "connection_reset"]
 
+# Names a user sets these knobs by, for the fixes below (options.py defines the options with them).
 BASE_URLS_ENV = "FUNCDEX_LLM_BASE_URLS"
+REQUEST_TIMEOUT_ENV = "FUNCDEX_LLM_REQUEST_TIMEOUT"
+MAX_IN_FLIGHT_ENV = "FUNCDEX_LLM_MAX_IN_FLIGHT"
 
 _REFUSED_ERRNOS = frozenset({errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL})
 _RESET_ERRNOS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED, errno.ESHUTDOWN})
@@ -162,9 +165,10 @@ def explain(failure: ConnectionFailure, url: str, *, timeout_s: float, connect_t
                 f"({url_fix}).")
     if failure.kind == "timeout":
         return (f"no answer from {url} within {timeout_s:g} s (read timeout)",
-                "The server is overloaded or stuck: raise timeout_s on the LLM resource, lower its "
-                "max_in_flight, or check the network and the server's log.")
+                f"The server is overloaded or stuck: raise --request-timeout ({REQUEST_TIMEOUT_ENV}, timeout_s on "
+                f"the resource), lower --max-in-flight ({MAX_IN_FLIGHT_ENV}), or check the network and the "
+                "server's log.")
     return (f"{url} closed the connection before answering{_paren(detail)}",
             "The server probably crashed or was killed (check its log for out-of-memory or a traceback), or a "
-            "proxy cut the request; under load, lower max_in_flight on the LLM resource. If every request "
+            f"proxy cut the request; under load, lower --max-in-flight ({MAX_IN_FLIGHT_ENV}). If every request "
             "fails so, check the URL's scheme: http:// for a server that speaks https gets cut off too.")
