@@ -103,7 +103,7 @@ def generate_cmd(bundles: str, conversations: int, seed: int, out: Path, thought
     names = [b.strip() for b in bundles.split(",") if b.strip()]
     if not names:
         raise click.BadParameter("name at least one bundle", param_hint="--bundles")
-    llm = llm_from_options(llm_url, model, model_options)
+    llm = llm_from_options(llm_url, model, model_options, progress=console)
     backend = f"model {model} at {llm_url}" if llm else "embedded offline backend"
     console.print(f"Generating {conversations} conversations for {', '.join(names)} (seed {seed}, {backend})")
     try:

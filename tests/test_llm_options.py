@@ -7,6 +7,7 @@ that records the LLM resource it is handed: these tests are about the options, n
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from funcdex_assets import cli
 from funcdex_assets.backends.base import PersonaRequest
 from funcdex_assets.backends.llm import DEFAULT_SAMPLING
 from funcdex_assets.defs.resources import OpenAICompatibleLLM, llm_resource_from_env
+from funcdex_assets.llm.client import PROGRESS_LOGGER
 from funcdex_assets.llm.options import LLMOptions, llm_from_options, options_from_env, parse_max_tokens
 from funcdex_assets.runner import GenerationSummary
 
@@ -33,10 +35,15 @@ def runs(monkeypatch, tmp_path):
 
     def fake_generate(names, conversations, seed, out, *, llm=None, **kwargs):
         handed.append(llm)
+        # What a model stage's client logs while it waits (see llm/client.py).
+        logging.getLogger(PROGRESS_LOGGER).info("conversation: 1/4 rows done, 3 in flight, 0 retries")
         return GenerationSummary(out=Path(out), dagster_home=tmp_path)
 
     monkeypatch.setattr(cli, "generate", fake_generate)
-    return handed
+    yield handed
+    logger = logging.getLogger(PROGRESS_LOGGER)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
 
 
 def invoke(*args: str, env: dict[str, str] | None = None):
@@ -112,6 +119,17 @@ def test_the_same_settings_in_the_environment_without_a_server_are_ignored(runs)
 def test_a_server_url_without_a_model_names_the_missing_option(runs) -> None:
     result = invoke("--llm-url", "http://gpu:8000/v1")
     assert result.exit_code == 2 and "--model" in result.output and not runs
+
+
+def test_progress_lines_are_printed_only_for_runs_with_a_model(runs) -> None:
+    result = invoke()
+    assert result.exit_code == 0 and "rows done" not in result.output
+    result = invoke("--llm-url", "http://gpu:8000/v1", "--model", "m")
+    assert result.exit_code == 0
+    assert "conversation: 1/4 rows done, 3 in flight" in result.output
+    invoke("--llm-url", "http://gpu:8000/v1", "--model", "m")  # a second run does not print it twice
+    handlers = logging.getLogger(PROGRESS_LOGGER).handlers
+    assert len([h for h in handlers if type(h).__name__ == "_ConsoleProgress"]) == 1
 
 
 def test_max_tokens_reach_the_server(tmp_path) -> None:

@@ -18,6 +18,11 @@ every URL tried and the fix. A request whose retries all fail otherwise is a res
 `LLMError` whose reason says how (`timeout`, `connection_reset`, `tls`, `server_error`, ...) and
 whose message names the URL and the fix.
 
+While a batch has requests outstanding, a progress line (stage, rows done / total, requests in
+flight, retries so far, completion tokens per second) goes to the `funcdex_assets.progress`
+logger at INFO every `progress_interval_s` (10 s): a server that stalls shows as a line that
+stops moving, not as silence for timeout x retries.
+
 Constraints are the extra body fields `{"structured_outputs": {"grammar"|"json": ...}}` (vLLM
 >= 0.10.2) or, with `grammar_field="guided_grammar"` for older servers, `guided_grammar` /
 `guided_json` (removed in vLLM 0.12, where they are silently ignored).
@@ -40,6 +45,7 @@ import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import openai
@@ -56,6 +62,8 @@ from funcdex_assets.llm.types import (
 )
 
 log = logging.getLogger(__name__)
+PROGRESS_LOGGER = "funcdex_assets.progress"
+progress_log = logging.getLogger(PROGRESS_LOGGER)
 
 GrammarField = Literal["structured_outputs", "guided_grammar"]
 
@@ -63,6 +71,7 @@ MAX_BACKOFF_S = 60.0  # cap on one exponential-backoff wait
 MAX_RETRY_AFTER_S = 120.0  # cap on a server's Retry-After
 MAX_CONNECT_TIMEOUT_S = 10.0  # a replica that does not accept a connection in 10 s is down
 DOWN_FOR_S = 10.0  # after a refused connection, try a replica last for this long
+PROGRESS_INTERVAL_S = 10.0  # between progress lines of a batch still waiting for answers
 MAX_SERVER_TEXT = 2000  # characters of a server's error body kept in a message
 # vLLM ignores the key unless started with --api-key; the SDK refuses an empty one. A
 # placeholder (not $OPENAI_API_KEY) so that a real OpenAI key is never sent to a local server.
@@ -130,6 +139,27 @@ class _Unreachable(Exception):
         self.tried = tried
 
 
+@dataclass
+class BatchProgress:
+    """Where one `complete_many` call stands; updated by its requests, read by the progress line."""
+
+    stage: str  # the batch's stage(s), e.g. "conversation" or "persona+judge"
+    total: int
+    done: int = 0  # answered, failed for good, or from the cache
+    in_flight: int = 0  # sent and not yet answered
+    retries: int = 0  # attempts after a request's first
+    completion_tokens: int = 0  # of the answers received so far
+
+
+def progress_line(progress: BatchProgress, elapsed_s: float) -> str:
+    """One line for a person watching a run: "conversation: 12/64 rows done, 8 in flight,
+    3 retries, 412.5 completion tokens/s (after 95 s)". `elapsed_s`: since the batch began."""
+    rate = progress.completion_tokens / elapsed_s if elapsed_s > 0 else 0.0
+    retries = "1 retry" if progress.retries == 1 else f"{progress.retries} retries"
+    return (f"{progress.stage}: {progress.done}/{progress.total} rows done, {progress.in_flight} in flight, "
+            f"{retries}, {rate:.1f} completion tokens/s (after {elapsed_s:.0f} s)")
+
+
 class OpenAICompatibleClient:
     """Answers `ChatRequest`s through one or more OpenAI-compatible servers (vLLM replicas)."""
 
@@ -145,6 +175,7 @@ class OpenAICompatibleClient:
         max_in_flight: int = 64,
         grammar_field: GrammarField = "structured_outputs",
         cache: ResponseStore | None = None,
+        progress_interval_s: float = PROGRESS_INTERVAL_S,
     ) -> None:
         if isinstance(base_urls, str):
             base_urls = [base_urls]
@@ -159,6 +190,8 @@ class OpenAICompatibleClient:
             raise ValueError("max_retries must be >= 0")
         if timeout_s <= 0:
             raise ValueError("timeout_s must be > 0")
+        if progress_interval_s <= 0:
+            raise ValueError("progress_interval_s must be > 0")
         self.base_urls: tuple[str, ...] = tuple(urls)
         self.model = model
         self.timeout_s = float(timeout_s)
@@ -167,6 +200,7 @@ class OpenAICompatibleClient:
         self.max_in_flight = int(max_in_flight)
         self.grammar_field: GrammarField = grammar_field
         self.cache = cache
+        self.progress_interval_s = float(progress_interval_s)
         self.usage: dict[str, StageUsage] = {}
         self.description = f"{', '.join(self.base_urls)} (model {model})"
         self._api_key = api_key or NO_API_KEY
@@ -274,20 +308,24 @@ class OpenAICompatibleClient:
         results: list[ChatResult | None] = [None] * len(batch)
         keys: list[str | None] = [None] * len(batch)
         pending: list[int] = []
+        progress = BatchProgress("+".join(dict.fromkeys(r.stage for r in batch)), len(batch))
         for i, req in enumerate(batch):
             if self.cache is not None:
                 keys[i] = cache_key(self.model, req, self.grammar_field)
                 hit = self.cache.get(keys[i])
                 if hit is not None:
                     results[i] = self._record(req, hit)
+                    progress.done += 1
                     continue
             pending.append(i)
         if pending:
             clients = self._make_clients()
             semaphore = asyncio.Semaphore(self.max_in_flight)
+            reporter = asyncio.create_task(self._report_progress(progress))
             try:
                 tasks = [
-                    asyncio.create_task(self._complete_one(i, batch[i], keys[i], clients, semaphore)) for i in pending
+                    asyncio.create_task(self._complete_one(i, batch[i], keys[i], clients, semaphore, progress))
+                    for i in pending
                 ]
                 try:
                     answers = await asyncio.gather(*tasks)
@@ -299,8 +337,18 @@ class OpenAICompatibleClient:
                 for i, answer in zip(pending, answers):
                     results[i] = answer
             finally:
+                reporter.cancel()
+                await asyncio.gather(reporter, return_exceptions=True)
                 await asyncio.gather(*(c.close() for pool in clients for c in pool), return_exceptions=True)
         return [r for r in results if r is not None]
+
+    async def _report_progress(self, progress: BatchProgress) -> None:
+        """Log a progress line every `progress_interval_s` until cancelled (when the batch ends)."""
+        started = time.monotonic()
+        while True:
+            # The real sleep, not `self._sleep`: tests replace that one to skip retry waits.
+            await asyncio.sleep(self.progress_interval_s)
+            progress_log.info(progress_line(progress, time.monotonic() - started))
 
     async def _complete_one(
         self,
@@ -309,13 +357,16 @@ class OpenAICompatibleClient:
         key: str | None,
         clients: list[list[openai.AsyncOpenAI]],
         semaphore: asyncio.Semaphore,
+        progress: BatchProgress,
     ) -> ChatResult:
         try:
-            result = await self._send_with_retries(index, request, clients, semaphore)
+            result = await self._send_with_retries(index, request, clients, semaphore, progress)
         except _Unreachable as exc:
             raise self._unavailable(exc.tried) from None
         if result.error is None and self.cache is not None and key is not None:
             self.cache.put(key, request.stage, self.model, result)
+        progress.done += 1
+        progress.completion_tokens += result.completion_tokens
         return self._record(request, result)
 
     def _explain(self, failure: ConnectionFailure, url: str) -> tuple[str, str]:
@@ -349,6 +400,7 @@ class OpenAICompatibleClient:
         request: ChatRequest,
         clients: list[list[openai.AsyncOpenAI]],
         semaphore: asyncio.Semaphore,
+        progress: BatchProgress,
     ) -> ChatResult:
         body = self._request_body(request)
         attempts = self.max_retries + 1
@@ -357,17 +409,22 @@ class OpenAICompatibleClient:
         for attempt in range(attempts):
             if attempt:
                 await self._sleep(wait)
+                progress.retries += 1
             missing: list[tuple[str, ConnectionFailure]] = []
             for replica in self._replica_order(index + attempt):
                 url = self.base_urls[replica]
                 try:
                     pool = clients[replica]
                     async with semaphore:
-                        # `post` is the SDK's documented way to send a body as is (see the
-                        # module docstring); errors, auth and timeouts are the SDK's as usual.
-                        data = await pool[(index // len(clients)) % len(pool)].post(
-                            "/chat/completions", body=body, cast_to=object
-                        )
+                        progress.in_flight += 1
+                        try:
+                            # `post` is the SDK's documented way to send a body as is (see the
+                            # module docstring); errors, auth and timeouts are the SDK's as usual.
+                            data = await pool[(index // len(clients)) % len(pool)].post(
+                                "/chat/completions", body=body, cast_to=object
+                            )
+                        finally:
+                            progress.in_flight -= 1
                 except openai.APIConnectionError as exc:  # timeouts too (APITimeoutError)
                     failure = classify(exc)
                     if failure.replica_missing:

@@ -5,7 +5,7 @@
     @click.option("--model", ...)
     @llm_options
     def generate_cmd(..., llm_url, model, model_options: LLMOptions):
-        llm = llm_from_options(llm_url, model, model_options)
+        llm = llm_from_options(llm_url, model, model_options, progress=console)
 
 Each option also reads an environment variable (listed in --help); `dagster dev` reads the same
 variables (`defs/resources.py: llm_resource_from_env`), so a deployment sets them once. An option
@@ -17,10 +17,11 @@ environment are then ignored, since the embedded offline backend has no use for 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import dagster as dg
@@ -28,7 +29,11 @@ from click.core import ParameterSource
 
 from funcdex_assets.backends.llm import DEFAULT_SAMPLING
 from funcdex_assets.defs.resources import OpenAICompatibleLLM, StageSampling
+from funcdex_assets.llm.client import PROGRESS_LOGGER
 from funcdex_assets.llm.connection_errors import BASE_URLS_ENV, MAX_IN_FLIGHT_ENV, REQUEST_TIMEOUT_ENV
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 RETRIES_ENV = "FUNCDEX_LLM_RETRIES"
 MAX_TOKENS_ENV = "FUNCDEX_LLM_MAX_TOKENS"
@@ -169,9 +174,11 @@ def options_from_env(environ: Mapping[str, str] = os.environ) -> LLMOptions:
     return LLMOptions(**values)
 
 
-def llm_from_options(llm_url: str | None, model: str | None, options: LLMOptions) -> OpenAICompatibleLLM | None:
+def llm_from_options(llm_url: str | None, model: str | None, options: LLMOptions, *,
+                     progress: Console | None = None) -> OpenAICompatibleLLM | None:
     """The model resource for `funcdex generate`: None without `llm_url` (the embedded offline
-    backend runs).
+    backend runs). With `progress`, model stages' progress lines (`funcdex_assets.progress`)
+    are printed on that console for the rest of the process.
 
     Raises click.MissingParameter when options were typed without --llm-url, and
     click.BadParameter when --llm-url comes without --model."""
@@ -187,5 +194,33 @@ def llm_from_options(llm_url: str | None, model: str | None, options: LLMOptions
         raise click.BadParameter("--model (or FUNCDEX_LLM_MODEL) is needed with --llm-url", param_hint="--model")
     # The key is read from the environment by Dagster at run time, never passed on a command line.
     api_key = dg.EnvVar("FUNCDEX_LLM_API_KEY") if os.environ.get("FUNCDEX_LLM_API_KEY") else None
-    return OpenAICompatibleLLM(base_urls=llm_url, model=model, api_key=api_key, **options.resource_fields())
+    llm = OpenAICompatibleLLM(base_urls=llm_url, model=model, api_key=api_key, **options.resource_fields())
+    if progress is not None:
+        print_progress(progress)
+    return llm
 
+
+class _ConsoleProgress(logging.Handler):
+    def __init__(self, console: Console) -> None:
+        super().__init__(logging.INFO)
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.console.print(f"  {record.getMessage()}", style="dim", markup=False, highlight=False,
+                               soft_wrap=True)
+        except Exception:  # a broken console must not fail the run
+            self.handleError(record)
+
+
+def print_progress(console: Console) -> logging.Handler:
+    """Print the `funcdex_assets.progress` lines on `console` (once, however often called);
+    returns the handler, for `logging.getLogger(PROGRESS_LOGGER).removeHandler`."""
+    logger = logging.getLogger(PROGRESS_LOGGER)
+    for handler in [h for h in logger.handlers if isinstance(h, _ConsoleProgress)]:
+        logger.removeHandler(handler)
+    handler = _ConsoleProgress(console)
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    return handler
