@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
-import dagster as dg
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from funcdex_assets.catalog.errors import CatalogError
 from funcdex_assets.export.folder import OutputFolderError
+from funcdex_assets.llm.options import LLMOptions, llm_from_options, llm_options
 from funcdex_assets.locks import BusyError
 from funcdex_assets.runner import GenerationInterrupted, GenerationSummary, StageReport, generate
 
@@ -120,29 +119,28 @@ def main() -> None:
 @click.option("--model", default=None, envvar="FUNCDEX_LLM_MODEL", help="Model name served at --llm-url.")
 @click.option("--wait", is_flag=True, help="If another run is using --out or the Dagster home, wait for it "
                                            "instead of stopping.")
+@click.option("--allow-incomplete", is_flag=True,
+              help="Publish although model requests failed after their retries (rows lost, conversations without "
+                   "their system prompt). Default: such a round fails and a rerun fills the gaps.")
+@llm_options
 def generate_cmd(bundles: str, conversations: int, seed: int, out: Path, thoughts: bool, catalog_dir: Path | None,
-                 llm_url: str | None, model: str | None, wait: bool) -> None:
+                 llm_url: str | None, model: str | None, wait: bool, allow_incomplete: bool,
+                 model_options: LLMOptions) -> None:
     """Materialize the whole graph for BUNDLES and write the dataset files."""
     names = [b.strip() for b in bundles.split(",") if b.strip()]
     if not names:
         raise click.BadParameter("name at least one bundle", param_hint="--bundles")
-    llm = None
-    if llm_url:
-        if not model:
-            raise click.BadParameter("--model (or FUNCDEX_LLM_MODEL) is needed with --llm-url", param_hint="--model")
-        from funcdex_assets.defs.resources import OpenAICompatibleLLM
-
-        # The key is read from the environment by Dagster at run time, never passed on a command line.
-        api_key = dg.EnvVar("FUNCDEX_LLM_API_KEY") if os.environ.get("FUNCDEX_LLM_API_KEY") else None
-        llm = OpenAICompatibleLLM(base_urls=llm_url, model=model, api_key=api_key)
+    llm = llm_from_options(llm_url, model, model_options, progress=console)
     backend = f"model {model} at {llm_url}" if llm else "embedded offline backend"
     console.print(f"Generating {conversations} conversations for {', '.join(names)} (seed {seed}, {backend})")
+
     def waiting(folder: Path, holder: str, seconds: float) -> None:
         console.print(f"waiting {seconds:.0f}s for {folder}: in use by {escape(holder)}", soft_wrap=True)
 
     try:
         summary = generate(names, conversations, seed, out, include_thoughts=thoughts, catalog_dir=catalog_dir,
-                           on_stage=_stage_line, llm=llm, wait=wait, on_wait=waiting)
+                           on_stage=_stage_line, llm=llm, wait=wait, on_wait=waiting,
+                           allow_incomplete=allow_incomplete)
     except (CatalogError, OutputFolderError, BusyError) as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         sys.exit(2)

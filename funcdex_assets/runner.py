@@ -244,6 +244,7 @@ def generate(
     llm: LLMResource | None = None,
     wait: bool = False,
     on_wait: Callable[[Path, str, float], None] = lambda folder, holder, seconds: None,
+    allow_incomplete: bool = False,
 ) -> GenerationSummary:
     """Materialize every asset of `bundles`, then publish those bundles together as one new
     version of `out` (only when every bundle succeeded; otherwise `out` is left as it was).
@@ -269,7 +270,8 @@ def generate(
     summary.previous_version = current.name if current else None
     defs = build_definitions(
         settings=GenerationSettings(conversations_per_bundle=conversations, seed=seed,
-                                    include_assistant_thoughts=include_thoughts),
+                                    include_assistant_thoughts=include_thoughts,
+                                    allow_incomplete_rows=allow_incomplete),
         # Bundles are published together by the dataset run, once every bundle succeeded.
         output=DatasetOutputResource(directory=str(out), publish_bundles=False),
         catalog=catalog_resource,

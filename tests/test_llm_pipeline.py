@@ -155,8 +155,9 @@ def test_a_server_that_ignores_the_grammar_is_a_clear_error_not_a_reject_storm(t
 
     with FakeOpenAIServer(lambda body: {"content": broken}) as server:
         backend = _backend(server, tmp_path)
-        with pytest.raises(ConstraintIgnoredError, match="guided_grammar"):
+        with pytest.raises(ConstraintIgnoredError, match="guided_grammar") as info:
             backend.conversations(_conversation_requests(4))
+    assert "--grammar-field guided_grammar" in str(info.value) and "FUNCDEX_LLM_GRAMMAR_FIELD" in str(info.value)
 
 
 def test_malformed_json_answers_are_rejects_with_reasons(tmp_path):

@@ -256,7 +256,7 @@ class LLMBackend:
         if answer.finish_reason == "length":
             return StageError(reason="truncated", text=text or None, message=(
                 f"the model stopped at max_tokens ({self.sampling['conversation'].max_tokens}) before the "
-                "conversation ended; raise the conversation max_tokens")), []
+                "conversation ended; raise the conversation max_tokens (--max-tokens conversation=N)")), []
         try:
             turns = parse_dml(text).turns
         except DMLParseError as exc:
@@ -280,8 +280,10 @@ class LLMBackend:
             raise ConstraintIgnoredError(
                 f"{broken} of {len(finished)} conversations from {self.client.description} break the DML grammar "
                 "they were generated under: the server is not applying the grammar. vLLM >= 0.10.2 reads "
-                "`structured_outputs`; for an older server set grammar_field='guided_grammar' on the LLM resource, "
-                "and check the server was started with a structured-output backend (xgrammar).")
+                "`structured_outputs`; for an older server send `guided_grammar` instead (`funcdex generate "
+                "--grammar-field guided_grammar`, or FUNCDEX_LLM_GRAMMAR_FIELD=guided_grammar, or "
+                "grammar_field='guided_grammar' on the LLM resource), and check the server was started with a "
+                "structured-output backend (xgrammar).")
 
     def system_prompts(self, requests: Sequence[SystemPromptRequest]) -> list[Result[str]]:
         chats = [self._request("system_prompt", r.seed, SCHEMAS["system_prompt"], persona=r.persona,
@@ -307,7 +309,8 @@ def _decode_json(stage: str, result: ChatResult, schema: dict[str, Any]) -> dict
     if result.error is not None:
         return StageError(reason=f"llm_{result.error.reason}", message=result.error.message)
     if result.finish_reason == "length":
-        return StageError(reason="truncated", message=f"{stage}: the answer hit max_tokens before the JSON ended")
+        return StageError(reason="truncated", message=(
+            f"{stage}: the answer hit max_tokens before the JSON ended; raise it (--max-tokens {stage}=N)"))
     try:
         value = json.loads(result.text or "")
     except ValueError as exc:

@@ -259,16 +259,25 @@ class InProcessVLLM(LLMResource):
 def llm_resource_from_env() -> LLMResource:
     """The LLM resource the environment asks for: FUNCDEX_LLM_BASE_URLS (+ FUNCDEX_LLM_MODEL,
     optional FUNCDEX_LLM_API_KEY) selects a server; FUNCDEX_LLM=vllm-inprocess (+ FUNCDEX_LLM_MODEL)
-    loads vLLM in-process; otherwise the embedded offline backend."""
+    loads vLLM in-process; otherwise the embedded offline backend.
+
+    A server's knobs come from the variables `funcdex generate`'s options read too
+    (FUNCDEX_LLM_REQUEST_TIMEOUT, _RETRIES, _MAX_IN_FLIGHT, _MAX_TOKENS, _GRAMMAR_FIELD; see
+    llm/options.py); a bad value raises ValueError naming the variable."""
     # FUNCDEX_LLM_CACHE may hold a postgresql:// URL with a password: read it through EnvVar.
     cache = {"cache_path": dg.EnvVar("FUNCDEX_LLM_CACHE")} if os.environ.get("FUNCDEX_LLM_CACHE") else {}
     if os.environ.get("FUNCDEX_LLM") == "vllm-inprocess":
         return InProcessVLLM(model=dg.EnvVar("FUNCDEX_LLM_MODEL"), **cache)
     if not os.environ.get("FUNCDEX_LLM_BASE_URLS"):
         return EmbeddedOfflineLLM()
+    from funcdex_assets.llm.options import options_from_env
+
+    # Read here, not through dg.EnvVar, for the reason settings_from_env gives.
+    knobs = options_from_env(os.environ).resource_fields()
     return OpenAICompatibleLLM(
         base_urls=dg.EnvVar("FUNCDEX_LLM_BASE_URLS"),
         model=dg.EnvVar("FUNCDEX_LLM_MODEL"),
         api_key=dg.EnvVar("FUNCDEX_LLM_API_KEY") if os.environ.get("FUNCDEX_LLM_API_KEY") else None,
         **cache,
+        **knobs,
     )

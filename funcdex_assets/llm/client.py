@@ -5,14 +5,23 @@ concurrently on its own event loop: at most `max_in_flight` at a time across all
 spread round robin over `base_urls`. Each request:
 
 1. is answered from the cache when its key is there (no HTTP call, `cached=True`);
-2. is sent, and on a timeout, connection error, 408, 429 or 5xx retried up to `max_retries`
-   times with exponential backoff and jitter (`Retry-After` honoured, capped); a connection
-   error moves on at once to the next replica;
+2. is sent, and on a timeout, a connection cut mid-request, a TLS failure, 408, 429 or 5xx retried
+   up to `max_retries` times with exponential backoff and jitter (`Retry-After` honoured,
+   capped); a replica that refuses the connection or whose name does not resolve is skipped at
+   once for the next one (`connection_errors.py` tells these apart);
 3. when answered, is stored in the cache at once (so finished work survives any later failure).
 
 401/403 (a wrong key) and 404 (a wrong model name or path) raise `LLMUnavailableError`, since every
-request would fail alike; other 4xx are `LLMError("bad_request")` results. If a request cannot connect to any replica
-after its retries, `LLMUnavailableError` is raised naming every URL tried and the fix.
+request would fail alike; other 4xx are `LLMError("bad_request")` results. If a request's last
+attempt finds no replica there (refused or unresolvable), `LLMUnavailableError` is raised naming
+every URL tried and the fix. A request whose retries all fail otherwise is a result with an
+`LLMError` whose reason says how (`timeout`, `connection_reset`, `tls`, `server_error`, ...) and
+whose message names the URL and the fix.
+
+While a batch has requests outstanding, a progress line (stage, rows done / total, requests in
+flight, retries so far, completion tokens per second) goes to the `funcdex_assets.progress`
+logger at INFO every `progress_interval_s` (10 s): a server that stalls shows as a line that
+stops moving, not as silence for timeout x retries.
 
 Constraints are the extra body fields `{"structured_outputs": {"grammar"|"json": ...}}` (vLLM
 >= 0.10.2) or, with `grammar_field="guided_grammar"` for older servers, `guided_grammar` /
@@ -36,11 +45,13 @@ import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import openai
 
 from funcdex_assets.llm.cache import ResponseStore, cache_key
+from funcdex_assets.llm.connection_errors import BASE_URLS_ENV, ConnectionFailure, classify, explain
 from funcdex_assets.llm.types import (
     ChatRequest,
     ChatResult,
@@ -51,14 +62,16 @@ from funcdex_assets.llm.types import (
 )
 
 log = logging.getLogger(__name__)
+PROGRESS_LOGGER = "funcdex_assets.progress"
+progress_log = logging.getLogger(PROGRESS_LOGGER)
 
 GrammarField = Literal["structured_outputs", "guided_grammar"]
 
-BASE_URLS_ENV = "FUNCDEX_LLM_BASE_URLS"
 MAX_BACKOFF_S = 60.0  # cap on one exponential-backoff wait
 MAX_RETRY_AFTER_S = 120.0  # cap on a server's Retry-After
 MAX_CONNECT_TIMEOUT_S = 10.0  # a replica that does not accept a connection in 10 s is down
 DOWN_FOR_S = 10.0  # after a refused connection, try a replica last for this long
+PROGRESS_INTERVAL_S = 10.0  # between progress lines of a batch still waiting for answers
 MAX_SERVER_TEXT = 2000  # characters of a server's error body kept in a message
 # vLLM ignores the key unless started with --api-key; the SDK refuses an empty one. A
 # placeholder (not $OPENAI_API_KEY) so that a real OpenAI key is never sent to a local server.
@@ -119,11 +132,32 @@ def retry_after_seconds(headers: Mapping[str, str] | None, *, now: float | None 
 
 
 class _Unreachable(Exception):
-    """Internal: this request could not connect to any replica on its last attempt."""
+    """Internal: on its last attempt, this request found no replica there (refused / no DNS)."""
 
-    def __init__(self, tried: list[str]) -> None:
-        super().__init__("; ".join(tried))
+    def __init__(self, tried: list[tuple[str, ConnectionFailure]]) -> None:
+        super().__init__("; ".join(url for url, _ in tried))
         self.tried = tried
+
+
+@dataclass
+class BatchProgress:
+    """Where one `complete_many` call stands; updated by its requests, read by the progress line."""
+
+    stage: str  # the batch's stage(s), e.g. "conversation" or "persona+judge"
+    total: int
+    done: int = 0  # answered, failed for good, or from the cache
+    in_flight: int = 0  # sent and not yet answered
+    retries: int = 0  # attempts after a request's first
+    completion_tokens: int = 0  # of the answers received so far
+
+
+def progress_line(progress: BatchProgress, elapsed_s: float) -> str:
+    """One line for a person watching a run: "conversation: 12/64 rows done, 8 in flight,
+    3 retries, 412.5 completion tokens/s (after 95 s)". `elapsed_s`: since the batch began."""
+    rate = progress.completion_tokens / elapsed_s if elapsed_s > 0 else 0.0
+    retries = "1 retry" if progress.retries == 1 else f"{progress.retries} retries"
+    return (f"{progress.stage}: {progress.done}/{progress.total} rows done, {progress.in_flight} in flight, "
+            f"{retries}, {rate:.1f} completion tokens/s (after {elapsed_s:.0f} s)")
 
 
 class OpenAICompatibleClient:
@@ -141,6 +175,7 @@ class OpenAICompatibleClient:
         max_in_flight: int = 64,
         grammar_field: GrammarField = "structured_outputs",
         cache: ResponseStore | None = None,
+        progress_interval_s: float = PROGRESS_INTERVAL_S,
     ) -> None:
         if isinstance(base_urls, str):
             base_urls = [base_urls]
@@ -153,6 +188,10 @@ class OpenAICompatibleClient:
             raise ValueError("max_in_flight must be >= 1")
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
+        if timeout_s <= 0:
+            raise ValueError("timeout_s must be > 0")
+        if progress_interval_s <= 0:
+            raise ValueError("progress_interval_s must be > 0")
         self.base_urls: tuple[str, ...] = tuple(urls)
         self.model = model
         self.timeout_s = float(timeout_s)
@@ -161,6 +200,7 @@ class OpenAICompatibleClient:
         self.max_in_flight = int(max_in_flight)
         self.grammar_field: GrammarField = grammar_field
         self.cache = cache
+        self.progress_interval_s = float(progress_interval_s)
         self.usage: dict[str, StageUsage] = {}
         self.description = f"{', '.join(self.base_urls)} (model {model})"
         self._api_key = api_key or NO_API_KEY
@@ -205,7 +245,7 @@ class OpenAICompatibleClient:
         pool's bookkeeping costs grow with the connections it holds (measured: ~15 % less CPU
         per request at 64 in flight with 16 connections a pool).
         """
-        timeout = openai.Timeout(self.timeout_s, connect=min(self.timeout_s, MAX_CONNECT_TIMEOUT_S))
+        timeout = openai.Timeout(self.timeout_s, connect=self._connect_timeout_s())
         shards = self._shards_per_replica()
         per_pool = -(-self.max_in_flight // (len(self.base_urls) * shards)) + 1
         # openai re-exports its HTTP library's Limits (httpx or httpx2) only as this default.
@@ -268,20 +308,24 @@ class OpenAICompatibleClient:
         results: list[ChatResult | None] = [None] * len(batch)
         keys: list[str | None] = [None] * len(batch)
         pending: list[int] = []
+        progress = BatchProgress("+".join(dict.fromkeys(r.stage for r in batch)), len(batch))
         for i, req in enumerate(batch):
             if self.cache is not None:
                 keys[i] = cache_key(self.model, req, self.grammar_field)
                 hit = self.cache.get(keys[i])
                 if hit is not None:
                     results[i] = self._record(req, hit)
+                    progress.done += 1
                     continue
             pending.append(i)
         if pending:
             clients = self._make_clients()
             semaphore = asyncio.Semaphore(self.max_in_flight)
+            reporter = asyncio.create_task(self._report_progress(progress))
             try:
                 tasks = [
-                    asyncio.create_task(self._complete_one(i, batch[i], keys[i], clients, semaphore)) for i in pending
+                    asyncio.create_task(self._complete_one(i, batch[i], keys[i], clients, semaphore, progress))
+                    for i in pending
                 ]
                 try:
                     answers = await asyncio.gather(*tasks)
@@ -293,8 +337,18 @@ class OpenAICompatibleClient:
                 for i, answer in zip(pending, answers):
                     results[i] = answer
             finally:
+                reporter.cancel()
+                await asyncio.gather(reporter, return_exceptions=True)
                 await asyncio.gather(*(c.close() for pool in clients for c in pool), return_exceptions=True)
         return [r for r in results if r is not None]
+
+    async def _report_progress(self, progress: BatchProgress) -> None:
+        """Log a progress line every `progress_interval_s` until cancelled (when the batch ends)."""
+        started = time.monotonic()
+        while True:
+            # The real sleep, not `self._sleep`: tests replace that one to skip retry waits.
+            await asyncio.sleep(self.progress_interval_s)
+            progress_log.info(progress_line(progress, time.monotonic() - started))
 
     async def _complete_one(
         self,
@@ -303,29 +357,41 @@ class OpenAICompatibleClient:
         key: str | None,
         clients: list[list[openai.AsyncOpenAI]],
         semaphore: asyncio.Semaphore,
+        progress: BatchProgress,
     ) -> ChatResult:
         try:
-            result = await self._send_with_retries(index, request, clients, semaphore)
+            result = await self._send_with_retries(index, request, clients, semaphore, progress)
         except _Unreachable as exc:
-            raise LLMUnavailableError(self._unavailable_message(exc.tried)) from None
+            raise self._unavailable(exc.tried) from None
         if result.error is None and self.cache is not None and key is not None:
             self.cache.put(key, request.stage, self.model, result)
+        progress.done += 1
+        progress.completion_tokens += result.completion_tokens
         return self._record(request, result)
 
-    def _unavailable_message(self, tried: list[str]) -> str:
+    def _explain(self, failure: ConnectionFailure, url: str) -> tuple[str, str]:
+        return explain(failure, url, timeout_s=self.timeout_s, connect_timeout_s=self._connect_timeout_s())
+
+    def _connect_timeout_s(self) -> float:
+        return min(self.timeout_s, MAX_CONNECT_TIMEOUT_S)
+
+    def _unavailable(self, tried: list[tuple[str, ConnectionFailure]]) -> LLMUnavailableError:
+        """The run-stopping error when no replica is there: what each URL did, then each fix once."""
         attempts = self.max_retries + 1
-        first = self.base_urls[0]
-        return self._scrub(
-            f"cannot connect to any LLM server (model {self.model}) after {attempts} attempt(s); tried "
-            + "; ".join(tried)
-            + f". Is `vllm serve` running and reachable at {first}"
-            + (" (and the other URLs)" if len(self.base_urls) > 1 else "")
-            + f"? Set {BASE_URLS_ENV} to the server's base URL(s), ending in /v1."
+        explained = [self._explain(failure, url) for url, failure in tried]
+        fixes = list(dict.fromkeys(fix for _, fix in explained))
+        kinds = {failure.kind for _, failure in tried}
+        message = self._scrub(
+            f"cannot reach any LLM server (model {self.model}) after {attempts} attempt(s): "
+            + "; ".join(what for what, _ in explained)
+            + ". "
+            + " ".join(fixes)
             + (" Finished answers are in the response cache." if self.cache is not None else "")
         )
+        return LLMUnavailableError(message, reason=kinds.pop() if len(kinds) == 1 else "unreachable")
 
     # Retries are a small explicit loop rather than tenacity: each attempt has to choose the
-    # replica (fail over at once on a refused connection, without counting a retry), pick its
+    # replica (fail over at once when one is not there, without counting a retry), pick its
     # wait from the server's Retry-After, and tell "unreachable" apart from other failures;
     # in one loop all three stay readable, and the project needs no extra dependency.
     async def _send_with_retries(
@@ -334,6 +400,7 @@ class OpenAICompatibleClient:
         request: ChatRequest,
         clients: list[list[openai.AsyncOpenAI]],
         semaphore: asyncio.Semaphore,
+        progress: BatchProgress,
     ) -> ChatResult:
         body = self._request_body(request)
         attempts = self.max_retries + 1
@@ -342,26 +409,32 @@ class OpenAICompatibleClient:
         for attempt in range(attempts):
             if attempt:
                 await self._sleep(wait)
-            refused: list[str] = []
+                progress.retries += 1
+            missing: list[tuple[str, ConnectionFailure]] = []
             for replica in self._replica_order(index + attempt):
                 url = self.base_urls[replica]
                 try:
                     pool = clients[replica]
                     async with semaphore:
-                        # `post` is the SDK's documented way to send a body as is (see the
-                        # module docstring); errors, auth and timeouts are the SDK's as usual.
-                        data = await pool[(index // len(clients)) % len(pool)].post(
-                            "/chat/completions", body=body, cast_to=object
-                        )
-                except openai.APITimeoutError:
-                    last_error = LLMError("timeout", f"no answer from {url} within {self.timeout_s:g} s")
+                        progress.in_flight += 1
+                        try:
+                            # `post` is the SDK's documented way to send a body as is (see the
+                            # module docstring); errors, auth and timeouts are the SDK's as usual.
+                            data = await pool[(index // len(clients)) % len(pool)].post(
+                                "/chat/completions", body=body, cast_to=object
+                            )
+                        finally:
+                            progress.in_flight -= 1
+                except openai.APIConnectionError as exc:  # timeouts too (APITimeoutError)
+                    failure = classify(exc)
+                    if failure.replica_missing:
+                        missing.append((url, failure))
+                        self._down_until[replica] = time.monotonic() + DOWN_FOR_S
+                        continue  # next replica, same attempt
+                    what, fix = self._explain(failure, url)
+                    last_error = LLMError(failure.kind, f"{what}. {fix}")
                     wait = self._backoff(attempt + 1)
                     break
-                except openai.APIConnectionError as exc:
-                    cause = exc.__cause__ or exc
-                    refused.append(f"{url} ({self._scrub(str(cause) or type(cause).__name__)})")
-                    self._down_until[replica] = time.monotonic() + DOWN_FOR_S
-                    continue  # next replica, same attempt
                 except openai.APIStatusError as exc:
                     status = exc.status_code
                     text = self._server_text(exc)
@@ -378,11 +451,12 @@ class OpenAICompatibleClient:
                         # Every request would fail the same way: stop the run with the fix.
                         raise LLMUnavailableError(self._scrub(
                             f"HTTP {status} from {url}: the server refused the API key ({text}). "
-                            "Set FUNCDEX_LLM_API_KEY to the key the server expects."))
+                            "Set FUNCDEX_LLM_API_KEY to the key the server expects."), reason="unauthorized")
                     elif status == 404:
                         raise LLMUnavailableError(self._scrub(
                             f"HTTP 404 from {url}: {text}. Check the model name (`vllm serve <model>` serves it "
-                            f"under that name; GET {url.rstrip('/')}/models lists them) and that the URL ends in /v1."))
+                            f"under that name; GET {url.rstrip('/')}/models lists them) and that the URL ends in /v1."),
+                            reason="not_found")
                     else:
                         return ChatResult(text=None, error=LLMError("bad_request", f"HTTP {status} from {url}: {text}"))
                     break
@@ -390,10 +464,13 @@ class OpenAICompatibleClient:
                     self._down_until.pop(replica, None)
                     return self._to_result(data, url)
             else:
-                # Every replica refused the connection in this attempt.
+                # No replica was there in this attempt.
                 if attempt == attempts - 1:
-                    raise _Unreachable(refused)
-                last_error = LLMError("connection", "cannot connect: " + "; ".join(refused))
+                    raise _Unreachable(missing)
+                explained = [self._explain(failure, url) for url, failure in missing]
+                kinds = {failure.kind for _, failure in missing}
+                last_error = LLMError(kinds.pop() if len(kinds) == 1 else "connection_refused",
+                                      "; ".join(what for what, _ in explained) + ". " + explained[0][1])
                 wait = self._backoff(attempt + 1)
                 continue
             log.debug("retrying %s request %d after %s (wait %.2f s)", request.stage, index, last_error.reason, wait)

@@ -39,7 +39,9 @@ class ChatRequest:
 
 @dataclass(frozen=True)
 class LLMError:
-    reason: str  # timeout | rate_limited | server_error | bad_request | empty | ...
+    # timeout | connection_reset | tls | rate_limited | server_error | bad_request | empty | bad_response
+    # (no replica there at all, connection_refused / dns, raises LLMUnavailableError instead)
+    reason: str
     message: str
 
 
@@ -54,7 +56,15 @@ class ChatResult:
 
 
 class LLMUnavailableError(RuntimeError):
-    """No configured endpoint answers: the run stops (finished calls stay cached)."""
+    """No configured endpoint answers: the run stops (finished calls stay cached).
+
+    `reason` says why, when known: connection_refused | dns (every replica), unreachable (a
+    mix of those), unauthorized (HTTP 401/403), not_found (HTTP 404); the message has the fix.
+    """
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass

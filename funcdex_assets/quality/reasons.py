@@ -7,20 +7,27 @@ cause, then the fix.
 
 from __future__ import annotations
 
-_STRUCTURED = ("vLLM >= 0.10.2 reads `structured_outputs`; an older vLLM needs grammar_field='guided_grammar' on "
-               "the LLM resource; a llama.cpp server reads neither")
+_STRUCTURED = ("vLLM >= 0.10.2 reads `structured_outputs`; an older vLLM needs `guided_grammar` (--grammar-field "
+               "guided_grammar, FUNCDEX_LLM_GRAMMAR_FIELD, or grammar_field on the LLM resource); a llama.cpp server "
+               "reads neither")
 REASONS: dict[str, str] = {
     "invalid_json": ("the server returned text that is not JSON although the request carried a JSON Schema; it is "
                      f"probably ignoring `structured_outputs` ({_STRUCTURED}): check the server and its "
                      "structured-output backend (xgrammar)"),
     "schema_mismatch": ("the answers are JSON but break the request's JSON Schema: the server reads the schema field "
                         f"but does not enforce it ({_STRUCTURED})"),
-    "truncated": ("the answers stopped at max_tokens before they ended: raise that stage's max_tokens in the LLM "
-                  "resource's `sampling` config, or use a model that writes shorter answers"),
+    "truncated": ("the answers stopped at max_tokens before they ended: raise that stage's max_tokens "
+                  "(--max-tokens STAGE=N, FUNCDEX_LLM_MAX_TOKENS, or the LLM resource's `sampling` config), or use "
+                  "a model that writes shorter answers"),
     "llm_connection": ("no server answered at the configured URL(s): start it (`vllm serve MODEL --port 8000`) or fix "
                        "FUNCDEX_LLM_BASE_URLS"),
-    "llm_timeout": ("the server did not answer within timeout_s: it is overloaded or stuck; raise timeout_s, lower "
-                    "max_in_flight, or check the server's log"),
+    "llm_connection_reset": ("the server closed connections before answering: it crashed or was killed (check its log "
+                             "for out-of-memory), or a proxy cut the requests; lower max_in_flight (--max-in-flight)"),
+    "llm_tls": ("the TLS handshake failed: use http:// for a server started without TLS, or point SSL_CERT_FILE at "
+                "the certificate of the CA that signed the server's"),
+    "llm_timeout": ("the server did not answer within timeout_s (--request-timeout), or did not accept the "
+                    "connection within 10 s: it is overloaded, stuck or unreachable; raise the timeout, lower "
+                    "max_in_flight (--max-in-flight), or check the network and the server's log"),
     "llm_rate_limited": "the server kept answering HTTP 429: lower max_in_flight or raise its rate limit",
     "llm_server_error": "the server answered HTTP 5xx: read its log (out of memory, a crashed worker)",
     "llm_bad_request": ("the server refused the requests (HTTP 4xx): the model name (FUNCDEX_LLM_MODEL) or a field "
