@@ -211,7 +211,7 @@ class DatasetFolder:
                 code_version: str, model: str | None = None, run_ids: Iterable[str] = (),
                 prior_splits: Mapping[str, str] | None = None, duplicate_threshold: float = 0.8) -> PublishResult:
         """Write a new version holding every bundle of the folder, `updates` merged in, and
-        switch `latest` to it. `prior_splits` (conversation_id -> split) adds assignments known
+        switch `latest` to it. `run_ids`: the Dagster runs behind it, the publishing run last. `prior_splits` (conversation_id -> split) adds assignments known
         elsewhere (the instance's history); the folder's own files win where both know an id."""
         bad = sorted(set(updates) & RESERVED)
         if bad:
@@ -245,6 +245,7 @@ class DatasetFolder:
                              "--out folder")
         splits = assign_splits(rows, {**prior_splits, **folder_splits}, test_fraction, duplicate_threshold)
 
+        # Named for the publishing run (the last id given): versions sort by time, runs find theirs.
         name = f"{_stamp()}-{(run_ids[-1] if run_ids else 'local')[:8]}"
         partial = self.versions_dir / f".{name}.partial"
         partial.mkdir(parents=True)
