@@ -427,7 +427,7 @@ def _publish(context: dg.AssetExecutionContext, settings: GenerationSettings, ll
                for b, df in frames.items()}
     result = folder.publish(updates, test_fraction=settings.test_fraction, seed=settings.seed,
                             code_version=code_version(), model=llm.describe(),
-                            run_ids=[*dict.fromkeys([*sorted(run_ids.values()), context.run.run_id])],
+                            run_ids=[*sorted(set(run_ids.values()) - {context.run.run_id}), context.run.run_id],
                             prior_splits=history.splits(sorted(frames)),
                             duplicate_threshold=settings.conversation_duplicate_threshold)
     for bundle, df in frames.items():
