@@ -82,7 +82,8 @@ def test_the_files_read_are_listed_with_their_row_counts(tmp_path):
 
 
 def test_good_files_keep_passing_and_a_figure_without_a_denominator_is_na(tmp_path):
-    no_calls = {"tools": [TOOL], "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Hi!"}]}
+    no_calls = {"tools": [TOOL], "messages": [{"role": "user", "content": "hi"},
+                                              {"role": "assistant", "content": "Hi!"}]}
     out = tmp_path / "out"
     _write(out / "gmail" / "conversations.jsonl", [GOOD, no_calls])
     result = _report(out)
@@ -100,7 +101,8 @@ MALFORMED = [
     ("messages a string", {"tools": [TOOL], "messages": "hi"}, "`messages` is a JSON string"),
     ("no tools", {"messages": GOOD["messages"]}, "no `tools`"),
     ("tools an object", {**GOOD, "tools": {"x": 1}}, "`tools` is a JSON object"),
-    ("tool without function", {**GOOD, "tools": [{"type": "function", "name": "get_event"}]}, "tool 0 has no `function`"),
+    ("tool without function", {**GOOD, "tools": [{"type": "function", "name": "get_event"}]},
+     "tool 0 has no `function`"),
     ("message without role", {**GOOD, "messages": [{"content": "hi"}]}, "message 0 has no `role`"),
     ("message a string", {**GOOD, "messages": ["hi"]}, "message 0 is a JSON string"),
     ("call without function", {**GOOD, "messages": [GOOD["messages"][1], {
