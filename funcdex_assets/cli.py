@@ -157,19 +157,38 @@ def generate_cmd(bundles: str, conversations: int, seed: int, out: Path, thought
 @click.argument("out", type=click.Path(path_type=Path, exists=True, file_okay=False))
 def report_cmd(out: Path) -> None:
     """Check the JSONL files in OUT: rows parse, arguments validate, calls answered, ids grounded,
-    and what the meaning detectors find (as `funcdex check` does)."""
-    from funcdex_assets.quality.lint import lint_files
+    and what the meaning detectors find (as `funcdex check` does). Lists the files read with
+    their rows; exits 1 on any problem, 2 when OUT holds no file, no row or no readable row."""
+    from funcdex_assets.quality.lint import DatasetFileError, lint_files
+    from typing import NoReturn
+
     from funcdex_assets.quality.report import dataset_files, report_files
+
+    def fail(message: str) -> NoReturn:
+        console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+        sys.exit(2)
 
     files = dataset_files(out)
     if not files:
-        console.print(f"[red]error:[/red] no conversations.jsonl / train.jsonl under {out}")
-        sys.exit(2)
-    report = report_files(files)
+        fail(f"no conversations.jsonl / train.jsonl under {out}")
+    try:
+        report = report_files(files)
+    except DatasetFileError as exc:
+        fail(str(exc))
+
+    console.print("files read:")
+    for read in report.files:
+        console.print(f"  {escape(str(read.path))}  {read.rows} rows ({read.unreadable} unreadable)", soft_wrap=True)
     for key, value in report.figures().items():
-        console.print(f"{key:32s} {value}")
-    for problem in report.problems[:20]:
-        console.print(f"[yellow]{problem}[/yellow]")
+        # None: the figure has no denominator (no rows, calls or id arguments to count over).
+        console.print(f"{key:32s} {'n/a' if value is None else value}")
+    shown = 20
+    for problem in report.problems[:shown]:
+        console.print(f"[yellow]{escape(problem)}[/yellow]", soft_wrap=True)
+    if len(report.problems) > shown:
+        console.print(f"[yellow]... and {len(report.problems) - shown} more problems[/yellow]")
+    if (reason := report.nothing_to_report()) is not None:
+        fail(reason)
     _print_lint(lint_files(files))
     sys.exit(0 if not report.problems else 1)
 

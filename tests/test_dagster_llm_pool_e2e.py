@@ -46,8 +46,10 @@ def test_partitions_run_side_by_side_but_never_share_the_model_slot(served):
     dev, server, url = served
     for bundle in BUNDLES:
         dev.add_partition(bundle)
+    # The model server's request count is progress too: inside one model step it moves between
+    # two events.
     state = dev.backfill_all_partitions(BUNDLE_ASSETS, {"resources": {"settings": {"config": {
-        "conversations_per_bundle": 3}}}})
+        "conversations_per_bundle": 3}}}}, also=lambda: server.calls)
     assert state["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), (state, dev.log_tail())
     assert state["numPartitions"] == len(BUNDLES)
 

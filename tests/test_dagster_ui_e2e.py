@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dagster_dev import REPOSITORY, DagsterDev, instance_with_catalog, sql as _sql, wait_for
+from dagster_dev import REPOSITORY, DagsterDev, instance_with_catalog, sql as _sql
 
 REPO = Path(__file__).resolve().parents[1]
 FIRST, NEW = "whatsapp", "calendly"
@@ -35,10 +35,12 @@ LAUNCH = """
 mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
   __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
   ... on RunConfigValidationInvalid { errors { message } } } }"""
-RUN_STATUS = "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
 RUNS_FOR_PARTITION = """
 query($value: String!) { runsOrError(filter: {tags: [{key: "dagster/partition", value: $value}]}) {
   ... on Runs { results { runId status } } } }"""
+LAST_TICK = """
+query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { ... on Sensor { sensorState {
+  ticks(limit: 1) { status timestamp runIds skipReason error { message } } } } } }"""
 
 
 @pytest.fixture(scope="module")
@@ -58,13 +60,6 @@ def ui(fresh_postgres_db, tmp_path_factory):
         dev.stop()
 
 
-def _wait_run(dev: DagsterDev, run_id: str, timeout: float = 300) -> str:
-    def finished():
-        status = dev.graphql(RUN_STATUS, {"id": run_id})["runOrError"]["status"]
-        return status if status in ("SUCCESS", "FAILURE", "CANCELED") else None
-    return wait_for(finished, timeout, what=f"run {run_id}")
-
-
 @pytest.fixture(scope="module")
 def first_run(ui):
     """The first bundle's partition, added and launched through GraphQL as the UI does."""
@@ -75,7 +70,7 @@ def first_run(ui):
     launched = dev.graphql(LAUNCH, {"params": params})["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]
-    status = _wait_run(dev, run_id)
+    status = dev.wait_run(run_id)
     assert status == "SUCCESS", (status, dev.log_tail())
     return run_id
 
@@ -133,14 +128,17 @@ def browser(tmp_path_factory):
                 pass
 
 
-def _page_text(driver, must_contain: list[str], timeout: float = 60) -> str:
+def _page_text(dev: DagsterDev, driver, must_contain: list[str]) -> str:
+    """The page's text once it shows every string of `must_contain`. Progress: which of them it
+    shows (not the text itself, which relative times keep changing)."""
     from selenium.webdriver.common.by import By
 
-    def shown():
+    def observe() -> tuple[tuple[str, ...], str]:
         text = driver.find_element(By.TAG_NAME, "body").text
-        return text if all(s in text for s in must_contain) else None
+        return tuple(s for s in must_contain if s in text), text
     try:
-        return wait_for(shown, timeout, interval=1, what=f"{must_contain} on {driver.current_url}")
+        return dev.wait(observe, f"{must_contain} on {driver.current_url}",
+                        done=lambda state: len(state[0]) == len(must_contain), progress=lambda state: state[0])[1]
     except AssertionError:
         driver.save_screenshot(str(Path(driver.capabilities["chrome"]["userDataDir"]).parent / "failure.png"))
         raise
@@ -149,13 +147,13 @@ def _page_text(driver, must_contain: list[str], timeout: float = 60) -> str:
 def test_the_asset_graph_page_shows_every_asset_and_the_partitions(ui, first_run, browser):
     dev = ui[0]
     browser.get(f"{dev.url}/asset-groups")
-    _page_text(browser, ["Global asset lineage", *ALL_ASSETS])
+    _page_text(dev, browser, ["Global asset lineage", *ALL_ASSETS])
     # The graph itself (not only the sidebar) draws a node per asset.
     nodes = browser.execute_script(
         "return Array.from(document.querySelectorAll('[data-testid^=\"asset-node\"], foreignObject')).length")
     assert nodes >= len(ALL_ASSETS), nodes
     browser.get(f"{dev.url}/assets/parsed_dataset?view=partitions")
-    text = _page_text(browser, [FIRST, "Materialized (1)"])
+    text = _page_text(dev, browser, [FIRST, "Materialized (1)"])
     assert "Missing (0)" in text
 
 
@@ -172,11 +170,17 @@ def test_a_new_toolkit_dropped_in_becomes_a_partition_and_runs(ui, first_run):
     shutil.copy(REPO / "tool_catalog" / f"{NEW}.json", catalog)
     (catalog / "bundles.yaml").write_text(yaml.safe_dump({"toolkits": [FIRST, NEW]}))
 
-    def new_run():
+    def observe() -> tuple:
         runs = dev.graphql(RUNS_FOR_PARTITION, {"value": NEW})["runsOrError"]["results"]
-        return runs[0]["runId"] if runs else None
-    run_id = wait_for(new_run, 120, what=f"the sensor's run for {NEW}")
-    status = _wait_run(dev, run_id)
+        ticks = dev.graphql(LAST_TICK, {"s": {**REPOSITORY, "sensorName": "bundle_partitions_sensor"}})
+        tick = (ticks["sensorOrError"].get("sensorState") or {}).get("ticks") or [{}]
+        partitions = sorted(p for (p,) in _sql(url, "SELECT partition FROM dynamic_partitions"))
+        return tuple(r["runId"] for r in runs), partitions, tick[0]
+    # Progress: the partitions, the new partition's runs and what the sensor's last tick did, not
+    # when (a sensor skipping every tick makes none).
+    run_id = dev.wait(observe, f"the sensor's run for {NEW}", done=lambda state: state[0], progress=lambda state: (
+        state[0], state[1], {k: v for k, v in state[2].items() if k != "timestamp"}))[0][0]
+    status = dev.wait_run(run_id)
     assert status == "SUCCESS", (status, dev.log_tail())
     partitions = {p for (p,) in _sql(url, "SELECT partition FROM dynamic_partitions")}
     assert partitions == {FIRST, NEW}
