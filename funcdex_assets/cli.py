@@ -159,9 +159,9 @@ def report_cmd(out: Path) -> None:
     """Check the JSONL files in OUT: rows parse, arguments validate, calls answered, ids grounded,
     and what the meaning detectors find (as `funcdex check` does). Lists the files read with
     their rows; exits 1 on any problem, 2 when OUT holds no file, no row or no readable row."""
-    from funcdex_assets.quality.lint import DatasetFileError, lint_files
     from typing import NoReturn
 
+    from funcdex_assets.quality.lint import DatasetFileError, lint_files
     from funcdex_assets.quality.report import dataset_files, report_files
 
     def fail(message: str) -> NoReturn:
@@ -190,7 +190,26 @@ def report_cmd(out: Path) -> None:
     if (reason := report.nothing_to_report()) is not None:
         fail(reason)
     _print_lint(lint_files(files))
-    sys.exit(0 if not report.problems else 1)
+    verified = _print_manifest_check(out)
+    sys.exit(0 if not report.problems and verified else 1)
+
+
+def _print_manifest_check(out: Path) -> bool:
+    """Check OUT's files against the manifest of its current version (docs/outputs.md);
+    False when one differs. A folder without one (not written by funcdex generate) passes."""
+    from funcdex_assets.export.folder import verify_folder
+
+    verification = verify_folder(out)
+    if verification is None:
+        console.print(f"manifest: none in {out} (not a folder funcdex generate published); files not verified",
+                      soft_wrap=True)
+        return True
+    for problem in verification.problems:
+        console.print(f"[red]manifest[/red] {escape(problem)}", soft_wrap=True)
+    if not verification.problems:
+        console.print(f"manifest: version {verification.version}, {len(verification.files)} files match "
+                      "(rows and sha256)", soft_wrap=True)
+    return not verification.problems
 
 
 def _print_lint(report, max_defect_rate: float | None = None) -> None:

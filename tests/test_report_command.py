@@ -178,3 +178,18 @@ def test_no_damage_to_a_good_row_raises_or_shows_an_exception(tmp_path):
     named = {int(p.split(": ", 1)[0].rsplit(":", 1)[1]) for p in report.problems}
     assert malformed <= named, sorted(malformed - named)
     assert structure_problems(GOOD) == []
+
+
+def test_a_published_folder_is_verified_against_its_manifest(tmp_path):
+    from funcdex_assets.export.folder import BundleUpdate, DatasetFolder
+
+    row = {**GOOD, "conversation_id": "conv_1", "bundle": "cal"}
+    DatasetFolder(tmp_path).publish({"cal": BundleUpdate(rows=[row, {**row, "conversation_id": "conv_2"}])},
+                                    test_fraction=0.5, seed=1, code_version="test")
+    good = _report(tmp_path)
+    assert good.exit_code == 0, good.output
+    assert "files match (rows and sha256)" in good.output
+    rows = (tmp_path / "cal" / "conversations.jsonl").resolve()
+    rows.write_text(rows.read_text().replace("the review", "the Review"))
+    changed = _report(tmp_path)
+    assert changed.exit_code == 1 and "sha256 differs from the manifest" in changed.output
