@@ -23,6 +23,7 @@ from funcdex_assets.dml.parser import parse_dml
 from funcdex_assets.dml.validator import validate_conversation
 from funcdex_assets.frames import ok
 from funcdex_assets.offline.language import format_value, humanize
+from funcdex_assets.offline.speech import spoken_date
 from funcdex_assets.offline.planner import (
     MAX_DISTRACTORS,
     ConversationPlan,
@@ -283,7 +284,9 @@ def _check_clarification(turns: list[Any], call: int, clarify: list[str], user_a
     assert all(humanize(name) in turns[question].text for name in clarify)
     for name in clarify:
         value = user_args[name]
-        assert format_value(value) in turns[answer].text
+        # Said the way a person says it: a date in words, other values as they are.
+        spoken = spoken_date(value) if isinstance(value, str) and spoken_date(value) else format_value(value)
+        assert spoken.strip('"') in turns[answer].text
         assert turns[call].arguments[name] == value
         if isinstance(value, str) and len(value) >= 8:
             # Left out of the request: the user states it only when asked.

@@ -117,13 +117,26 @@ def test_formats_are_valid(fmt: str) -> None:
         assert not errors(schema, value), (fmt, value)
 
 
-def test_dates_are_in_the_near_future() -> None:
+def test_times_lie_where_their_names_put_them() -> None:
+    """Starts in the next two weeks, ends and due dates after them, creation long ago, later
+    changes recently: so end >= start and created <= updated <= today for any two draws."""
     values = factory(6)
+    today = TODAY.replace(tzinfo=None)
+
+    def at(name: str, fmt: str = "date-time") -> datetime:
+        text = values.value(name, {"type": "string", "format": fmt})
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ" if fmt == "date-time" else "%Y-%m-%d")
+
     for _ in range(20):
-        dt = datetime.strptime(values.value("start", {"type": "string", "format": "date-time"}), "%Y-%m-%dT%H:%M:%SZ")
-        assert TODAY.replace(tzinfo=None) < dt < TODAY.replace(tzinfo=None) + timedelta(days=22)
-        day = datetime.strptime(values.value("due", {"type": "string", "format": "date"}), "%Y-%m-%d")
-        assert TODAY.replace(tzinfo=None, hour=0) < day <= TODAY.replace(tzinfo=None) + timedelta(days=22)
+        start, end, due = at("start"), at("end_time"), at("due", "date")
+        created, updated = at("created_at"), at("updated_at")
+        assert today < start < today + timedelta(days=15) < end < today + timedelta(days=29)
+        assert start < due.replace(hour=23) and due <= today + timedelta(days=29)
+        assert today - timedelta(days=91) < created < today - timedelta(days=29) < updated < today
+        timestamps = [values.value(k, {"type": "integer"}) for k in ("created", "start_time", "expires_at")]
+        assert timestamps[0] < TODAY.timestamp() < timestamps[1] < timestamps[2]
+        window = [values.value(k, {"type": "string", "format": "date-time"}) for k in ("timeMin", "timeMax")]
+        assert window[0] < window[1]
 
 
 @pytest.mark.parametrize(

@@ -79,7 +79,9 @@ def plan_conversation(
                     user_args[slot.name] = context[slot.key]
                 # An optional id nothing produced is left out: the user could not know it.
                 continue
-            if not slot.required and (_is_plumbing(slot) or rng.random() > 0.35):
+            # An optional switch is the assistant's business, not something a user says.
+            if not slot.required and (_is_plumbing(slot) or slot.schema.get("type") == "boolean"
+                                      or rng.random() > 0.35):
                 continue
             shared = [k for k in slot.keys if k in produced_keys]
             if shared and slot.kind in ("email", "value", "datetime", "date") and rng.random() < 0.7:

@@ -69,6 +69,15 @@ def _merged(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+# Words of a time field's name that say when it lies (ValueFactory.moment).
+_CREATED_WORDS = frozenset({"created", "creation", "inserted", "registered", "joined", "added", "birth", "born"})
+_CHANGED_WORDS = frozenset({"updated", "modified", "edited", "completed", "sent", "received", "deleted", "archived",
+                            "closed", "resolved", "last", "published", "submitted", "paid", "finalized", "voided",
+                            "canceled", "cancelled", "viewed", "synced", "accepted", "delivered", "trashed",
+                            "internal", "changed", "done"})
+_END_WORDS = frozenset({"end", "ends", "until", "expires", "expiry", "expiration", "due", "deadline", "max", "to",
+                        "stop", "finish", "before"})
+_START_WORDS = frozenset({"start", "starts", "begin", "from", "min", "after", "since", "scheduled"})
 _DESCRIBED_DATETIME = re.compile(r"\b(rfc ?3339|iso ?8601|timestamp|date-time|datetime)\b", re.I)
 
 
@@ -106,7 +115,26 @@ class ValueFactory:
 
     # ---- dates -------------------------------------------------------------------------
     def future_datetime(self) -> datetime:
-        day = self.today + timedelta(days=self.rng.randint(1, 21))
+        return self._at(self.rng.randint(1, 21))
+
+    def moment(self, name: str) -> datetime:
+        """A time for a field named `name`, ordered the way its meaning orders it: creation long
+        ago, later changes recently (so updated >= created, both before today), the start of
+        anything ahead in the next two weeks and its end, due date or upper bound after those
+        (so end >= start, timeMin < timeMax). Other times: the next three weeks."""
+        words = set(snake(name).split("_")) if name else set()
+        if words & _CREATED_WORDS:
+            return self._at(-self.rng.randint(30, 90))
+        if words & _CHANGED_WORDS:
+            return self._at(-self.rng.randint(1, 29))
+        if words & _END_WORDS:
+            return self._at(self.rng.randint(15, 28))
+        if words & _START_WORDS:
+            return self._at(self.rng.randint(1, 14))
+        return self.future_datetime()
+
+    def _at(self, days: int) -> datetime:
+        day = self.today + timedelta(days=days)
         hour = self.rng.choice((8, 9, 10, 11, 13, 14, 15, 16, 17))
         minute = self.rng.choice((0, 0, 15, 30, 45))
         return day.replace(hour=hour, minute=minute, second=0, microsecond=0)
@@ -231,7 +259,7 @@ class ValueFactory:
             value = self.rng.randint(1, 4)
         elif words & {"timestamp", "at", "created", "updated", "date", "time", "end", "start", "expires",
                       "until", "since", "due"}:
-            value = int(self.future_datetime().timestamp())  # Unix seconds, as Stripe and Slack use
+            value = int(self.moment(name).timestamp())  # Unix seconds, as Stripe and Slack use
         elif "number" in words or s.endswith("_no"):
             value = self.rng.randint(1, 2400)
         else:
@@ -263,11 +291,11 @@ class ValueFactory:
         if fmt == "email":
             return self.email()
         if fmt == "date-time":
-            return self.iso(self.future_datetime())
+            return self.iso(self.moment(name))
         if fmt == "date":
-            return self.future_datetime().strftime("%Y-%m-%d")
+            return self.moment(name).strftime("%Y-%m-%d")
         if fmt == "time":
-            return self.future_datetime().strftime("%H:%M:%S")
+            return self.moment(name).strftime("%H:%M:%S")
         if fmt in ("uri", "url", "uri-reference"):
             return f"https://{self.fake.domain_name()}/{self.fake.slug()}"
         if fmt == "uuid":
@@ -303,7 +331,7 @@ class ValueFactory:
         if last in ("url", "link", "href", "uri") or s.endswith("html_link"):
             return f"https://{fake.domain_name()}/{fake.slug()}"
         if last in ("date", "due", "deadline") or s.endswith(("_at", "_time", "datetime")):
-            return self.iso(self.future_datetime())
+            return self.iso(self.moment(s))
         if last == "number":
             return f"{self._alnum(4, string.ascii_uppercase)}-{self.rng.randint(1, 9999):04d}"
         if s in ("q", "query", "search", "search_query", "filter", "jql"):

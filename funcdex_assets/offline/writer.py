@@ -19,7 +19,6 @@ from funcdex_assets.offline.language import (
     format_value,
     humanize,
     ing,
-    mention,
     past,
     pick,
     plural,
@@ -27,6 +26,7 @@ from funcdex_assets.offline.language import (
     tool_verb,
 )
 from funcdex_assets.offline.planner import ConversationPlan, PlannedStep
+from funcdex_assets.offline.speech import say
 from funcdex_assets.offline.values import ValueFactory
 from funcdex_assets.dml.specialize import schema_order
 from funcdex_assets.dml.validator import schema_validator
@@ -83,17 +83,18 @@ class ConversationWriter:
                 part += " " + reference
             stated = {k: v for k, v in step.user_args.items() if k not in step.clarify and k not in step.reuse}
             if stated:
-                part += " " + pick(self.rng, "mention_values", values=mention(stated))
+                part += " " + pick(self.rng, "mention_values", values=say(self.rng, stated))
             parts.append(part)
         request = parts[0]
         for part in parts[1:]:
             request += pick(self.rng, "then_join") + part
         if seg_no == 0:
             p = self.persona
+            # The scenario stays out of the user's words: it is the generator's brief, written
+            # about the user in the third person (the prompt_leak detector).
             pieces = [
                 pick(self.rng, "greeting", name=p.name, role=p.role, company=p.company),
                 pick(self.rng, "first_request", request=request),
-                pick(self.rng, "goal_context", scenario=self.scenario),
             ]
             text = " ".join(x for x in pieces if x)
         else:
@@ -129,7 +130,7 @@ class ConversationWriter:
             if self.plan.thoughts:
                 self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_clarify", request=phrase, fields=fields)))
             self.turns.append(AssistantTurn(text=pick(self.rng, "clarify_question", request=phrase, fields=fields)))
-            answer = mention({k: step.user_args[k] for k in step.clarify})
+            answer = say(self.rng, {k: step.user_args[k] for k in step.clarify})
             self.turns.append(UserTurn(text=pick(self.rng, "clarify_answer", values=answer)))
         args, grounding_note = self._arguments(step, tool, i)
         if self.plan.thoughts:

@@ -1,0 +1,97 @@
+"""How a user states values in their own words, never as a form read out.
+
+People say what a value is for, not which parameter takes it: "called "Q3 plan"", "that
+mention "invoice"", "on March 5 at 10:00 UTC", "just the first 25", ""Medium" as the
+priority". The value comes first when a field has to be named, so no message reads
+"<parameter> <value>" (the `parameter_dictation` detector, docs/quality.md). Phrases come from
+the phrasebook (`say_*` entries), chosen by the request's own random generator; each part
+carries its own connector ("called", "with ... as the"), so parts join with commas.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import date, datetime
+from typing import Any
+
+from funcdex_assets.catalog.fields import snake
+from funcdex_assets.offline.language import humanize, pick
+
+# Last word of a parameter name, and what kind of value it holds for a user.
+_COUNT = frozenset({"limit", "max", "count", "size", "top", "num", "results", "number"})
+_TITLE = frozenset({"title", "name", "summary", "subject", "label", "heading", "displayname"})
+_TEXT = frozenset({"description", "body", "text", "message", "content", "notes", "note", "comment", "caption",
+                   "bio", "details", "reason", "instructions"})
+_QUERY = frozenset({"q", "query", "search", "keyword", "keywords", "term", "filter"})
+_FROM = frozenset({"min", "start", "from", "after", "since", "begin"})
+_UNTIL = frozenset({"max", "end", "to", "until", "before"})
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _words(key: str) -> list[str]:
+    return [w for w in snake(key).split("_") if w]
+
+
+def spoken_date(value: str) -> str | None:
+    """"March 5, 2026 at 10:00 UTC" for an ISO date-time, "March 5, 2026" for a date; None if
+    `value` is neither."""
+    try:
+        if _DATE.match(value):
+            d = date.fromisoformat(value)
+            return f"{d:%B} {d.day}, {d.year}"
+        if _DATETIME.match(value):
+            t = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+            zone = "UTC" if t.utcoffset() is not None and not t.utcoffset() else (t.strftime("%z") or "")
+            zone = f" {zone[:3]}:{zone[3:]}" if zone and zone != "UTC" else (" UTC" if zone else "")
+            return f"{t:%B} {t.day}, {t.year} at {t:%H:%M}{zone}"
+    except ValueError:
+        return None
+    return None
+
+
+def _one(rng: random.Random, key: str, value: Any) -> list[str]:
+    words = _words(key)
+    last = words[-1] if words else key.lower()
+    name = humanize(key)
+    if isinstance(value, dict):
+        # A nested object: each scalar inside, named by its own key ("start": {"dateTime": ...}).
+        return [part for k, v in value.items() if not isinstance(v, (dict, list))
+                for part in _one(rng, k if _words(k)[-1:] != ["value"] else key, v)]
+    if isinstance(value, list):
+        scalars = [v for v in value if not isinstance(v, (dict, list))][:5]
+        if not scalars:
+            return []
+        listed = ", ".join(f'"{v}"' if isinstance(v, str) else str(v) for v in scalars)
+        return [pick(rng, "say_value", value=listed, name=name)]
+    if isinstance(value, bool):
+        return [pick(rng, "say_flag_on" if value else "say_flag_off", name=name)]
+    if isinstance(value, (int, float)) and (last in _COUNT or set(words) & {"limit", "max"}):
+        return [pick(rng, "say_count", n=value)]
+    if isinstance(value, str):
+        when = spoken_date(value)
+        if when:
+            # The bounds of a window read as one: "from March 5 ... until March 9 ...".
+            bound = ("say_when_from" if set(words) & _FROM else "say_when_until" if set(words) & _UNTIL
+                     else "say_when")
+            return [pick(rng, bound, when=when)]
+        if last in _TITLE:
+            return [pick(rng, "say_title", value=value)]
+        if last in _TEXT:
+            return [pick(rng, "say_text", value=value)]
+        if last in _QUERY:
+            return [pick(rng, "say_query", value=value)]
+        if "@" in value and " " not in value:
+            return [pick(rng, "say_value", value=value, name=name)]
+        return [pick(rng, "say_value", value=f'"{value}"', name=name)]
+    return [pick(rng, "say_value", value=value, name=name)]
+
+
+def say(rng: random.Random, args: dict[str, Any]) -> str:
+    """The values of `args` as a user states them, joined as a sentence fragment ("called
+    "Q3 plan", on March 5, 2026 at 10:00 UTC and "High" as the priority")."""
+    parts = [part for key, value in args.items() for part in _one(rng, key, value)]
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]

@@ -1,0 +1,48 @@
+"""How the offline user states values (offline/speech.py): never a form read out, dates in
+words, each part with its own connector."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from conversation_builder import assistant, call, conversation, user
+
+from funcdex_assets.offline.speech import say, spoken_date
+from funcdex_assets.quality.detectors import detect
+from funcdex_assets.quality.dialogue import dialogue_from_row
+
+ARGS = [
+    {"maxResults": 25, "q": "invoice overdue"},
+    {"summary": "Q3 planning", "priority": "Medium", "labels": ["launch", "ops"], "project_key": "OPS"},
+    {"timeMin": "2026-03-05T10:00:00Z", "timeMax": "2026-03-09T18:00:00Z", "showDeleted": True},
+    {"description": "Customer asked about the refund.", "name": "Dana Ruiz", "phone": "+16318095383"},
+    {"start": {"dateTime": "2026-03-05T10:00:00Z"}, "end": {"dateTime": "2026-03-05T11:00:00Z"}, "limit": 5},
+    {"due_on": "2026-04-30", "notes": "Bring the figures.", "completed": False},
+]
+
+
+@pytest.mark.parametrize("args", ARGS)
+@pytest.mark.parametrize("seed", range(6))
+def test_stated_values_are_never_read_out_as_parameters(args, seed):
+    text = "Could you do that " + say(random.Random(seed), args) + "?"
+    row = conversation(user(text), assistant("", call("do_it", args, {"ok": True})), assistant("Done."))
+    found = [f for f in detect(dialogue_from_row(row)) if f.code == "parameter_dictation"]
+    assert not found, (text, found)
+
+
+def test_dates_are_said_in_words_and_windows_read_as_one():
+    assert spoken_date("2026-03-05") == "March 5, 2026"
+    assert spoken_date("2026-03-05T10:00:00Z") == "March 5, 2026 at 10:00 UTC"
+    assert spoken_date("2026-03-05T10:00:00+02:00") == "March 5, 2026 at 10:00 +02:00"
+    assert spoken_date("next week") is None and spoken_date("2026-13-45") is None
+    text = say(random.Random(1), {"timeMin": "2026-03-05T10:00:00Z", "timeMax": "2026-03-09T18:00:00Z"})
+    assert ("from March 5" in text or "starting March 5" in text) and ("until March 9" in text or "ending March 9" in text)
+
+
+def test_each_part_carries_its_connector():
+    text = say(random.Random(2), {"summary": "Q3 planning", "priority": "Medium", "maxResults": 3})
+    assert text.count(",") + text.count(" and ") >= 2
+    assert any(w in text for w in ("called", "titled", "named"))
+    assert any(w in text for w in ("just the first 3", "no more than 3", "up to 3"))
+    assert say(random.Random(0), {}) == ""
