@@ -535,6 +535,8 @@ def test_a_profile_of_someone_else_is_an_identity_mismatch():
     assert "identity_mismatch" in codes(row({"emailAddress": "ronald.wiggins@adkins.com"}))
     assert "identity_mismatch" in codes(row({"name": "Emily Smith"}))
     assert "identity_mismatch" not in codes(row({"emailAddress": "joshua.olson@davis.io", "name": "Joshua Olson"}))
+    # The user's workspaces and teams are named too; they are not the user.
+    assert "identity_mismatch" not in codes(row({"name": "Joshua Olson", "workspaces": [{"name": "Service retro"}]}))
 
 
 def test_an_invented_name_in_a_goodbye():

@@ -512,3 +512,15 @@ def test_a_string_described_as_a_timestamp_gets_an_iso_datetime() -> None:
     assert datetime.fromisoformat(rfc.replace("Z", "+00:00")).year >= 2026
     unix = values.value("oldest", {"type": "string", "description": "Only messages after this Unix timestamp."})
     assert "T" not in unix or not unix[:4].isdigit()
+
+
+def test_a_tool_about_the_caller_answers_with_the_users_own_profile(repo_root: Path) -> None:
+    tools = {t.name: t for t in load_catalog(repo_root / "tool_catalog").tools}
+    me = {"name": "Dana Ruiz", "email": "dana.ruiz@acme.io"}
+    for seed in range(5):
+        result = World(factory(seed), me=me).execute(tools["ASANA_GET_CURRENT_USER"], {}, step=0)
+        user = result["data"]["user"]
+        assert user["name"] == "Dana Ruiz" and user.get("email", "dana.ruiz@acme.io") == "dana.ruiz@acme.io"
+        # Without a user given, the profile is someone the values make up.
+        assert World(factory(seed)).execute(tools["ASANA_GET_CURRENT_USER"], {}, step=0)["data"]["user"].get(
+            "name") != "Dana Ruiz"

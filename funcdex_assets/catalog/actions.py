@@ -143,3 +143,13 @@ def deletion_kind(name: str) -> str | None:
 def restores(name: str) -> bool:
     """The call brings a deleted, trashed or cancelled object back (`untrash_message`)."""
     return any(w in _RESTORE for w in words(name))
+
+
+_SELF_WORDS = frozenset({"profile", "me", "whoami", "myself", "self"})
+
+
+def about_self(name: str) -> bool:
+    """A tool about the caller themselves: `GET_PROFILE`, `users.me`, `GET_CURRENT_USER`,
+    `whoami` (its person is the user, not someone else)."""
+    ws = set(words(name))
+    return bool(ws & _SELF_WORDS) or {"current", "user"} <= ws or {"current", "member"} <= ws

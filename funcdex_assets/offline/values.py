@@ -71,7 +71,10 @@ def _merged(parts: list[dict[str, Any]]) -> dict[str, Any]:
 
 # Words of a time field's name that say when it lies (ValueFactory.moment).
 _CREATED_WORDS = frozenset({"created", "creation", "inserted", "registered", "joined", "added", "birth", "born"})
+# Keys that say "a time" but not which: their parent's name decides ({"start": {"dateTime": ...}}).
+GENERIC_TIME_KEYS = frozenset({"date", "date_time", "datetime", "time", "timestamp"})
 _CHANGED_WORDS = frozenset({"updated", "modified", "edited", "completed", "sent", "received", "deleted", "archived",
+                            "posted", "uploaded", "shared", "commented", "logged", "recorded", "issued", "occurred",
                             "closed", "resolved", "last", "published", "submitted", "paid", "finalized", "voided",
                             "canceled", "cancelled", "viewed", "synced", "accepted", "delivered", "trashed",
                             "internal", "changed", "done"})
@@ -201,7 +204,7 @@ class ValueFactory:
             return self.rng.choice(list(schema["enum"]))
         stype = _schema_type(schema)
         if stype == "object":
-            return self.object_value(schema, depth)
+            return self.object_value(schema, depth, parent=name)
         if stype == "array":
             return self.array_value(name, schema, depth)
         if stype == "integer":
@@ -216,7 +219,8 @@ class ValueFactory:
             return None
         return self.string(name, schema, holder)
 
-    def object_value(self, schema: dict[str, Any], depth: int = 0, optional_p: float = 0.5) -> dict:
+    def object_value(self, schema: dict[str, Any], depth: int = 0, optional_p: float = 0.5,
+                     parent: str = "") -> dict:
         props = schema.get("properties") or {}
         required = set(schema.get("required", []))
         out: dict[str, Any] = {}
@@ -224,7 +228,9 @@ class ValueFactory:
             if not isinstance(sub, dict):
                 continue
             if key in required or (depth < 3 and self.rng.random() < optional_p):
-                out[key] = self.value(key, sub, depth + 1)
+                # A bare time key ("dateTime") takes its meaning from the object's name (start / end).
+                named = f"{snake(parent)}_{snake(key)}" if parent and snake(key) in GENERIC_TIME_KEYS else key
+                out[key] = self.value(named, sub, depth + 1)
         return out
 
     def array_value(self, name: str, schema: dict[str, Any], depth: int = 0) -> list:

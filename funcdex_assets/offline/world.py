@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from funcdex_assets.catalog.actions import name_action
+from funcdex_assets.catalog.actions import about_self, name_action
 from funcdex_assets.catalog.fields import entity_of_object, id_entity, input_slots, snake, classify
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.validator import schema_validator
-from funcdex_assets.offline.values import ValueFactory, _schema_type, concrete
+from funcdex_assets.offline.values import GENERIC_TIME_KEYS, ValueFactory, _schema_type, concrete
 
 _LIVE_STATES = ("confirmed", "active", "open", "sent", "scheduled", "pending", "created", "draft", "todo",
                 "to do", "accepted", "succeeded", "published", "incomplete", "new")
@@ -78,8 +78,12 @@ def record_label(record: dict[str, Any]) -> str | None:
 class World:
     """The state of the simulated services during one conversation."""
 
-    def __init__(self, values: ValueFactory, integer_id_keys: frozenset[str] = frozenset()):
+    def __init__(self, values: ValueFactory, integer_id_keys: frozenset[str] = frozenset(),
+                 me: dict[str, str] | None = None):
         self.values = values
+        # The user's own name and email: what a tool about the caller (`GET_CURRENT_USER`)
+        # answers with, so their profile is theirs.
+        self.me = me or {}
         # Id keys some tool of the conversation takes as integers: where a response types
         # such an id as a string (specs disagree, e.g. GoToMeeting's meetingId), it is made
         # of digits so it can be passed on.
@@ -227,6 +231,12 @@ class World:
             return value
         if record is not None and sn in record and _compatible(record[sn], schema):
             return record[sn]
+        if about_self(ctx.tool.original_name) and not in_list and len(path) <= 3 and self.me:
+            mine = self.me.get("email") if "email" in sn else self.me.get("name") if sn in _PERSON_NAME_KEYS else None
+            if isinstance(mine, str) and _compatible(mine, schema):
+                if record is not None:
+                    record[sn] = mine
+                return mine
         kind, key = classify(name, schema, "")
         value: Any = None
         found = False
@@ -247,7 +257,9 @@ class World:
             if kind == "id":
                 value = self._new_id(schema, key[:-3])
             else:
-                value = self.values.value(name, schema, holder=entity_of_object(path[:-1], ctx.tool.original_name))
+                # A bare time key ("dateTime") takes its meaning from its parent (start / end).
+                timed = qualified if qualified and sn in GENERIC_TIME_KEYS else name
+                value = self.values.value(timed, schema, holder=entity_of_object(path[:-1], ctx.tool.original_name))
         if record is not None:
             record[sn] = value
         return value
@@ -272,6 +284,9 @@ class World:
         """Values exposed under `key`, most recent first."""
         hits = [p for p in self.produced if p.key == key and (before_step is None or p.step < before_step)]
         return list(reversed(hits))
+
+
+_PERSON_NAME_KEYS = frozenset({"name", "display_name", "full_name", "real_name"})
 
 
 @dataclass

@@ -45,7 +45,7 @@ class ConversationWriter:
         self.scenario = scenario
         self.values = values
         self.rng = values.rng
-        self.world = World(values, integer_id_keys=frozenset(
+        self.world = World(values, me={"name": persona.name, "email": persona.email}, integer_id_keys=frozenset(
             slot.key for tool in tools.values() for slot in input_slots(tool.input_schema, tool.original_name)
             if slot.kind == "id" and _wants_integer(slot.schema)))
         self.turns: list[Any] = []

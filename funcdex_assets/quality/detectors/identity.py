@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from funcdex_assets.catalog.actions import words
+from funcdex_assets.catalog.actions import about_self
 from funcdex_assets.catalog.fields import snake
 from funcdex_assets.quality.detectors.values import EMAIL, EMAIL_IN_TEXT
 from funcdex_assets.quality.dialogue import Call, Dialogue, contains_word, iter_objects, iter_scalars
@@ -27,7 +27,6 @@ _WHO = [re.compile(p) for p in (
     rf"\b(?:[Tt]his is|I'm|I am|[Mm]y name is|[Nn]ame's) {_NAME}",
     rf"^(?:[Hh]i[,!]?|[Hh]ello[,!]?|[Hh]ey(?: there)?[,!]?)?\s*{_NAME} here\b",
 )]
-_SELF_WORDS = frozenset({"profile", "me", "whoami", "myself", "self"})
 _PERSON_NAME_KEYS = frozenset({"name", "display_name", "full_name", "real_name", "user_name", "username"})
 _ADDRESSED = re.compile(
     r"(?:^|[.!?]\s+)(?i:hi|hello|hey|thanks|thank you|you'?re (?:very )?welcome|welcome|anytime|bye|goodbye|cheers|"
@@ -52,8 +51,7 @@ def _who(d: Dialogue) -> tuple[list[str], set[str]]:
 
 
 def _about_self(call: Call) -> bool:
-    ws = set(words(call.name))
-    if ws & _SELF_WORDS or {"current", "user"} <= ws or {"current", "member"} <= ws:
+    if about_self(call.name):
         return True
     return any(isinstance(v, str) and v.lower() == "me" and "user" in snake(k) for k, v in call.arguments.items())
 
@@ -73,7 +71,9 @@ def identity_mismatch(d: Dialogue) -> list[Finding]:
                 f"{sorted(emails)[0]}"))]
         if names:
             known = {w.lower() for name in names for w in name.split()}
-            for _, obj in iter_objects(call.result):
+            for path, obj in iter_objects(call.result):
+                if "[]" in path:  # list items are the user's workspaces, teams, ...: not the user
+                    continue
                 for key, value in obj.items():
                     if snake(key) in _PERSON_NAME_KEYS and isinstance(value, str) and len(value.split()) >= 2 \
                             and not {w.lower() for w in value.split()} & known:
