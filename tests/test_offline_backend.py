@@ -543,3 +543,30 @@ def test_every_catalog_bundle_validates(catalog_runs: tuple[CatalogRun, ...]) ->
         if validated.height != PER_BUNDLE or bad.height:
             problems[cr.bundle] = [f"{r['status']}: {r['reject_reason']}" for r in bad.iter_rows(named=True)][:5]
     assert not problems
+
+
+def test_the_closing_names_the_user_only_once_they_said_their_name_as_a_word() -> None:
+    from funcdex_assets.offline.planner import ConversationPlan, PlannedStep
+    from funcdex_assets.offline.values import ValueFactory, make_today
+    from funcdex_assets.offline.writer import ConversationWriter
+
+    tool = Tool(toolkit="crm", name="CRM_CREATE_CUSTOMER", original_name="CRM_CREATE_CUSTOMER",
+                description="Create a customer.", input_schema={"type": "object", "properties": {
+                    "city": {"type": "string"}}, "required": ["city"]},
+                output_schema={"type": "object", "properties": {"id": {"type": "string"}}})
+    persona = Persona(name="Michael Keller", first_name="Michael", role="a patent examiner", company="Mason",
+                      email="m@mason.io", tone="friendly", clarity="excellent", timezone="UTC", background="-")
+    named_closings = 0
+    for seed in range(40):
+        rng = random.Random(seed)
+        values = ValueFactory(rng, Faker(), make_today(rng))
+        plan = ConversationPlan(today="2026-03-02", clarity="excellent", segments=[[0]], closing=True, thoughts=False,
+                                steps=[PlannedStep(tool=tool.name, user_args={"city": "New Michaelport"}, clarify=[],
+                                                   defaults={}, grounded={}, reuse={})])
+        turns = ConversationWriter(plan, {tool.name: tool}, persona, "-", values).write()
+        introduced = any(isinstance(t, UserTurn) and "Michael Keller" in t.text for t in turns)
+        closing = turns[-1].text
+        if not introduced:
+            assert "Michael" not in closing, (seed, closing)
+        named_closings += "Michael" in closing
+    assert named_closings >= 1  # when the greeting gave the name, the closing may use it

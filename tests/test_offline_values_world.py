@@ -524,3 +524,12 @@ def test_a_tool_about_the_caller_answers_with_the_users_own_profile(repo_root: P
         # Without a user given, the profile is someone the values make up.
         assert World(factory(seed)).execute(tools["ASANA_GET_CURRENT_USER"], {}, step=0)["data"]["user"].get(
             "name") != "Dana Ruiz"
+
+
+def test_a_recipient_described_as_a_phone_number_is_one() -> None:
+    values = factory(3)
+    described = {"type": "string", "description": "Recipient's phone number with country code, digits only."}
+    for _ in range(10):
+        number = values.value("to", described)
+        assert number.isdigit() and len(number) == 11
+        assert "@" in values.value("to", {"type": "string", "description": "Recipient email."})

@@ -44,5 +44,6 @@ def test_each_part_carries_its_connector():
     text = say(random.Random(2), {"summary": "Q3 planning", "priority": "Medium", "maxResults": 3})
     assert text.count(",") + text.count(" and ") >= 2
     assert any(w in text for w in ("called", "titled", "named"))
-    assert any(w in text for w in ("just the first 3", "no more than 3", "up to 3"))
+    assert any(w in text for w in ("only the first 3", "no more than 3"))
+    assert say(random.Random(0), {"to": "+15550100"}) in ("to +15550100", "for +15550100")
     assert say(random.Random(0), {}) == ""

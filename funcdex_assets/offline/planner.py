@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from funcdex_assets.backends.base import Persona
-from funcdex_assets.catalog.fields import Slot, snake
+from funcdex_assets.catalog.fields import Slot, entity_of_object, snake
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.offline.language import humanize, mention, request_phrase
 from funcdex_assets.offline.values import ValueFactory
@@ -86,7 +86,9 @@ def plan_conversation(
             shared = [k for k in slot.keys if k in produced_keys]
             if shared and slot.kind in ("email", "value", "datetime", "date") and rng.random() < 0.7:
                 reuse[slot.name] = shared[-1]
-            user_args[slot.name] = values.value(slot.name, slot.schema)
+            # The entity the call is about decides what a `name` is (a product's is a title).
+            user_args[slot.name] = values.value(slot.name, slot.schema,
+                                                holder=entity_of_object((), tool.original_name))
         clarify = _choose_clarifications(node.inputs, user_args, reuse, persona.clarity, rng)
         steps.append(PlannedStep(tool=tool.name, user_args=user_args, clarify=clarify, defaults=defaults,
                                  grounded=grounded, reuse=reuse))

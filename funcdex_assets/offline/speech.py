@@ -24,6 +24,7 @@ _TITLE = frozenset({"title", "name", "summary", "subject", "label", "heading", "
 _TEXT = frozenset({"description", "body", "text", "message", "content", "notes", "note", "comment", "caption",
                    "bio", "details", "reason", "instructions"})
 _QUERY = frozenset({"q", "query", "search", "keyword", "keywords", "term", "filter"})
+_RECIPIENT = frozenset({"to", "recipient", "recipients", "cc", "bcc"})
 _FROM = frozenset({"min", "start", "from", "after", "since", "begin"})
 _UNTIL = frozenset({"max", "end", "to", "until", "before"})
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
@@ -82,6 +83,8 @@ def _one(rng: random.Random, key: str, value: Any) -> list[str]:
             return [pick(rng, "say_text", value=value)]
         if last in _QUERY:
             return [pick(rng, "say_query", value=value)]
+        if last in _RECIPIENT:
+            return [pick(rng, "say_recipient", value=value)]
         if "@" in value and " " not in value:
             return [pick(rng, "say_value", value=value, name=name)]
         return [pick(rng, "say_value", value=f'"{value}"', name=name)]

@@ -282,6 +282,11 @@ class ValueFactory:
         if value is None and examples and " " not in examples[0] and len(examples[0]) > 1:
             # Token-like examples (PROJ-123, C024BE91L) give the shape; prose examples don't.
             value = self._like(self.rng.choice(examples))
+        if value is None and re.search(r"\bphone\b", str(schema.get("description", "")), re.I) \
+                and snake(name).split("_")[-1] in ("to", "from", "recipient", "sender", "number"):
+            # A recipient the description calls a phone number (WhatsApp's `to`) is one, not an email.
+            digits_only = "digits only" in str(schema.get("description", "")).lower()
+            value = ("" if digits_only else "+") + "1" + "".join(self.rng.choice(string.digits) for _ in range(10))
         if value is None:
             value = self._string_by_name(snake(name), holder)
         min_len = int(schema.get("minLength", 0))

@@ -8,6 +8,7 @@ assistant summary built from the actual results.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from funcdex_assets.backends.base import Persona
@@ -66,7 +67,9 @@ class ConversationWriter:
         if self.plan.closing:
             self.turns.append(UserTurn(text=pick(self.rng, "closing_user")))
             # The user's name only once they have said it (the system prompt may not give it).
-            named = any(self.persona.first_name in t.text for t in self.turns if isinstance(t, UserTurn))
+            # As a word: "New Michaelport" does not give the name Michael.
+            said = re.compile(rf"\b{re.escape(self.persona.first_name)}\b")
+            named = any(said.search(t.text) for t in self.turns if isinstance(t, UserTurn))
             key = "closing_assistant_named" if named and self.rng.random() < 1 / 3 else "closing_assistant"
             self.turns.append(AssistantTurn(text=pick(self.rng, key, first_name=self.persona.first_name)))
         return self.turns
