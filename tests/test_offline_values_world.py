@@ -533,3 +533,21 @@ def test_a_recipient_described_as_a_phone_number_is_one() -> None:
         number = values.value("to", described)
         assert number.isdigit() and len(number) == 11
         assert "@" in values.value("to", {"type": "string", "description": "Recipient email."})
+
+
+def test_a_list_holds_no_more_items_than_the_call_asked_for(repo_root: Path) -> None:
+    from funcdex_assets.catalog.fields import result_limit
+    from funcdex_assets.quality.dialogue import iter_objects
+
+    tools = {t.name: t for t in load_catalog(repo_root / "tool_catalog").tools}
+    tool = tools["GMAIL_LIST_THREADS"]
+    limit_arg = next(k for k in tool.input_schema["properties"] if result_limit({k: 1}) == 1)
+    sizes = set()
+    for seed in range(12):
+        for limit in (1, 2):
+            result = World(factory(seed)).execute(tool, {limit_arg: limit}, step=0)
+            lists = [v for _, obj in iter_objects(result) for v in obj.values()
+                     if isinstance(v, list) and v and isinstance(v[0], dict)]
+            assert lists and all(len(v) <= limit for v in lists), (seed, limit, [len(v) for v in lists])
+            sizes.add(len(lists[0]))
+    assert sizes == {1, 2}  # the cap is the call's, not a fixed size

@@ -196,3 +196,22 @@ def is_id_like(name: str, schema: dict[str, Any] | None = None) -> bool:
     if id_entity(name) is not None:
         return True
     return bool(schema) and _describes_id(schema, name)
+
+
+# Arguments that cap how many items a call returns (snake_case).
+LIMIT_KEYS = frozenset({"limit", "max_results", "maxresults", "page_size", "pagesize", "per_page", "max_items",
+                        "num_results", "top", "max_count", "results_per_page", "number_of_results", "first"})
+
+
+def result_limit(arguments: dict[str, Any]) -> int | None:
+    """The most items a call with these arguments asked for (a positive `limit`, `maxResults`,
+    `page_size`, ...), or None when it set no limit."""
+    for key, value in arguments.items():
+        if snake(key) in LIMIT_KEYS and not isinstance(value, bool):
+            try:
+                n = int(value)
+            except (TypeError, ValueError):
+                continue
+            if n > 0:
+                return n
+    return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from funcdex_assets.catalog.actions import about_self, name_action
-from funcdex_assets.catalog.fields import entity_of_object, id_entity, input_slots, snake, classify
+from funcdex_assets.catalog.fields import classify, entity_of_object, id_entity, input_slots, result_limit, snake
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.validator import schema_validator
 from funcdex_assets.offline.values import GENERIC_TIME_KEYS, ValueFactory, _schema_type, concrete
@@ -183,6 +183,9 @@ class World:
             # Alternatives (imported OpenAPI schemas): each item picks its own.
             lo = int(schema.get("minItems", 1))
             n = self.values.rng.randint(max(lo, 1), max(lo, 3)) if ctx.action == "list" else max(lo, 1)
+            limit = result_limit(ctx.flat_args)
+            if limit is not None and not in_list:
+                n = max(min(n, limit), lo)
             return [self._build(items, path + ("[]",), name, ctx, None, in_list=True) for _ in range(n)]
         if _schema_type(items) != "object":
             if record is not None and sn in record and isinstance(record[sn], list):
@@ -214,6 +217,9 @@ class World:
             return built
         lo = int(schema.get("minItems", 1))
         n = self.values.rng.randint(max(lo, 1), max(lo, 3)) if ctx.action == "list" else max(lo, 1)
+        limit = result_limit(ctx.flat_args)
+        if limit is not None and not in_list:
+            n = max(min(n, limit), lo)  # a page holds at most what the call asked for (minItems wins)
         built = [self._build_object(items, path + ("[]",), ctx, in_list=True) for _ in range(n)]
         if record is not None:
             record[sn] = built

@@ -37,13 +37,12 @@ from typing import Any
 from funcdex_assets.catalog.actions import deletion_kind, name_action, reads_many, words
 from funcdex_assets.catalog.fields import entity_word, id_entity, snake, tool_entity
 from funcdex_assets.quality.dates import TimePoint, before, parse_time
+from funcdex_assets.catalog.fields import LIMIT_KEYS, result_limit
 from funcdex_assets.quality.detectors.honesty import failure
 from funcdex_assets.quality.detectors.values import ID_KEYWORDS
 from funcdex_assets.quality.dialogue import Call, Dialogue, iter_objects, iter_scalars
 from funcdex_assets.quality.findings import Finding
 
-LIMIT_KEYS = frozenset({"limit", "max_results", "maxresults", "page_size", "pagesize", "per_page", "max_items",
-                        "num_results", "top", "max_count", "results_per_page", "number_of_results", "first"})
 _NOT_FILTERS = frozenset({"page", "page_token", "cursor", "offset", "starting_after", "ending_before", "order",
                           "order_by", "sort", "sort_by", "sort_order", "direction", "format", "fields", "expand",
                           "view", "query", "q", "search", "text", "keyword", "keywords", "time_zone", "timezone",
@@ -85,15 +84,7 @@ def items_of(result: Any) -> list[dict[str, Any]]:
 
 
 def _limit(call: Call) -> int | None:
-    for key, value in call.arguments.items():
-        if snake(key) in LIMIT_KEYS and not isinstance(value, bool):
-            try:
-                n = int(value)
-            except (TypeError, ValueError):
-                continue
-            if n > 0:
-                return n
-    return None
+    return result_limit(call.arguments)
 
 
 def _paginated(result: Any) -> bool:
