@@ -186,7 +186,8 @@ def _alive(pid: int) -> bool:
 
 def fail_dead_runs(instance: DagsterInstance) -> list[str]:
     """Mark failed the runs this CLI started on this host whose process is gone (killed with
-    kill -9, a crash): without it they stay STARTED forever. Returns their run ids."""
+    kill -9, a crash), and free the concurrency-pool slots they held: without it they stay
+    STARTED forever and the next model step waits for their slot forever. Returns their ids."""
     host = socket.gethostname()
     dead = []
     for run in instance.get_runs(dg.RunsFilter(statuses=list(RUNNING), tags={HOST_TAG: host})):
@@ -194,6 +195,9 @@ def fail_dead_runs(instance: DagsterInstance) -> list[str]:
         if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
             instance.report_run_failed(run, message=f"funcdex process {pid} ended without finishing this run "
                                                     "(killed or crashed); marked failed by the next funcdex run")
+            # Its claim on the `llm` pool dies with it too: left claimed, every later model step
+            # would wait for a slot forever (no daemon frees slots of runs the CLI executes).
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
             dead.append(run.run_id)
     return dead
 

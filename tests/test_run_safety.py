@@ -272,6 +272,9 @@ def test_problem_5_a_run_killed_with_kill_9_is_marked_failed_by_the_next_run(pub
         assert run.status.value == "STARTED"  # what Dagster alone leaves behind
         assert fail_dead_runs(instance) == [run.run_id]
         assert instance.get_run_by_id(run.run_id).status.value == "FAILURE"
+        # Whatever `llm` pool slot it held is free again (else the next model step waits forever).
+        claimed = instance.event_log_storage.get_concurrency_info("llm").claimed_slots
+        assert not [slot for slot in claimed if slot.run_id == run.run_id]
     # The OS released the dead process's locks: the next run goes ahead.
     again = _cli(tmp, "--bundles", "todoist", "--conversations", "3", "--out", str(tmp / "out"))
     out, _ = again.communicate()
