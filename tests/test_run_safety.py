@@ -19,6 +19,7 @@ import dagster as dg
 import pytest
 from fake_openai_server import FakeOpenAIServer
 from scripted_model import constraint_of, pipeline_responder
+from test_dataset_folder import snapshot
 
 from funcdex_assets.dedup.conversations import ConversationItem, dedup_conversations, turns_from_messages
 from funcdex_assets.defs.resources import OpenAICompatibleLLM
@@ -30,17 +31,6 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file a reader opens through the folder's top-level names, with its bytes."""
-    out = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if rel.parts[0] == "versions" or path.name.startswith(".") or path.is_dir():
-            continue
-        out[str(rel)] = path.read_bytes()
-    return out
 
 
 def _model(server: FakeOpenAIServer, **settings) -> OpenAICompatibleLLM:
