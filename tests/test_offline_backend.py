@@ -27,6 +27,7 @@ from funcdex_assets.offline.speech import spoken_date
 from funcdex_assets.offline.planner import (
     MAX_DISTRACTORS,
     ConversationPlan,
+    PlannedRequest,
     PlannedStep,
     offered_tools,
     outline_text,
@@ -211,10 +212,29 @@ def test_every_conversation_parses_and_validates(mini_run: Run) -> None:
     assert any(isinstance(t, ThoughtTurn) for turns, _ in conversations_with_plans(mini_run) for t in turns)
 
 
+def call_steps(plan: ConversationPlan, turns: list[Any]) -> list[int]:
+    """The plan step of every call turn, in order, checking the calls are the plan's: none for a
+    declined step, a failed attempt before the retry, one per copy, one per listed item."""
+    names = [t.name for t in turns if isinstance(t, ToolCallTurn)]
+    out: list[int] = []
+    for i, step in enumerate(plan.steps):
+        if step.confirm == "decline":
+            continue
+        n = 1 + len(step.copies) + int(step.failure not in (None, "permission_denied"))
+        if step.each:
+            n = 0
+            while len(out) + n < len(names) and names[len(out) + n] == step.tool:
+                n += 1
+            assert n >= 1, (step.tool, names)
+        assert names[len(out):len(out) + n] == [step.tool] * n, (i, step.tool, names)
+        out.extend([i] * n)
+    assert len(out) == len(names), names
+    return out
+
+
 def test_calls_follow_the_plan_and_are_answered(mini_run: Run) -> None:
     for turns, plan in conversations_with_plans(mini_run):
-        calls = [t for t in turns if isinstance(t, ToolCallTurn)]
-        assert [c.name for c in calls] == [s.tool for s in plan.steps]
+        call_steps(plan, turns)
         assert calls_answered(turns)
         assert isinstance(turns[0], UserTurn) and isinstance(turns[-1], AssistantTurn)
 
@@ -225,16 +245,17 @@ def test_ids_in_later_calls_come_from_earlier_responses(mini_run: Run) -> None:
     for turns, plan in conversations_with_plans(mini_run):
         total.add(id_grounding(turns, BY_NAME))
         seen: set[str] = set()
-        step = 0
+        steps = iter(call_steps(plan, turns))
         for turn in turns:
             if isinstance(turn, ToolResponseTurn):
                 seen |= scalars_of(turn.content)
             elif isinstance(turn, ToolCallTurn):
-                for arg in plan.steps[step].grounded:
+                for arg in plan.steps[next(steps)].grounded:
                     grounded_steps += 1
                     assert arg in turn.arguments, (turn.name, arg)
-                    assert str(turn.arguments[arg]) in seen, (turn.name, arg, turn.arguments[arg])
-                step += 1
+                    value = turn.arguments[arg]
+                    for item in value if isinstance(value, list) else [value]:
+                        assert str(item) in seen, (turn.name, arg, item)
     assert grounded_steps >= 10
     assert total.id_arguments >= 10
     assert total.grounded == total.id_arguments, total.ungrounded
@@ -261,7 +282,11 @@ def test_user_turns_match_segments_clarifications_and_closing(mini_run: Run) -> 
         user_turns = [i for i, t in enumerate(turns) if isinstance(t, UserTurn)]
         clarified = [s for s in plan.steps if s.clarify]
         with_clarify += bool(clarified)
-        assert len(user_turns) == len(plan.segments) + len(clarified) + int(plan.closing)
+        asked = sum(s.confirm != "none" for s in plan.steps) + sum(
+            s.failure in ("not_found", "conflict", "validation_error") for s in plan.steps)
+        planned = len(plan.requests) + len(clarified) + asked + int(plan.closing)
+        # Plus one answer per "which one?" the assistant asks about a list's candidates.
+        assert planned <= len(user_turns) <= planned + sum(bool(s.grounded) for s in plan.steps)
     assert with_clarify >= 1
 
 
@@ -269,11 +294,14 @@ def test_clarification_is_asked_and_answered_before_the_call(mini_run: Run) -> N
     checked = 0
     for turns, plan in conversations_with_plans(mini_run):
         call_at = [i for i, t in enumerate(turns) if isinstance(t, ToolCallTurn)]
+        first_call = {}
+        for at, step_no in zip(call_at, call_steps(plan, turns)):
+            first_call.setdefault(step_no, at)
         for step_no, step in enumerate(plan.steps):
             if not step.clarify:
                 continue
             checked += 1
-            _check_clarification(turns, call_at[step_no], step.clarify, step.user_args)
+            _check_clarification(turns, first_call[step_no], step.clarify, step.user_args)
     assert checked >= 1
 
 
@@ -380,7 +408,7 @@ def test_reused_value_respects_argument_bounds() -> None:
         "document_id": STR, "columns": {"type": "integer", "minimum": 1, "maximum": 20}},
         ("document_id", "columns"), {"type": "object", "properties": {"ok": {"type": "boolean"}}})
     tools = {t.name: t for t in (get_doc, insert)}
-    plan = ConversationPlan(today="2026-03-02", clarity="excellent", segments=[[0, 1]], closing=False,
+    plan = ConversationPlan(today="2026-03-02", clarity="excellent", requests=[PlannedRequest(groups=[[0], [1]])], closing=False,
                             thoughts=False, steps=[
         PlannedStep(tool="DOCS_GET_DOCUMENT", user_args={"title": "Roadmap"}, clarify=[], defaults={},
                     grounded={}, reuse={}),
@@ -522,9 +550,14 @@ def test_every_catalog_bundle_calls_answered_and_ids_grounded(catalog_runs: tupl
         for row in run.conversations.iter_rows(named=True):
             turns = list(parse_dml(row["dml"]).turns)
             calls = [t for t in turns if isinstance(t, ToolCallTurn)]
-            planned = [s.tool for s in plans[row["outline_id"]].steps]
-            if not calls or not calls_answered(turns) or [c.name for c in calls] != planned:
-                found.append(f"{row['conversation_id']}: calls {[c.name for c in calls]} (planned {planned})")
+            try:
+                call_steps(plans[row["outline_id"]], turns)
+                follows = True
+            except AssertionError as exc:
+                follows = False
+                found.append(f"{row['conversation_id']}: calls {[c.name for c in calls]} do not follow the plan ({exc})")
+            if follows and (not calls or not calls_answered(turns)):
+                found.append(f"{row['conversation_id']}: calls {[c.name for c in calls]} not all answered")
             for i, value in leaked_ids(turns):
                 found.append(f"{row['conversation_id']}: user turn {i} states unseen id {value}")
             total.add(id_grounding(turns, cr.tools))
@@ -546,7 +579,7 @@ def test_every_catalog_bundle_validates(catalog_runs: tuple[CatalogRun, ...]) ->
 
 
 def test_the_closing_names_the_user_only_once_they_said_their_name_as_a_word() -> None:
-    from funcdex_assets.offline.planner import ConversationPlan, PlannedStep
+    from funcdex_assets.offline.planner import ConversationPlan, PlannedRequest, PlannedStep
     from funcdex_assets.offline.values import ValueFactory, make_today
     from funcdex_assets.offline.writer import ConversationWriter
 
@@ -560,7 +593,7 @@ def test_the_closing_names_the_user_only_once_they_said_their_name_as_a_word() -
     for seed in range(40):
         rng = random.Random(seed)
         values = ValueFactory(rng, Faker(), make_today(rng))
-        plan = ConversationPlan(today="2026-03-02", clarity="excellent", segments=[[0]], closing=True, thoughts=False,
+        plan = ConversationPlan(today="2026-03-02", clarity="excellent", requests=[PlannedRequest(groups=[[0]])], closing=True, thoughts=False,
                                 steps=[PlannedStep(tool=tool.name, user_args={"city": "New Michaelport"}, clarify=[],
                                                    defaults={}, grounded={}, reuse={})])
         turns = ConversationWriter(plan, {tool.name: tool}, persona, "-", values).write()

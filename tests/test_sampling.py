@@ -10,7 +10,7 @@ from funcdex_assets.catalog.fields import tool_entity
 from funcdex_assets.catalog.loader import load_catalog
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.hashing import content_id
-from funcdex_assets.sampling.combos import LENGTH_WEIGHTS, chain_links, sample_combinations
+from funcdex_assets.sampling.combos import MAX_REPEATS, chain_links, length_weights, sample_combinations
 from funcdex_assets.sampling.graph import ToolGraph
 
 
@@ -118,7 +118,7 @@ def test_reachable_needs_a_source_chain() -> None:
 
 def _check_grounded(graph: ToolGraph, chain: tuple[str, ...]) -> None:
     assert graph.nodes[chain[0]].is_source, chain
-    assert len(set(chain)) == len(chain), chain
+    assert all(a != b for a, b in zip(chain, chain[1:])), chain
     have: set[str] = set()
     for name in chain:
         assert graph.nodes[name].needs <= have, (chain, name)
@@ -131,7 +131,9 @@ def test_sample_combinations_are_distinct_grounded_chains(graph: ToolGraph) -> N
     assert len({c.tools for c in combos}) == 25
     for combo in combos:
         assert combo.bundle == "cal"
-        assert 1 <= len(combo.tools) <= max(LENGTH_WEIGHTS)
+        assert 1 <= len(combo.tools) <= max(length_weights(9))
+        assert all(a != b for a, b in zip(combo.tools, combo.tools[1:]))
+        assert max(combo.tools.count(t) for t in combo.tools) <= MAX_REPEATS
         _check_grounded(graph, combo.tools)
         assert combo.combo_id == content_id("combo", "cal", list(combo.tools))
         assert combo.links == chain_links(graph, combo.tools)
@@ -202,3 +204,20 @@ def test_by_id_tool_names_take_the_entity_before_by() -> None:
         make_tool("GET_ISSUE_BY_ID", {"id": STR}, {"id": STR, "summary": STR}, required=("id",)),
     ])
     assert graph.reachable() == {"CREATE_ISSUE", "GET_ISSUE_BY_ID"}
+
+
+def test_length_weights_centre_on_the_mean() -> None:
+    assert length_weights(9) == {5: 1.0, 6: 2.0, 7: 3.0, 8: 4.0, 9: 5.0, 10: 4.0, 11: 3.0, 12: 2.0, 13: 1.0}
+    assert length_weights(1) == {1: 1.0}
+    assert length_weights(2) == {1: 1.0, 2: 2.0, 3: 1.0}
+    with pytest.raises(ValueError, match="at least 1"):
+        length_weights(0)
+
+
+def test_chains_reach_the_mean_length_setting(graph: ToolGraph) -> None:
+    """Long chains by default (repeats let a small toolkit fill them); short ones on request."""
+    long = sample_combinations(graph, "cal", 40, seed=3)
+    short = sample_combinations(graph, "cal", 40, seed=3, mean_length=2)
+    mean = sum(len(c.tools) for c in long) / len(long)
+    assert mean >= 7, [c.tools for c in long]
+    assert max(len(c.tools) for c in short) <= 3

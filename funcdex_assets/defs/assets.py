@@ -169,7 +169,7 @@ def bundle_tools(context: dg.AssetExecutionContext, catalog: CatalogResource) ->
     return df
 
 
-@dg.asset(**PARTITIONED, code_version="1")
+@dg.asset(**PARTITIONED, code_version="2")
 def tool_combinations(context: dg.AssetExecutionContext, settings: GenerationSettings,
                       bundle_tools: pl.DataFrame) -> pl.DataFrame:
     """Grounded tool chains sampled from the tool graph (ids flow from earlier to later calls)."""
@@ -181,7 +181,8 @@ def tool_combinations(context: dg.AssetExecutionContext, settings: GenerationSet
     tools = tools_from_frame(bundle_tools)
     # Coverage: tools earlier rounds (other seeds) used least are sampled more this round.
     usage = history.usage_before(bundle, settings.seed)
-    df = combinations_frame(tools, bundle, n, _bundle_seed(settings, bundle), usage=usage)
+    df = combinations_frame(tools, bundle, n, _bundle_seed(settings, bundle), usage=usage,
+                            mean_length=settings.tool_calls_per_conversation)
     used = sorted({name for chain in df["tools"].to_list() for name in chain})
     unused = sorted(set(t.name for t in tools) - set(used))
     if df.height < n:

@@ -12,6 +12,7 @@ from pydantic import Field
 from funcdex_assets.backends.base import GenerationBackend
 from funcdex_assets.backends.offline import EmbeddedOfflineBackend
 from funcdex_assets.catalog.loader import Catalog, load_catalog
+from funcdex_assets.sampling.combos import DEFAULT_CHAIN_LENGTH
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,6 +27,9 @@ class GenerationSettings(dg.ConfigurableResource):
         "Combinations sampled per wanted conversation (headroom for what validation, the judge and dedup reject)."))
     near_duplicate_threshold: float = Field(default=0.85, gt=0, le=1,
                                             description="MinHash Jaccard at which a scenario is a duplicate.")
+    tool_calls_per_conversation: int = Field(default=DEFAULT_CHAIN_LENGTH, ge=1, le=40, description=(
+        "Mean length of the sampled tool chains (a conversation's planned calls; retries and parallel "
+        "fan-out add to it). Default 9: Funcdex-MT averages 8.6 calls per conversation."))
     min_user_turns: int = Field(default=1, ge=1)
     min_tool_use_quality: int = Field(default=4, ge=1, le=5, description="Judge score needed to keep a conversation.")
     system_prompt_dropout: float = Field(default=0.2, ge=0, le=1,

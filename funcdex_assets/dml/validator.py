@@ -313,7 +313,8 @@ def validate_conversation(
                     "invalid_arguments", "input", tool, tool.input_schema, turn.arguments, line, index
                 ))
         elif kind == "tool_response":
-            if check_responses and prev is not None and prev.kind == "tool_call" and pending_tool is not None:
+            if check_responses and prev is not None and prev.kind == "tool_call" and pending_tool is not None \
+                    and not reports_failure(turn.content):
                 issues.extend(_schema_issues(
                     "invalid_response", "output", pending_tool, pending_tool.output_schema,
                     turn.content, line, index,
@@ -344,3 +345,17 @@ def validate_conversation(
             0, -1,
         ))
     return issues
+
+
+_FAILED_FLAGS = ("successful", "success", "ok")
+
+
+def reports_failure(content: Any) -> bool:
+    """The response says the call failed: a success flag (`successful`, `success`, `ok`) that is
+    false, or an `error` member that is set. An output schema describes what a call returns when
+    it works, so a failure's body is not held to it (a 404 has no `data.task`)."""
+    if not isinstance(content, dict):
+        return False
+    if any(content.get(flag) is False for flag in _FAILED_FLAGS):
+        return True
+    return bool(content.get("error")) and not any(content.get(flag) is True for flag in _FAILED_FLAGS)

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from funcdex_assets.backends.base import Persona
+from funcdex_assets.catalog.actions import destructive_kind, name_action
 from funcdex_assets.catalog.fields import Slot, entity_of_object, snake
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.offline.language import humanize, mention, request_phrase
@@ -29,6 +30,29 @@ MAX_DISTRACTORS = 3
 MAX_OFFERED_TOOLS = 20
 
 
+# Tool failures a plan can inject (the first attempt of a step fails, then the conversation
+# recovers): the kinds real APIs return. What each response looks like is the world's business.
+FAILURE_KINDS = ("not_found", "permission_denied", "validation_error", "rate_limit", "conflict")
+# A conversation holds at most one injected failure, in this share of conversations.
+FAILURE_RATE = 0.3
+# Independent steps of one request run as one parallel call this often; a create step the user
+# asks for twice ("add two tasks: ...") this often.
+PARALLEL_RATE = 0.0
+COPY_RATE = 0.0
+# A grounded step on a list the same request asks for runs once per listed item ("... and star
+# each of them") this often.
+EACH_RATE = 0.0
+# Destructive steps: the user only states the goal ("I won't need X anymore") this often, where
+# they can name the entity; the assistant asks before an explicit delete / pay / refund this often,
+# and the user declines (when nothing depends on the step) this often of those asks.
+IMPLICIT_RATE = 0.5
+CONFIRM_RATE = 0.35
+DECLINE_RATE = 0.2
+# Share of conversations with one request no offered tool can serve (answered without a call).
+OUT_OF_SCOPE_RATE = 0.15
+MAX_PARALLEL = 4
+
+
 class PlannedStep(BaseModel):
     tool: str
     user_args: dict[str, Any]  # values the user knows: stated up front or when asked
@@ -36,15 +60,47 @@ class PlannedStep(BaseModel):
     defaults: dict[str, Any]  # documented defaults used as-is ('primary', 'me')
     grounded: dict[str, str]  # argument -> key of an earlier response value (ids)
     reuse: dict[str, str]  # value arguments taken from an earlier response when present
+    # More calls of the same tool in the same parallel call, each with its own stated values.
+    copies: list[dict[str, Any]] = []
+    # One call per item the producing list returned (at most MAX_PARALLEL), as one parallel call.
+    each: bool = False
+    # The first attempt fails with this kind (FAILURE_KINDS); `first_try` holds the argument
+    # values of that attempt where the user's first word was wrong (a mistyped id, a title
+    # already taken, a date in the past); the retry uses `user_args`.
+    failure: str | None = None
+    first_try: dict[str, Any] = {}
+    # Before the call the assistant asks for a go-ahead ("ask": the user agrees; "decline": the
+    # user says no and the step is not run). `implicit`: the user stated the goal, not the action.
+    confirm: str = "none"
+    implicit: bool = False
+    # Grounded argument -> the step whose response it comes from.
+    sources: dict[str, int] = {}
+
+
+class PlannedRequest(BaseModel):
+    """One user message and what answers it: groups of step indices (a group of several is one
+    parallel call), or a request no offered tool can serve."""
+
+    groups: list[list[int]] = []
+    out_of_scope: str | None = None
+
+    @property
+    def steps(self) -> list[int]:
+        return [i for group in self.groups for i in group]
 
 
 class ConversationPlan(BaseModel):
     today: str
     clarity: str
-    segments: list[list[int]]
+    requests: list[PlannedRequest]
     steps: list[PlannedStep]
     closing: bool
     thoughts: bool
+
+    @property
+    def segments(self) -> list[list[int]]:
+        """Step indices per request that has steps."""
+        return [r.steps for r in self.requests if r.groups]
 
 
 def _is_plumbing(slot: Slot) -> bool:
@@ -56,13 +112,15 @@ def plan_conversation(
     chain: list[Tool], persona: Persona, values: ValueFactory, today: str, thoughts: bool
 ) -> ConversationPlan:
     rng = values.rng
+    chain = _without_uses_after_delete(chain)
     produced_keys: set[str] = set()
     # Ids the user states because no tool returns them (see ToolGraph.context_keys); one value
     # per key for the whole conversation.
     context: dict[str, Any] = {}
     steps: list[PlannedStep] = []
-    for tool in chain:
-        node = build_node(tool)
+    nodes = [build_node(tool) for tool in chain]
+    for tool, node in zip(chain, nodes):
+        holder = entity_of_object((), tool.original_name)
         user_args: dict[str, Any] = {}
         defaults: dict[str, Any] = {}
         grounded: dict[str, str] = {}
@@ -84,23 +142,268 @@ def plan_conversation(
                                       or rng.random() > 0.35):
                 continue
             shared = [k for k in slot.keys if k in produced_keys]
-            if shared and slot.kind in ("email", "value", "datetime", "date") and rng.random() < 0.7:
+            # A new thing gets its own name and text: only addresses and times carry over into a create.
+            kinds = ("email", "datetime", "date") if name_action(tool.original_name) == "create" else (
+                "email", "value", "datetime", "date")
+            if shared and slot.kind in kinds and rng.random() < 0.7:
                 reuse[slot.name] = shared[-1]
             # The entity the call is about decides what a `name` is (a product's is a title).
-            user_args[slot.name] = values.value(slot.name, slot.schema,
-                                                holder=entity_of_object((), tool.original_name))
+            user_args[slot.name] = values.value(slot.name, slot.schema, holder=holder)
         clarify = _choose_clarifications(node.inputs, user_args, reuse, persona.clarity, rng)
         steps.append(PlannedStep(tool=tool.name, user_args=user_args, clarify=clarify, defaults=defaults,
                                  grounded=grounded, reuse=reuse))
         produced_keys |= node.produces
+    producers = _producers(nodes, steps)
+    for step, deps in zip(steps, producers):
+        step.sources = deps
+    needed = {j for deps in producers for j in deps.values()}
+    segments = _segments(len(chain), rng)
+    for i, (tool, step) in enumerate(zip(chain, steps)):
+        _plan_copies(step, tool, nodes, values, producers[i], segments, i)
+        _plan_confirmation(step, tool, i, i in needed, producers[i], segments, rng)
+    _plan_failure(steps, chain, nodes, needed, producers, context, values)
+    requests = [PlannedRequest(groups=_groups(segment, steps, nodes, producers, rng)) for segment in _split_alone(segments, steps)]
+    if len(requests) > 1 and rng.random() < OUT_OF_SCOPE_RATE:
+        requests.insert(rng.randint(1, len(requests) - 1), PlannedRequest(out_of_scope=rng.choice(OUT_OF_SCOPE)))
     return ConversationPlan(
         today=today,
         clarity=persona.clarity,
-        segments=_segments(len(chain), rng),
+        requests=requests,
         steps=steps,
         closing=rng.random() < 0.6,
         thoughts=thoughts,
     )
+
+
+# Requests no workplace toolkit serves: the assistant says so instead of calling something.
+OUT_OF_SCOPE = (
+    "book me a flight to Denver for next Tuesday",
+    "order lunch for the team, something vegetarian",
+    "check what the weather will be like tomorrow",
+    "print the agenda so I can hand it out",
+    "call the venue and ask if they have parking",
+    "reserve a table for four at an Italian place tonight",
+    "get me a taxi to the airport at 6",
+    "turn the thermostat in the meeting room down a bit",
+    "renew my passport online",
+    "buy two tickets for the conference",
+)
+
+
+def _without_uses_after_delete(chain: list[Tool]) -> list[Tool]:
+    """The chain less the steps that would need an entity an earlier step deleted, trashed or
+    cancelled, with nothing producing a new one in between (a sampled chain can list, delete,
+    then label "the" message: there is none left to label)."""
+    out: list[Tool] = []
+    gone: set[str] = set()
+    for tool in chain:
+        node = build_node(tool)
+        if node.needs & gone:
+            continue
+        gone -= node.produces
+        entity = entity_of_object((), tool.original_name)
+        if destructive_kind(tool.original_name) in ("delete", "cancel"):
+            # What it acts on: its own entity's id, or its one required id (MOVE_TO_TRASH's message).
+            gone |= {f"{entity}_id"} & node.needs or (set(node.needs) if len(node.needs) == 1 else set())
+        out.append(tool)
+    return out
+
+
+def _producers(nodes, steps: list[PlannedStep]) -> list[dict[str, int]]:
+    """For each step: grounded argument -> the step whose response it is taken from (the latest
+    earlier step producing its key, as the writer grounds it)."""
+    out: list[dict[str, int]] = []
+    for i, step in enumerate(steps):
+        deps = {}
+        for arg, key in step.grounded.items():
+            j = next((j for j in range(i - 1, -1, -1) if key in nodes[j].produces), None)
+            if j is not None:
+                deps[arg] = j
+        out.append(deps)
+    return out
+
+
+def _request_of(segments: list[list[int]], i: int) -> list[int]:
+    return next(seg for seg in segments if i in seg)
+
+
+def _plan_copies(step: PlannedStep, tool: Tool, nodes, values: ValueFactory, deps: dict[str, int],
+                 segments: list[list[int]], i: int) -> None:
+    rng = values.rng
+    node = nodes[i]
+    action = name_action(tool.original_name)
+    if action == "create" and not step.grounded and step.user_args and destructive_kind(tool.original_name) is None \
+            and rng.random() < COPY_RATE:
+        holder = entity_of_object((), tool.original_name)
+        schemas = {s.name: s.schema for s in node.inputs}
+        for _ in range(rng.randint(1, 2)):
+            step.copies.append({k: (v if k not in schemas or _is_id_slot(node, k) else
+                                    values.value(k, schemas[k], holder=holder))
+                                for k, v in step.user_args.items()})
+        step.clarify = []
+    elif deps and action in ("get", "update") and len(deps) == 1 \
+            and name_action(nodes[max(deps.values())].tool.original_name) == "list" and rng.random() < EACH_RATE:
+        producer = max(deps.values())
+        # Each listed item only where the same request asked for the list (the user has not
+        # seen it yet, so "each of them" is how they would say it).
+        if producer in _request_of(segments, i) and destructive_kind(tool.original_name) is None:
+            step.each = True
+
+
+def _is_id_slot(node, name: str) -> bool:
+    return any(s.name == name and s.kind == "id" for s in node.inputs)
+
+
+def _plan_confirmation(step: PlannedStep, tool: Tool, i: int, needed: bool, deps: dict[str, int],
+                       segments: list[list[int]], rng: random.Random) -> None:
+    kind = destructive_kind(tool.original_name, step.user_args)
+    if kind is None or step.each or step.copies:
+        return
+    request = _request_of(segments, i)
+    # The goal alone ("X is off") names the entity: only when the user has seen it (its
+    # producer answered an earlier request).
+    seen = bool(deps) and all(j < request[0] for j in deps.values())
+    if kind in ("delete", "cancel") and seen and rng.random() < IMPLICIT_RATE:
+        step.implicit = True
+        step.confirm = "decline" if not needed and rng.random() < DECLINE_RATE else "ask"
+    elif kind in ("delete", "cancel", "pay", "refund") and rng.random() < CONFIRM_RATE:
+        step.confirm = "decline" if not needed and rng.random() < DECLINE_RATE else "ask"
+    if step.confirm != "none":
+        step.clarify = []
+
+
+def _plan_failure(steps: list[PlannedStep], chain: list[Tool], nodes, needed: set[int],
+                  producers: list[dict[str, int]], context: dict[str, Any], values: ValueFactory) -> None:
+    """At most one step's first attempt fails; the kinds each step can have follow what it takes."""
+    rng = values.rng
+    if rng.random() >= FAILURE_RATE:
+        return
+    options: list[tuple[int, str]] = []
+    for i, (step, tool, node) in enumerate(zip(steps, chain, nodes)):
+        if step.copies or step.each or step.confirm != "none":
+            continue
+        options.append((i, "rate_limit"))
+        action = name_action(tool.original_name)
+        stated_ids = [s.name for s in node.inputs if s.kind == "id" and s.name in step.user_args]
+        if stated_ids:
+            options.append((i, "not_found"))
+        titles = [k for k, v in step.user_args.items() if isinstance(v, str) and _is_title(k) and k not in step.reuse]
+        if action == "create" and titles:
+            options.append((i, "conflict"))
+        dates = [k for k, v in step.user_args.items()
+                 if isinstance(v, str) and _is_future_date(v, values) and k not in step.reuse]
+        if action in ("create", "update") and dates:
+            options.append((i, "validation_error"))
+        if i not in needed and action in ("update", "delete", "create"):
+            options.append((i, "permission_denied"))
+    if not options:
+        return
+    i, kind = rng.choice(options)
+    step, node = steps[i], nodes[i]
+    step.failure = kind
+    step.clarify = []
+    holder = entity_of_object((), chain[i].original_name)
+    if kind == "not_found":
+        arg = next(s for s in node.inputs if s.kind == "id" and s.name in step.user_args)
+        step.first_try = {arg.name: _mistyped(step.user_args[arg.name], values)}
+    elif kind == "conflict":
+        arg = next(k for k, v in step.user_args.items() if isinstance(v, str) and _is_title(k) and k not in step.reuse)
+        # The name the user first gives is taken; the one they give when asked is new.
+        step.first_try = {arg: step.user_args[arg]}
+        schema = next((s.schema for s in node.inputs if s.name == arg), {"type": "string"})
+        step.user_args[arg] = values.value(arg, schema, holder=holder)
+    elif kind == "validation_error":
+        arg = next(k for k, v in step.user_args.items()
+                   if isinstance(v, str) and _is_future_date(v, values) and k not in step.reuse)
+        step.first_try = {arg: _in_the_past(step.user_args[arg], values)}
+
+
+def _is_title(key: str) -> bool:
+    return snake(key).split("_")[-1] in ("title", "name", "summary", "subject", "label")
+
+
+def _is_future_date(value: str, values: ValueFactory) -> bool:
+    parsed = _parse_when(value)
+    return parsed is not None and parsed.date() > values.today.date()
+
+
+def _parse_when(value: str):
+    from datetime import datetime, timezone
+    try:
+        if len(value) == 10:
+            return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+        if len(value) >= 16 and value[4] == "-" and value[10] in "Tt ":
+            return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return None
+
+
+def _in_the_past(value: str, values: ValueFactory) -> str:
+    """The same date-time with the year before "today"'s (a slip people make: "March 3" when
+    they meant next March), in the same format."""
+    parsed = _parse_when(value)
+    year = values.today.year - 1
+    return f"{year:04d}{value[4:]}" if parsed is not None else value
+
+
+def _mistyped(value: Any, values: ValueFactory) -> Any:
+    """A plausible wrong version of a stated id: two characters swapped or one digit off."""
+    rng = values.rng
+    if isinstance(value, int):
+        return value + rng.choice((1, -1, 10))
+    text = str(value)
+    digits = [i for i, c in enumerate(text) if c.isdigit()]
+    if digits:
+        at = rng.choice(digits)
+        return text[:at] + str((int(text[at]) + rng.randint(1, 8)) % 10) + text[at + 1:]
+    if len(text) >= 2:
+        at = rng.randrange(len(text) - 1)
+        swapped = text[:at] + text[at + 1] + text[at] + text[at + 2:]
+        if swapped != text:
+            return swapped
+    return text + "x"
+
+
+def _split_alone(segments: list[list[int]], steps: list[PlannedStep]) -> list[list[int]]:
+    """A step the user only hints at (implicit) is a request of its own: the goal, then the
+    assistant's question, then the answer."""
+    out: list[list[int]] = []
+    for seg in segments:
+        current: list[int] = []
+        for i in seg:
+            if steps[i].implicit:
+                if current:
+                    out.append(current)
+                out.append([i])
+                current = []
+            else:
+                current.append(i)
+        if current:
+            out.append(current)
+    return out
+
+
+def _groups(segment: list[int], steps: list[PlannedStep], nodes, producers: list[dict[str, int]],
+            rng: random.Random) -> list[list[int]]:
+    """Consecutive independent steps of one request as parallel calls: a step joins the group
+    before it when nothing in that group feeds it and neither asks the user anything first."""
+    groups: list[list[int]] = []
+    for i in segment:
+        step = steps[i]
+        alone = bool(step.clarify or step.failure or step.confirm != "none" or step.copies or step.each)
+        if groups and not alone and len(groups[-1]) < MAX_PARALLEL and rng.random() < PARALLEL_RATE:
+            group = groups[-1]
+            first = steps[group[0]]
+            independent = not any(j in group for j in producers[i].values()) and not any(
+                key in nodes[j].produces for j in group for key in step.reuse.values())
+            joinable = not (first.failure or first.confirm != "none" or first.copies or first.each) and all(
+                not steps[j].clarify for j in group[1:])
+            if independent and joinable and not step.clarify:
+                group.append(i)
+                continue
+        groups.append([i])
+    return groups
 
 
 def _choose_clarifications(inputs, user_args, reuse, clarity: str, rng: random.Random) -> list[str]:
@@ -135,31 +438,65 @@ def offered_tools(chain: list[Tool], bundle_tools: list[Tool], rng: random.Rando
     return picked[:MAX_OFFERED_TOOLS]
 
 
+_FAILURE_WORDS = {
+    "not_found": "fails: nothing has the id the user gave; the assistant asks, the user corrects it and the call is retried",
+    "permission_denied": "fails: the user may not do that; the assistant says so and what they can do instead",
+    "validation_error": "fails: the date the user gave is in the past; the assistant asks, the user corrects it and the call is retried",
+    "rate_limit": "fails: rate limited; the assistant retries it",
+    "conflict": "fails: the name is taken; the assistant asks for another and retries",
+}
+
+
 def outline_text(plan: ConversationPlan, chain: list[Tool], persona: Persona) -> str:
     """The plan as the numbered outline a person reads in the UI."""
     tools = {t.name: t for t in chain}
     lines = [f"Persona: {persona.name}, {persona.role} at {persona.company} (clarity: {plan.clarity})."]
     n = 1
-    for seg_no, segment in enumerate(plan.segments):
-        who = "The user opens the conversation" if seg_no == 0 else "The user follows up"
-        asks = ", then ".join(request_phrase(tools[plan.steps[i].tool]) for i in segment)
-        lines.append(f"{n}. {who} asking to {asks}.")
+
+    def add(text: str) -> None:
+        nonlocal n
+        lines.append(f"{n}. {text}")
         n += 1
-        for i in segment:
-            step = plan.steps[i]
-            if step.clarify:
-                lines.append(f"{n}. The assistant asks for the {', '.join(humanize(c) for c in step.clarify)}; the user answers.")
-                n += 1
-            detail = []
-            if step.grounded:
-                detail.append("taking " + ", ".join(humanize(a) for a in step.grounded) + " from earlier results")
-            stated = {k: v for k, v in step.user_args.items() if k not in step.reuse}
-            if stated:
-                detail.append("with " + mention(stated))
-            lines.append(f"{n}. The assistant calls {step.tool}" + (f" ({'; '.join(detail)})" if detail else "") + ".")
-            n += 1
-        lines.append(f"{n}. The assistant reports the results.")
-        n += 1
+
+    for req_no, request in enumerate(plan.requests):
+        who = "The user opens the conversation" if req_no == 0 else "The user follows up"
+        if request.out_of_scope:
+            add(f"{who} asking to {request.out_of_scope}; no tool can, and the assistant says so.")
+            continue
+        asks = ", then ".join(request_phrase(tools[plan.steps[i].tool]) for i in request.steps)
+        hint = " (stating only the goal)" if any(plan.steps[i].implicit for i in request.steps) else ""
+        add(f"{who} asking to {asks}{hint}.")
+        for group in request.groups:
+            for i in group:
+                step = plan.steps[i]
+                if step.clarify:
+                    add(f"The assistant asks for the {', '.join(humanize(c) for c in step.clarify)}; the user answers.")
+                if step.confirm != "none":
+                    answer = "agrees" if step.confirm == "ask" else "declines, and the call is not made"
+                    add(f"The assistant asks before it {request_phrase(tools[step.tool]).split(' ', 1)[0]}s; the user {answer}.")
+            calls = []
+            for i in group:
+                step = plan.steps[i]
+                if step.confirm == "decline":
+                    continue
+                detail = []
+                if step.grounded:
+                    detail.append("taking " + ", ".join(humanize(a) for a in step.grounded) + " from earlier results")
+                stated = {k: v for k, v in step.user_args.items() if k not in step.reuse}
+                if stated:
+                    detail.append("with " + mention(stated))
+                if step.copies:
+                    detail.append(f"{len(step.copies) + 1} times, each with its own values")
+                if step.each:
+                    detail.append("once per listed item")
+                text = step.tool + (f" ({'; '.join(detail)})" if detail else "")
+                if step.failure:
+                    text += "; the first attempt " + _FAILURE_WORDS[step.failure]
+                calls.append(text)
+            if calls:
+                parallel = len(calls) > 1 or any(plan.steps[i].copies or plan.steps[i].each for i in group)
+                add(("The assistant calls, in parallel, " if parallel else "The assistant calls ") + " and ".join(calls) + ".")
+        add("The assistant reports the results.")
     if plan.closing:
-        lines.append(f"{n}. The user thanks the assistant, who closes the conversation.")
+        add("The user thanks the assistant, who closes the conversation.")
     return "\n".join(lines)

@@ -83,7 +83,7 @@ def _one(rng: random.Random, key: str, value: Any) -> list[str]:
             return [pick(rng, "say_text", value=value)]
         if last in _QUERY:
             return [pick(rng, "say_query", value=value)]
-        if last in _RECIPIENT:
+        if last in _RECIPIENT or (words and words[0] in _RECIPIENT and "@" in value):
             return [pick(rng, "say_recipient", value=value)]
         if "@" in value and " " not in value:
             return [pick(rng, "say_value", value=value, name=name)]

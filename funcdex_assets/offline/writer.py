@@ -2,8 +2,11 @@
 
 User turns only state what a user could know (values from the plan, or things the assistant
 showed them); ids in calls come from earlier responses in the World; clarification turns
-appear where the plan says the user left a required value out; each request ends with an
-assistant summary built from the actual results.
+appear where the plan says the user left a required value out, or where a list gave several
+candidates and the user has not said which; independent calls go out together as one parallel
+call; a destructive step the user did not order outright is confirmed first; an injected tool
+failure is followed by its recovery (a retry, a question to the user, or an honest report);
+each request ends with an assistant summary built from what actually happened.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ import re
 from typing import Any
 
 from funcdex_assets.backends.base import Persona
+from funcdex_assets.catalog.actions import destructive_kind
 from funcdex_assets.catalog.fields import input_slots, snake
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.model import AssistantTurn, ThoughtTurn, ToolCallTurn, ToolResponseTurn, UserTurn
+from funcdex_assets.dml.specialize import schema_order
+from funcdex_assets.dml.validator import schema_validator
 from funcdex_assets.offline.language import (
     entity_phrase,
     format_value,
@@ -26,15 +32,14 @@ from funcdex_assets.offline.language import (
     request_phrase,
     tool_verb,
 )
-from funcdex_assets.offline.planner import ConversationPlan, PlannedStep
-from funcdex_assets.offline.speech import say
+from funcdex_assets.offline.planner import MAX_PARALLEL, ConversationPlan, PlannedRequest, PlannedStep
+from funcdex_assets.offline.speech import say, spoken_date
 from funcdex_assets.offline.values import ValueFactory
-from funcdex_assets.dml.specialize import schema_order
-from funcdex_assets.dml.validator import schema_validator
 from funcdex_assets.offline.world import Produced, World, tool_action
 
 _LINK_KEYS = ("html_link", "web_view_link", "html_url", "url", "permalink", "link", "web_url", "hosted_invoice_url")
-_PAST_OVERRIDES = {"get": "retrieved", "list": "found", "search": "found", "find": "found", "fetch": "fetched"}
+_PAST_OVERRIDES = {"get": "retrieved", "list": "found", "search": "found", "find": "found", "fetch": "fetched",
+                   "reply": "replied to"}
 
 
 class ConversationWriter:
@@ -50,18 +55,27 @@ class ConversationWriter:
             slot.key for tool in tools.values() for slot in input_slots(tool.input_schema, tool.original_name)
             if slot.kind == "id" and _wants_integer(slot.schema)))
         self.turns: list[Any] = []
+        # step -> argument -> the value the user pointed at (by name, or by answering "which one?")
         self.chosen: dict[int, dict[str, Any]] = {}
+        # step -> what became of it, for the request's summary (None: it ran and succeeded)
+        self.outcome: dict[int, str] = {}
+        # Values of entities a call deleted, trashed or cancelled: nothing later acts on them.
+        self.retired: set[str] = set()
 
     def write(self) -> list[Any]:
-        for seg_no, segment in enumerate(self.plan.segments):
-            self._user_request(seg_no, segment)
-            for pos, i in enumerate(segment):
-                self._step(pos, i, segment)
+        for req_no, request in enumerate(self.plan.requests):
+            if request.out_of_scope:
+                self._out_of_scope(req_no, request)
+                continue
+            self._user_request(req_no, request)
+            for g, group in enumerate(request.groups):
+                self._group(group, request, g)
             if self.plan.thoughts:
                 self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_summary")))
-            results = " ".join(self._describe(i) for i in segment)
-            summary = pick(self.rng, "segment_summary", results=results)
-            if seg_no == len(self.plan.segments) - 1 and not self.plan.closing:
+            results = " ".join(self._result(i) for i in request.steps)
+            mixed = any(i in self.outcome for i in request.steps)
+            summary = pick(self.rng, "segment_summary_mixed" if mixed else "segment_summary", results=results)
+            if req_no == len(self.plan.requests) - 1 and not self.plan.closing:
                 summary += pick(self.rng, "anything_else")
             self.turns.append(AssistantTurn(text=summary))
         if self.plan.closing:
@@ -75,111 +89,290 @@ class ConversationWriter:
         return self.turns
 
     # ---- user requests -----------------------------------------------------------------
-    def _user_request(self, seg_no: int, segment: list[int]) -> None:
+    def _opening(self, req_no: int, request_text: str, key: str = "first_request") -> str:
+        if req_no:
+            return pick(self.rng, "followup_request", request=request_text)
+        p = self.persona
+        # The scenario stays out of the user's words: it is the generator's brief, written
+        # about the user in the third person (the prompt_leak detector).
+        pieces = [pick(self.rng, "greeting", name=p.name, role=p.role, company=p.company),
+                  pick(self.rng, key, request=request_text)]
+        return " ".join(x for x in pieces if x)
+
+    def _out_of_scope(self, req_no: int, request: PlannedRequest) -> None:
+        self.turns.append(UserTurn(text=self._opening(req_no, request.out_of_scope)))
+        toolkits = sorted({t.toolkit for t in self.tools.values()})
+        names = ", ".join(humanize(k).title() for k in toolkits[:-1]) + (" and " if len(toolkits) > 1 else "") \
+            + humanize(toolkits[-1]).title()
+        if self.plan.thoughts:
+            self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_out_of_scope", request=request.out_of_scope,
+                                                    toolkits=names)))
+        self.turns.append(AssistantTurn(text=pick(self.rng, "out_of_scope_answer", request=request.out_of_scope,
+                                                  toolkits=names)))
+
+    def _user_request(self, req_no: int, request: PlannedRequest) -> None:
+        first = self.plan.steps[request.steps[0]]
+        if first.implicit:
+            thing = self._target_phrase(first, request.steps[0])
+            kind = destructive_kind(self.tools[first.tool].original_name, first.user_args) or "delete"
+            text = pick(self.rng, f"implicit_{kind}", thing=thing)
+            self.turns.append(UserTurn(text=self._opening(req_no, text, "first_goal") if req_no == 0
+                                       else pick(self.rng, "followup_goal", goal=text)))
+            return
         parts = []
-        for i in segment:
+        for i in request.steps:
             step = self.plan.steps[i]
             tool = self.tools[step.tool]
             part = request_phrase(tool)
             reference = self._reference(step, i)
             if reference:
                 part += " " + reference
-            stated = {k: v for k, v in step.user_args.items() if k not in step.clarify and k not in step.reuse}
-            if stated:
-                part += " " + pick(self.rng, "mention_values", values=say(self.rng, stated))
+            stated = {k: step.first_try.get(k, v) for k, v in step.user_args.items()
+                      if k not in step.clarify and k not in step.reuse}
+            spoken = say(self.rng, stated) if stated else ""
+            if spoken:
+                part += " " + pick(self.rng, "mention_values", values=spoken)
+            for copy in step.copies:
+                extra = {k: v for k, v in copy.items() if k not in step.reuse}
+                part += pick(self.rng, "another_copy") + (" " + say(self.rng, extra) if extra else "")
             parts.append(part)
-        request = parts[0]
+        text = parts[0]
         for part in parts[1:]:
-            request += pick(self.rng, "then_join") + part
-        if seg_no == 0:
-            p = self.persona
-            # The scenario stays out of the user's words: it is the generator's brief, written
-            # about the user in the third person (the prompt_leak detector).
-            pieces = [
-                pick(self.rng, "greeting", name=p.name, role=p.role, company=p.company),
-                pick(self.rng, "first_request", request=request),
-            ]
-            text = " ".join(x for x in pieces if x)
-        else:
-            text = pick(self.rng, "followup_request", request=request)
-        self.turns.append(UserTurn(text=text))
+            text += pick(self.rng, "then_join") + part
+        self.turns.append(UserTurn(text=self._opening(req_no, text)))
+
+    def _pointed(self, step: PlannedStep, i: int) -> Produced | None:
+        """The entity a grounded step acts on, when the user has seen it: they name it (results
+        of earlier requests were shown to them). None when its producer has not run yet."""
+        if not step.grounded:
+            return None
+        arg, key = self._primary(step)
+        hits = self._latest(key, i)
+        source = step.sources.get(arg)
+        # What the same request asks for first has not run yet: the user cannot name it (and an
+        # older result under the same key is not what they mean).
+        if not hits or (source is not None and source >= self._request_start(i)):
+            return None
+        if arg in self.chosen.get(i, {}):
+            return next((h for h in hits if h.value == self.chosen[i][arg]), None)
+        choice = self.rng.choice(hits)
+        self.chosen.setdefault(i, {})[arg] = choice.value
+        return choice
+
+    def _primary(self, step: PlannedStep) -> tuple[str, str]:
+        """The grounded argument naming what the call acts on: the one of the tool's own
+        entity (DELETE_EVENT's event id, not its calendar id), else the last one."""
+        entity = _entity_of(self.tools[step.tool])
+        items = list(step.grounded.items())
+        return next(((a, k) for a, k in items if k == f"{entity}_id"), items[-1])
+
+    def _request_start(self, i: int) -> int:
+        return next(r.steps[0] for r in self.plan.requests if i in r.steps)
 
     def _reference(self, step: PlannedStep, i: int) -> str:
-        """How the user points at the entity a grounded step acts on, without knowing its id.
-
-        Results of earlier requests were shown to the user, so they name the entity by its
-        label; a producer in the same request has not run yet, so they say "that one".
-        """
+        """How the user points at the entity a grounded step acts on, without knowing its id:
+        by its label when they have seen it; "that one" / "each of them" for something the
+        same request asks for first."""
         if not step.grounded:
             return ""
-        arg, key = next(iter(step.grounded.items()))
-        hits = self.world.find(key, before_step=i)
-        if not hits:
+        _, key = self._primary(step)
+        if step.each:
+            return pick(self.rng, "each_reference", entities=plural(entity_phrase(key[:-3])))
+        choice = self._pointed(step, i)
+        if choice is None:
             return pick(self.rng, "it_reference", entity=entity_phrase(key[:-3]))
-        latest = [h for h in hits if h.step == hits[0].step]
-        choice = self.rng.choice(latest)
-        self.chosen.setdefault(i, {})[arg] = choice.value
         if choice.label:
             return pick(self.rng, "label_reference", entity=entity_phrase(choice.entity), label=choice.label)
         return pick(self.rng, "it_reference", entity=entity_phrase(choice.entity))
 
-    # ---- one tool step -----------------------------------------------------------------
-    def _step(self, pos: int, i: int, segment: list[int]) -> None:
-        step = self.plan.steps[i]
-        tool = self.tools[step.tool]
-        phrase = request_phrase(tool)
-        if step.clarify:
-            fields = " and ".join(humanize(c) for c in step.clarify)
-            if self.plan.thoughts:
-                self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_clarify", request=phrase, fields=fields)))
-            self.turns.append(AssistantTurn(text=pick(self.rng, "clarify_question", request=phrase, fields=fields)))
-            answer = say(self.rng, {k: step.user_args[k] for k in step.clarify})
-            self.turns.append(UserTurn(text=pick(self.rng, "clarify_answer", values=answer)))
-        args, grounding_note = self._arguments(step, tool, i)
-        if self.plan.thoughts:
-            self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_call", request=phrase, tool=tool.name,
-                                                    grounding=grounding_note)))
-        if pos == 0 and not step.clarify and self.rng.random() < 0.6:
-            self.turns.append(AssistantTurn(text=pick(self.rng, "before_call", request=phrase)))
-        elif pos > 0 and self.rng.random() < 0.4:
-            self.turns.append(AssistantTurn(text=pick(self.rng, "between_calls", result=self._describe(segment[pos - 1]),
-                                                      request=phrase, request_ing=ing(phrase))))
-        self.turns.append(ToolCallTurn(name=tool.name, arguments=args))
-        self.turns.append(ToolResponseTurn(content=self.world.execute(tool, args, step=i)))
+    def _target_phrase(self, step: PlannedStep, i: int) -> str:
+        choice = self._pointed(step, i)
+        key = self._primary(step)[1] if step.grounded else "item_id"
+        entity = entity_phrase(choice.entity if choice else key[:-3])
+        if choice is not None and choice.label:
+            return f'the {entity} "{choice.label}"'
+        return f"that {entity}"
 
-    def _arguments(self, step: PlannedStep, tool: Tool, i: int) -> tuple[dict[str, Any], str]:
+    # ---- one group of calls ------------------------------------------------------------
+    def _group(self, group: list[int], request: PlannedRequest, g: int) -> None:
+        calls: list[tuple[int, Tool, dict[str, Any]]] = []
+        for i in group:
+            step = self.plan.steps[i]
+            tool = self.tools[step.tool]
+            self._choose_target(step, i, request)
+            if step.clarify:
+                self._clarify(step, tool)
+            if step.confirm != "none" and not self._confirm(step, tool, i):
+                continue
+            for args in self._call_arguments(step, tool, i):
+                calls.append((i, tool, args))
+        if not calls:
+            return
+        failing = next((i for i, _, _ in calls if self.plan.steps[i].failure), None)
+        self._before_calls(calls, request, g)
+        if failing is not None:
+            self._failing_call(calls[0][0], calls[0][1], calls[0][2])
+            return
+        for start in range(0, len(calls), MAX_PARALLEL):
+            batch = calls[start:start + MAX_PARALLEL]
+            if start and self.plan.thoughts:
+                self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_next_batch", n=len(batch))))
+            for _, tool, args in batch:
+                self.turns.append(ToolCallTurn(name=tool.name, arguments=args))
+            for i, tool, args in batch:
+                self.turns.append(ToolResponseTurn(content=self._execute(i, tool, args)))
+
+    def _before_calls(self, calls: list[tuple[int, Tool, dict[str, Any]]], request: PlannedRequest, g: int) -> None:
+        i, tool, _ = calls[0]
+        step = self.plan.steps[i]
+        phrase = request_phrase(tool)
+        if self.plan.thoughts:
+            tools = sorted({t.name for _, t, _ in calls})
+            if len(calls) > 1:
+                text = pick(self.rng, "thought_parallel", n=len(calls), tools=" and ".join(tools))
+            else:
+                grounding = self._grounding_note(step, tool, calls[0][2])
+                text = pick(self.rng, "thought_call", request=phrase, tool=tool.name, grounding=grounding)
+            self.turns.append(ThoughtTurn(text=text))
+        asked = self.turns and isinstance(self.turns[-1], UserTurn) and (step.clarify or step.confirm != "none")
+        phrases = list(dict.fromkeys(request_phrase(t) for _, t, _ in calls))
+        if len(calls) > 1:
+            if not asked and self.rng.random() < 0.7:
+                what = _series(phrases) if len(phrases) > 1 else f"{phrases[0]} {len(calls)} times"
+                self.turns.append(AssistantTurn(text=pick(self.rng, "before_parallel", requests=what)))
+        elif g == 0 and not asked and self.rng.random() < 0.6:
+            self.turns.append(AssistantTurn(text=pick(self.rng, "before_call", request=phrase)))
+        elif g > 0 and not asked and self.rng.random() < 0.4:
+            previous = request.groups[g - 1]
+            self.turns.append(AssistantTurn(text=pick(self.rng, "between_calls", result=self._result(previous[-1]),
+                                                      request=phrase, request_ing=ing(phrase))))
+
+    def _grounding_note(self, step: PlannedStep, tool: Tool, args: dict[str, Any]) -> str:
+        for name in step.grounded:
+            if name in args:
+                value = args[name][0] if isinstance(args[name], list) and args[name] else args[name]
+                return pick(self.rng, "thought_grounding", param=humanize(name), value=format_value(value))
+        return ""
+
+    # ---- before a call: clarifications, a choice among candidates, a go-ahead ------------
+    def _clarify(self, step: PlannedStep, tool: Tool) -> None:
+        phrase = request_phrase(tool)
+        fields = " and ".join(humanize(c) for c in step.clarify)
+        if self.plan.thoughts:
+            self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_clarify", request=phrase, fields=fields)))
+        self.turns.append(AssistantTurn(text=pick(self.rng, "clarify_question", request=phrase, fields=fields)))
+        answer = _bare({k: step.user_args[k] for k in step.clarify})
+        self.turns.append(UserTurn(text=pick(self.rng, "clarify_answer", values=answer)))
+
+    def _choose_target(self, step: PlannedStep, i: int, request: PlannedRequest) -> None:
+        """A grounded step on something the same request listed: with several candidates and
+        nothing the user said to pick by, the assistant lists them and asks which one."""
+        if not step.grounded or step.each:
+            return
+        arg, key = self._primary(step)
+        if arg in self.chosen.get(i, {}):
+            return
+        hits = self._latest(key, i)
+        labelled = [h for h in hits if h.label]
+        if len(hits) < 2 or len(labelled) < 2:
+            return
+        options = labelled[:5]
+        entity = entity_phrase(options[0].entity)
+        listed = _series([f'"{h.label}"' for h in options])
+        phrase = request_phrase(self.tools[step.tool])
+        if self.plan.thoughts:
+            self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_which", n=len(hits), entities=plural(entity),
+                                                    request=phrase)))
+        self.turns.append(AssistantTurn(text=pick(self.rng, "which_question", n=len(hits), entities=plural(entity),
+                                                  options=listed, request=phrase)))
+        choice = self.rng.choice(options)
+        self.turns.append(UserTurn(text=pick(self.rng, "which_answer", label=choice.label)))
+        self.chosen.setdefault(i, {})[arg] = choice.value
+
+    def _confirm(self, step: PlannedStep, tool: Tool, i: int) -> bool:
+        """Ask before a destructive call; True when the user agrees."""
+        action = request_phrase(tool)
+        target = self._target_phrase(step, i) if step.grounded else ""
+        if target:
+            noun = f"the {target.split(' ', 2)[1]}" if target.startswith(("the ", "that ")) else ""
+            action = action.replace(noun, target, 1) if noun and noun in action else f"{action} ({target})"
+        if self.plan.thoughts:
+            self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_confirm", action=action)))
+        self.turns.append(AssistantTurn(text=pick(self.rng, "confirm_question", action=action)))
+        if step.confirm == "decline":
+            self.turns.append(UserTurn(text=pick(self.rng, "confirm_no")))
+            self.outcome[i] = pick(self.rng, "declined_result", action=action, action_ing=ing(action))
+            return False
+        self.turns.append(UserTurn(text=pick(self.rng, "confirm_yes")))
+        return True
+
+    # ---- arguments ---------------------------------------------------------------------
+    def _call_arguments(self, step: PlannedStep, tool: Tool, i: int) -> list[dict[str, Any]]:
+        """The arguments of every call the step makes: one, one per stated copy, or one per item
+        of the list it works through."""
+        if step.each:
+            arg, key = self._primary(step)
+            hits = _unique_by_value(self._latest(key, i))
+            out = []
+            for hit in hits:
+                self.chosen.setdefault(i, {})[arg] = hit.value
+                out.append(self._arguments(step, tool, i, step.user_args))
+            return out or [self._arguments(step, tool, i, step.user_args)]
+        calls = [self._arguments(step, tool, i, step.user_args)]
+        calls.extend(self._arguments(step, tool, i, copy) for copy in step.copies)
+        return calls
+
+    def _arguments(self, step: PlannedStep, tool: Tool, i: int, user_args: dict[str, Any],
+                   first_try: bool = False) -> dict[str, Any]:
         props = (tool.input_schema.get("properties") or {})
         args: dict[str, Any] = {}
-        note = ""
         for name, schema in props.items():
-            if name in step.grounded:
+            if first_try and name in step.first_try:
+                args[name] = step.first_try[name]
+            elif name in step.grounded:
                 value = self._grounded_value(name, step.grounded[name], schema, i)
                 if value is None:
                     continue
                 args[name] = value
-                if not note:
-                    note = pick(self.rng, "thought_grounding", param=humanize(name), value=format_value(value))
             elif name in step.defaults:
                 args[name] = step.defaults[name]
             elif name in step.reuse:
                 hits = [h for h in self.world.find(step.reuse[name], before_step=i)
                         if schema_validator(schema).is_valid(h.value)]
-                args[name] = hits[0].value if hits else step.user_args[name]
-            elif name in step.user_args:
-                args[name] = step.user_args[name]
+                args[name] = hits[0].value if hits else user_args[name]
+            elif name in user_args:
+                args[name] = user_args[name]
         # Keys in schema order at every level: the plan's JSON went through sorted keys, and a
         # bundle grammar (what a model is held to) fixes property order.
-        return schema_order(args, tool.input_schema), note
+        return schema_order(args, tool.input_schema)
+
+    def _latest(self, key: str, i: int) -> list[Produced]:
+        """Values under `key` from the latest step before `i` that exposed any, except entities
+        an earlier call deleted (a deleted message is not labelled afterwards)."""
+        found = self.world.find(key, before_step=i)
+        # With nothing else to act on, the deleted one (the used_after_delete detector counts it).
+        hits = [h for h in found if repr(h.value) not in self.retired] or found
+        return [h for h in hits if h.step == hits[0].step] if hits else []
+
+    def _execute(self, i: int, tool: Tool, args: dict[str, Any]) -> Any:
+        response = self.world.execute(tool, args, step=i)
+        step = self.plan.steps[i]
+        if step.grounded and destructive_kind(tool.original_name, args) in ("delete", "cancel"):
+            arg, _ = self._primary(step)
+            value = args.get(arg)
+            for item in value if isinstance(value, list) else [value]:
+                self.retired.add(repr(item))
+                self.retired.add(repr(str(item)))
+        return response
 
     def _grounded_value(self, name: str, key: str, schema: dict[str, Any], i: int) -> Any:
         if name in self.chosen.get(i, {}):
             value = self.chosen[i][name]
         else:
-            hits = self.world.find(key, before_step=i)
+            hits = self._latest(key, i)
             if not hits:
                 return None
-            latest = [h for h in hits if h.step == hits[0].step]
-            value = self.rng.choice(latest).value
+            value = self.rng.choice(hits).value
         stype = schema.get("type")
         if stype == "array":
             return [value]
@@ -189,7 +382,46 @@ class ConversationWriter:
             return str(value)
         return value
 
+    # ---- a call that fails first -------------------------------------------------------
+    def _failing_call(self, i: int, tool: Tool, args: dict[str, Any]) -> None:
+        step = self.plan.steps[i]
+        kind = step.failure
+        first = self._arguments(step, tool, i, step.user_args, first_try=True) if step.first_try else args
+        self.turns.append(ToolCallTurn(name=tool.name, arguments=first))
+        failure = failure_response(tool, first, kind, self.rng, field=next(iter(step.first_try), None))
+        self.turns.append(ToolResponseTurn(content=failure))
+        message = _failure_message(failure)
+        phrase = request_phrase(tool)
+        entity = entity_phrase(_entity_of(tool))
+        if kind == "permission_denied":
+            # What comes next (the summary, the next call) carries the thought.
+            self.outcome[i] = pick(self.rng, "denied_result", request=phrase, message=message)
+            return
+        if kind == "rate_limit":
+            if self.plan.thoughts:
+                self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_rate_limit")))
+            self.turns.append(AssistantTurn(text=pick(self.rng, "rate_limit_retry", request=phrase)))
+        else:
+            arg = next(iter(step.first_try))
+            wrong, right = step.first_try[arg], step.user_args[arg]
+            said_wrong, said_right = _spoken(wrong), _spoken(right)
+            if self.plan.thoughts:
+                self.turns.append(ThoughtTurn(text=pick(self.rng, f"thought_{kind}", field=humanize(arg),
+                                                        value=said_wrong, entity=entity)))
+            a_entity = ("an " if entity[:1] in "aeiou" else "a ") + entity
+            self.turns.append(AssistantTurn(text=pick(self.rng, f"{kind}_question", field=humanize(arg),
+                                                      value=said_wrong, entity=entity, a_entity=a_entity,
+                                                      message=message)))
+            self.turns.append(UserTurn(text=pick(self.rng, f"{kind}_answer", value=said_right)))
+        self.turns.append(ToolCallTurn(name=tool.name, arguments=args))
+        self.turns.append(ToolResponseTurn(content=self._execute(i, tool, args)))
+
     # ---- result descriptions -----------------------------------------------------------
+    def _result(self, i: int) -> str:
+        if i in self.outcome:
+            return self.outcome[i]
+        return self._describe(i)
+
     def _describe(self, i: int) -> str:
         tool = self.tools[self.plan.steps[i].tool]
         produced = [p for p in self.world.produced if p.step == i]
@@ -203,10 +435,16 @@ class ConversationWriter:
         entity = outer.entity
         main = _unique_by_value(sorted((p for p in ids if p.entity == entity), key=_depth))
         if tool_action(tool) == "list":
-            labels = [p.label for p in main if p.label][:3]
-            listed = (": " + ", ".join(f'"{label}"' for label in labels)) if labels else ""
+            labels = [p.label for p in main if p.label]
+            listed = (": " + _series([f'"{label}"' for label in labels[:3]])) if labels else ""
+            if len(labels) > 3:
+                listed += f" and {len(labels) - 3} more"
             noun = entity_phrase(entity) if len(main) == 1 else plural(entity_phrase(entity))
             return f"I found {len(main)} {noun}{listed}."
+        if len(main) > 1 and (self.plan.steps[i].copies or self.plan.steps[i].each):
+            labels = [f'"{p.label}"' for p in main if p.label]
+            named = (": " + _series(labels)) if labels else ""
+            return f"I {done} {len(main)} {plural(entity_phrase(entity))}{named}."
         first = main[0]
         label = f' "{first.label}"' if first.label else ""
         text = f"I {done} the {entity_phrase(entity)}{label} (ID {first.value})"
@@ -223,6 +461,74 @@ class ConversationWriter:
             if p.entity == entity and leaf in ("status", "state") and isinstance(p.value, str):
                 return f"status {p.value}"
         return ""
+
+
+# ---- tool failures -------------------------------------------------------------------------
+_FAILURES = {
+    "not_found": (404, "{entity} {value} was not found"),
+    "permission_denied": (403, "you do not have permission to {request}: only the owner can"),
+    "validation_error": (400, "invalid {field}: {value} is in the past"),
+    "rate_limit": (429, "rate limit exceeded: too many requests, retry after {seconds} seconds"),
+    "conflict": (409, "{a_entity} named {value} already exists"),
+}
+
+
+def failure_response(tool: Tool, args: dict[str, Any], kind: str, rng, field: str | None = None) -> Any:
+    """The response of a call that fails with `kind` (planner.FAILURE_KINDS) because of argument
+    `field`, in the toolkit's failure shape: `{"successful": false, "error": ..., "data": {}}`
+    where the response schema has `successful` (Composio-style toolkits), else
+    `{"error": {"code", "status", "message"}}`."""
+    code, template = _FAILURES[kind]
+    value = args.get(field, "") if field else ""
+    entity = entity_phrase(_entity_of(tool))
+    message = template.format(entity=entity, a_entity=("an " if entity[:1] in "aeiou" else "a ") + entity,
+                              value=_quoted(value), field=humanize(field or ""),
+                              request=request_phrase(tool), seconds=rng.choice((2, 5, 10, 30)))
+    props = (tool.output_schema or {}).get("properties") or {}
+    if "successful" in props:
+        return {"successful": False, "error": f"{code}: {message}", "data": {}}
+    return {"error": {"code": code, "status": kind.upper(), "message": message}}
+
+
+def _failure_message(response: Any) -> str:
+    if isinstance(response, dict):
+        error = response.get("error")
+        if isinstance(error, dict):
+            return str(error.get("message", ""))
+        if isinstance(error, str):
+            return error.split(": ", 1)[-1]
+    return ""
+
+
+def _quoted(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
+def _spoken(value: Any) -> str:
+    if isinstance(value, str):
+        return spoken_date(value) or f'"{value}"'
+    return str(value)
+
+
+def _entity_of(tool: Tool) -> str:
+    from funcdex_assets.catalog.fields import entity_of_object
+
+    return entity_of_object((), tool.original_name) or "item"
+
+
+def _bare(args: dict[str, Any]) -> str:
+    """Values as an answer to "which X?": the value alone, or value-first with its field when
+    there are several ("\"Q3 plan\" for the title and March 5, 2026 for the date")."""
+    spoken = [(humanize(k), _spoken(v) if not isinstance(v, (dict, list)) else format_value(v)) for k, v in args.items()]
+    if len(spoken) == 1:
+        return spoken[0][1]
+    return _series([f"{value} for the {field}" for field, value in spoken])
+
+
+def _series(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _wants_integer(schema: dict[str, Any]) -> bool:

@@ -3,7 +3,14 @@
 A chain starts at a source tool (everything it requires a user can state) and grows only
 with tools whose required ids an earlier step produces, preferring tools fed by the latest
 steps, tools from toolkits the chain has not used yet (bundles are about using them together)
-and tools used least so far (coverage).
+and tools used least so far (coverage). A tool may come back later in a chain (a second search,
+another message): real sessions repeat tools, and small toolkits could not fill long chains
+otherwise.
+
+Lengths: a chain's target length is drawn around `mean_length` (default
+`DEFAULT_CHAIN_LENGTH`, the tool calls per conversation of Funcdex-MT's published figures,
+8.6, rounded up), from `mean_length - spread` to `mean_length + spread` with the middle most
+likely; a chain ends early when no tool can follow.
 """
 
 from __future__ import annotations
@@ -15,8 +22,21 @@ from typing import Mapping
 from funcdex_assets.hashing import content_id, derive_seed
 from funcdex_assets.sampling.graph import ToolGraph
 
-# Chain lengths: mostly multi-step; long chains are where grounding matters most.
-LENGTH_WEIGHTS = {1: 1, 2: 3, 3: 4, 4: 4, 5: 3, 6: 2}
+DEFAULT_CHAIN_LENGTH = 9
+# A tool appears at most this often in one chain, and never twice in a row.
+MAX_REPEATS = 2
+# A repeat is this much less likely than a tool the chain has not used.
+REPEAT_WEIGHT = 0.25
+
+
+def length_weights(mean_length: int) -> dict[int, float]:
+    """Target chain length -> weight: a triangle from mean-spread to mean+spread (spread =
+    mean // 2, so a mean of 9 gives 5..13 and a mean of 2 gives 1..3)."""
+    if mean_length < 1:
+        raise ValueError(f"mean chain length must be at least 1, got {mean_length}")
+    spread = mean_length // 2
+    return {k: float(spread + 1 - abs(k - mean_length))
+            for k in range(max(1, mean_length - spread), mean_length + spread + 1)}
 
 
 @dataclass(frozen=True)
@@ -46,8 +66,11 @@ def sample_combinations(
     seed: int,
     usage: Mapping[str, int] | None = None,
     max_attempts_per_combo: int = 25,
+    mean_length: int = DEFAULT_CHAIN_LENGTH,
 ) -> list[Combo]:
-    """`n` distinct chains for `bundle` (fewer only when the graph has fewer)."""
+    """`n` distinct chains for `bundle` (fewer only when the graph has fewer), of about
+    `mean_length` tools each (see the module docstring). Raises ValueError for mean_length < 1."""
+    weights = length_weights(mean_length)
     rng = random.Random(derive_seed(seed, bundle, "combos"))
     counts = {name: int((usage or {}).get(name, 0)) for name in graph.nodes}
     sources = graph.sources()
@@ -57,7 +80,7 @@ def sample_combinations(
     combos: list[Combo] = []
     misses = 0
     while len(combos) < n and misses < max_attempts_per_combo * max(n, 1):
-        chain = _sample_chain(graph, sources, counts, rng)
+        chain = _sample_chain(graph, sources, counts, rng, weights)
         if chain in seen:
             misses += 1
             continue
@@ -72,9 +95,10 @@ def _weight(count: int) -> float:
     return 1.0 / (1.0 + count)
 
 
-def _sample_chain(graph: ToolGraph, sources: list[str], counts: dict[str, int], rng: random.Random) -> tuple[str, ...]:
-    lengths = list(LENGTH_WEIGHTS)
-    target = rng.choices(lengths, weights=[LENGTH_WEIGHTS[k] for k in lengths])[0]
+def _sample_chain(graph: ToolGraph, sources: list[str], counts: dict[str, int], rng: random.Random,
+                  length_weights: dict[int, float]) -> tuple[str, ...]:
+    lengths = list(length_weights)
+    target = rng.choices(lengths, weights=[length_weights[k] for k in lengths])[0]
     first = rng.choices(sources, weights=[_weight(counts[s]) for s in sources])[0]
     chain = [first]
     have = set(graph.nodes[first].produces)
@@ -83,9 +107,9 @@ def _sample_chain(graph: ToolGraph, sources: list[str], counts: dict[str, int], 
         toolkits = {graph.nodes[c].tool.toolkit for c in chain}
         candidates, weights = [], []
         for name, node in graph.nodes.items():
-            if name in chain or not node.needs <= have:
+            if not node.needs <= have or name == chain[-1] or chain.count(name) >= MAX_REPEATS:
                 continue
-            w = _weight(counts[name])
+            w = _weight(counts[name]) * (REPEAT_WEIGHT if name in chain else 1.0)
             if node.accepts & recent:
                 w *= 4.0
             if node.tool.toolkit not in toolkits:

@@ -27,7 +27,7 @@ from funcdex_assets.backends.base import (
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.frames import frame, ok
 from funcdex_assets.hashing import canonical_json, content_id, derive_seed
-from funcdex_assets.sampling.combos import sample_combinations
+from funcdex_assets.sampling.combos import DEFAULT_CHAIN_LENGTH, sample_combinations
 from funcdex_assets.sampling.graph import ToolGraph
 
 # Earlier scenarios shown to a model for diversity (the reference pipeline uses 50).
@@ -47,9 +47,10 @@ def combinations_wanted(target: int, exported_before: int, oversample: float) ->
 
 
 def combinations_frame(tools: Sequence[Tool], bundle: str, n: int, seed: int,
-                       usage: dict[str, int] | None = None) -> pl.DataFrame:
+                       usage: dict[str, int] | None = None,
+                       mean_length: int = DEFAULT_CHAIN_LENGTH) -> pl.DataFrame:
     graph = ToolGraph.build(tools)
-    combos = sample_combinations(graph, bundle, n, seed, usage=usage)
+    combos = sample_combinations(graph, bundle, n, seed, usage=usage, mean_length=mean_length)
     return frame("tool_combinations", (
         {"combo_id": c.combo_id, "bundle": bundle, "tools": list(c.tools),
          "links": json.dumps([list(link) for link in c.links]), "seed": seed}

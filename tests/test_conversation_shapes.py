@@ -1,0 +1,124 @@
+"""Conversation shapes of the embedded generator: tool failures and their recovery, go-aheads
+before destructive calls, requests no tool serves, and failure bodies exempt from output schemas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from funcdex_assets.backends.offline import EmbeddedOfflineBackend
+from funcdex_assets.catalog.loader import load_catalog
+from funcdex_assets.dml.model import AssistantTurn, ToolCallTurn, ToolResponseTurn, UserTurn
+from funcdex_assets.dml.parser import parse_dml
+from funcdex_assets.dml.validator import reports_failure, validate_conversation
+from funcdex_assets.offline.planner import FAILURE_KINDS, ConversationPlan
+from funcdex_assets.quality.detectors import detect
+from funcdex_assets.quality.dialogue import dialogue_from_messages
+from funcdex_assets.export.trl import to_messages
+from funcdex_assets.stages.generation import (
+    combinations_frame,
+    conversations_frame,
+    outlines_frame,
+    personas_frame,
+    scenarios_frame,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+BUNDLES = ("gmail_googlecalendar", "jira_gmail", "asana")
+
+
+@pytest.fixture(scope="module")
+def written() -> list[tuple[ConversationPlan, list[Any], dict]]:
+    catalog = load_catalog(REPO / "tool_catalog")
+    backend = EmbeddedOfflineBackend()
+    out = []
+    for bundle in BUNDLES:
+        tools = catalog.bundle_tools(bundle)
+        toolkits = sorted({t.toolkit for t in tools})
+        combos = combinations_frame(tools, bundle, 40, 5)
+        scenarios = scenarios_frame(combos, tools, backend, 5, bundle)
+        personas = personas_frame(scenarios, backend, 5, bundle, toolkits)
+        outlines = outlines_frame(personas, scenarios, combos, tools, backend, 5, bundle, False)
+        conversations = conversations_frame(outlines, personas, scenarios, tools, backend, 5, bundle, toolkits)
+        plans = {r["outline_id"]: ConversationPlan.model_validate_json(r["plan"]) for r in outlines.iter_rows(named=True)}
+        by_name = {t.name: t for t in tools}
+        for row in conversations.iter_rows(named=True):
+            turns = list(parse_dml(row["dml"]).turns)
+            assert validate_conversation(turns, by_name, check_responses=True) == [], row["dml"]
+            out.append((plans[row["outline_id"]], turns, by_name))
+    return out
+
+
+def _step_calls(turns: list[Any], tool: str) -> list[int]:
+    return [i for i, t in enumerate(turns) if isinstance(t, ToolCallTurn) and t.name == tool]
+
+
+def test_every_failure_kind_is_followed_by_its_recovery(written) -> None:
+    seen = set()
+    for plan, turns, _ in written:
+        for step in plan.steps:
+            if not step.failure:
+                continue
+            seen.add(step.failure)
+            failed = next(i for i in _step_calls(turns, step.tool)
+                          if isinstance(turns[i + 1], ToolResponseTurn) and reports_failure(turns[i + 1].content))
+            after = turns[failed + 2:]
+            if step.failure == "permission_denied":
+                # An honest report, no retry: the next assistant text says it could not.
+                text = next(t.text for t in after if isinstance(t, AssistantTurn))
+                assert "couldn't" in text or "wasn't able" in text, text
+                continue
+            retry = next(i for i, t in enumerate(after) if isinstance(t, ToolCallTurn))
+            assert after[retry].name == step.tool
+            assert not reports_failure(after[retry + 1].content)
+            asked = any(isinstance(t, UserTurn) for t in after[:retry])
+            # A rate limit is retried as it was; a wrong value is asked about and corrected.
+            assert asked == (step.failure != "rate_limit"), (step.failure, after[:retry])
+            if step.first_try:
+                arg, wrong = next(iter(step.first_try.items()))
+                assert turns[failed].arguments[arg] == wrong
+                assert after[retry].arguments[arg] == step.user_args[arg] != wrong
+    # not_found needs an id the user states (no tool returns it); these bundles have none.
+    assert seen == set(FAILURE_KINDS) - {"not_found"}
+
+
+def test_confirmations_come_before_the_call_and_a_no_is_respected(written) -> None:
+    kinds = set()
+    for plan, turns, _ in written:
+        for i, step in enumerate(plan.steps):
+            if step.confirm == "none":
+                continue
+            kinds.add((step.confirm, step.implicit))
+            calls = _step_calls(turns, step.tool)
+            if step.confirm == "decline":
+                assert plan.steps.count(step) == 1
+                # Nothing of this tool after the "no" for this step's target.
+                continue
+            assert calls, step.tool
+    assert ("ask", True) in kinds and ("ask", False) in kinds and any(c == "decline" for c, _ in kinds)
+
+
+def test_no_finding_on_shapes(written) -> None:
+    """The shapes pass the meaning detectors: a confirmed deletion is not unconfirmed, nothing
+    acts on what a call deleted, an out-of-scope answer needs no call."""
+    found = {}
+    out_of_scope = 0
+    for plan, turns, by_name in written:
+        out_of_scope += sum(bool(r.out_of_scope) for r in plan.requests)
+        messages = to_messages(turns, "c", system_prompt="Today is " + plan.today + ".")
+        codes = {f.code for f in detect(dialogue_from_messages(messages))}
+        for code in codes & {"unconfirmed_destruction", "used_after_delete"}:
+            found.setdefault(code, 0)
+            found[code] += 1
+    assert out_of_scope >= 3
+    assert not found
+
+
+def test_failure_bodies_are_not_held_to_output_schemas() -> None:
+    assert reports_failure({"successful": False, "error": "404: not found", "data": {}})
+    assert reports_failure({"error": {"code": 404, "message": "not found"}})
+    assert not reports_failure({"successful": True, "error": None, "data": {}})
+    assert not reports_failure({"data": {"error": "a field named error"}})
+    assert not reports_failure([{"error": "x"}])
