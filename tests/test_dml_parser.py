@@ -18,6 +18,7 @@ from funcdex_assets.dml.model import (
     ToolResponseTurn,
     UserTurn,
 )
+from funcdex_assets.dml.parallel import call_groups
 from funcdex_assets.dml.parser import DMLParseError, parse_dml, unescape_text
 from funcdex_assets.dml.renderer import escape_text, render_dml
 
@@ -42,7 +43,8 @@ def plain(turns) -> list[dict]:
 
 def test_golden_files_present():
     names = {p.name for p in GOLDEN}
-    assert {"gmail_search.dml", "calendar_with_thoughts.dml", "escaping_unicode.dml"} <= names
+    assert {"gmail_search.dml", "calendar_with_thoughts.dml", "escaping_unicode.dml", "parallel_calls.dml",
+            "parallel_calls_with_thoughts.dml"} <= names
 
 
 @pytest.mark.parametrize("path", GOLDEN, ids=lambda p: p.name)
@@ -70,6 +72,32 @@ def test_golden_gmail_turns_and_lines():
     )])
     assert turns[3].content["data"]["messages"][0]["subject"] == "Q3 budget"
     assert turns[4].text == 'I found one message from Dana: "Q3 budget".'
+
+
+def test_golden_parallel_calls_are_flat_turns_grouped_by_position():
+    text = (FIXTURES / "parallel_calls.dml").read_text(encoding="utf-8")
+    turns = parse_dml(text).turns
+    assert [t.kind for t in turns] == [
+        "user", "assistant", "tool_call", "tool_call", "tool_response", "tool_response", "assistant",
+        "user", "tool_call", "tool_response", "assistant",
+        *["tool_call"] * 4, *["tool_response"] * 4, "assistant",
+    ]
+    assert [t.line for t in turns[2:7]] == [3, 6, 9, 12, 15]
+    groups = call_groups(turns)
+    assert [(g.start, len(g.calls), len(g.responses)) for g in groups] == [(2, 2, 2), (8, 1, 1), (11, 4, 4)]
+    assert [c.arguments["recipient_email"] for c in groups[2].calls] == [
+        "dana@acme.io", "lee@acme.io", "priya@acme.io", "mo@acme.io"]
+    # The k-th response answers the k-th call.
+    assert [r.content["data"]["id"] for _, r in groups[2].pairs()] == ["msg_81", "msg_82", "msg_83", "msg_84"]
+    assert groups[0].parallel and not groups[1].parallel
+
+
+def test_call_groups_of_malformed_orders():
+    c, r, a = ToolCallTurn(name="X", arguments={}), ToolResponseTurn(content=1), AssistantTurn(text="")
+    groups = call_groups([UserTurn(text=""), r, c, c, c, r, a, c, a, r, r, c])
+    assert [(g.start, len(g.calls), len(g.responses)) for g in groups] == [(2, 3, 1), (7, 1, 0), (11, 1, 0)]
+    assert groups[0].pairs()[1:] == [(c, None), (c, None)]
+    assert call_groups([]) == []
 
 
 def test_golden_thoughts_are_parsed():

@@ -16,7 +16,9 @@ from funcdex_assets.dml.model import (
     ToolResponseTurn,
     UserTurn,
 )
+from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS
 from funcdex_assets.dml.parser import parse_dml
+from funcdex_assets.dml.renderer import render_dml
 from funcdex_assets.dml.validator import (
     ISSUE_CODES,
     ValidationIssue,
@@ -153,6 +155,87 @@ def test_random_valid_conversations_have_only_tool_issues():
 
 
 # ---------------------------------------------------------------------------------------------
+# Parallel calls
+
+
+def group(width: int, answered: int | None = None) -> list:
+    """`width` calls (each a different tool, valid arguments) then `answered` responses."""
+    calls = [
+        call({"query": "q"}),
+        call({"recipient_email": "dana@acme.io", "body": "hi"}, name="GMAIL_SEND_EMAIL"),
+        call({"query": "1:1"}, name="GOOGLECALENDAR_FIND_EVENT"),
+        call({}, name="GET_CURRENT_USER"),
+        call({"title": "t"}, name="TICKETS_CREATE"),
+        call({"query": "r"}),
+    ][:width]
+    responses = [resp(), resp(), resp(), resp({}), resp([1]), resp()]
+    return calls + responses[: width if answered is None else answered]
+
+
+@pytest.mark.parametrize("width", range(1, MAX_PARALLEL_CALLS + 1))
+def test_parallel_calls_up_to_the_maximum_are_valid(width):
+    assert codes([U, *group(width), A]) == []
+    assert codes([U, T, A, *group(width), T, *group(width), A, U, *group(1), A]) == []
+
+
+def test_too_many_parallel_calls_is_reported_once_at_the_first_call_too_many():
+    turns = [U, *group(MAX_PARALLEL_CALLS + 1), A]
+    issues = validate_conversation(turns, TOOLS)
+    assert [(i.code, i.turn_index) for i in issues] == [("too_many_parallel_calls", MAX_PARALLEL_CALLS + 1)]
+    assert f"at most {MAX_PARALLEL_CALLS} calls at once" in issues[0].message
+    six = [U, *group(6), A]
+    assert codes(six) == ["too_many_parallel_calls"]
+    # Too wide and not answered in full: both are reported.
+    assert codes([U, *group(5, 4), A]) == ["too_many_parallel_calls", "call_without_response"]
+
+
+def test_the_kth_response_is_checked_against_the_kth_call():
+    # ME's output schema is {} and TICKETS_CREATE's an array: the responses in call order pass,
+    # swapped they fail.
+    me = call({}, name="GET_CURRENT_USER")
+    create = call({"title": "t"}, name="TICKETS_CREATE")
+    assert codes([U, me, create, resp({"any": 1}), resp([1]), A]) == []
+    issues = validate_conversation([U, create, me, resp({"any": 1}), resp([1]), A], TOOLS)
+    assert [(i.code, i.turn_index) for i in issues] == [("invalid_response", 3)]
+    assert "TICKETS_CREATE" in issues[0].message
+
+
+def test_missing_response_names_the_first_unanswered_call():
+    turns = parse_dml(render_dml([U, *group(3, 2), A])).turns
+    issues = validate_conversation(turns, TOOLS)
+    assert [(i.code, i.turn_index, i.line) for i in issues] == [("call_without_response", 3, turns[3].line)]
+    assert "GOOGLECALENDAR_FIND_EVENT" in issues[0].message
+    assert "call 3 of a parallel call of 3" in issues[0].message
+    end = validate_conversation([U, *group(3, 1)], TOOLS)
+    assert [(i.code, i.turn_index) for i in end] == [("call_without_response", 2)]
+    assert "ends after tool call 'GMAIL_SEND_EMAIL', call 2 of a parallel call of 3," in end[0].message
+
+
+def test_text_between_the_calls_of_a_group_is_a_violation():
+    # A group is one assistant message: text or a thought between its calls splits it, leaving
+    # the first call unanswered and one response too many.
+    for between in (A, T):
+        turns = [U, call(), between, call(), resp(), resp(), A]
+        issues = validate_conversation(turns, TOOLS)
+        assert [(i.code, i.turn_index) for i in issues] == [
+            ("call_without_response", 1), ("response_without_call", 5)]
+        assert "parallel call is one assistant message" in issues[0].message
+    assert codes([U, call(), U, call(), resp(), resp(), A]) == ["bad_turn_order", "response_without_call"]
+
+
+def test_user_turn_while_calls_are_unanswered():
+    issues = validate_conversation([U, *group(2, 1), U, A], TOOLS)
+    assert [(i.code, i.turn_index) for i in issues] == [("bad_turn_order", 4)]
+    assert "GMAIL_SEND_EMAIL" in issues[0].message
+
+
+def test_response_after_a_complete_parallel_call_says_so():
+    issues = validate_conversation([U, *group(2), resp(), A], TOOLS)
+    assert [i.code for i in issues] == ["response_without_call"]
+    assert "all 2 calls of the parallel call before it are already answered" in issues[0].message
+
+
+# ---------------------------------------------------------------------------------------------
 # Each code
 
 
@@ -198,7 +281,10 @@ def test_user_right_after_call_message():
     [
         pytest.param([U, call(), A], id="assistant-after-call"),
         pytest.param([U, call(), T, A], id="thought-after-call"),
-        pytest.param([U, call(), call(), resp(), A], id="parallel-calls"),
+        pytest.param([U, call(), call(), resp(), A], id="parallel-call-one-response"),
+        pytest.param([U, call(), call(), call(), resp(), resp(), A], id="3-calls-2-responses"),
+        pytest.param([U, call(), call(), resp(), T, A], id="thought-before-the-last-response"),
+        pytest.param([U, call(), call(), resp(), call(), resp(), A], id="call-before-the-last-response"),
     ],
 )
 def test_call_without_response(turns):
@@ -216,6 +302,8 @@ def test_call_without_response_at_end():
     [
         pytest.param([U, resp(), A], id="after-user"),
         pytest.param([U, call(), resp(), resp(), A], id="double-response"),
+        pytest.param([U, call(), call(), resp(), resp(), resp(), A], id="2-calls-3-responses"),
+        pytest.param([U, call(), call(), resp(), resp(), call(), resp(), resp(), A], id="next-group-answered-twice"),
         pytest.param([U, A, resp(), A], id="after-assistant"),
     ],
 )
@@ -344,7 +432,7 @@ def test_every_code_is_exercised_and_all_issues_are_reported():
         "too_few_user_turns",
     ]
     assert all(isinstance(i, ValidationIssue) for i in issues)
-    covered = {i.code for i in issues} | {"empty", "call_without_response"}
+    covered = {i.code for i in issues} | {"empty", "call_without_response", "too_many_parallel_calls"}
     assert covered == set(ISSUE_CODES)
 
 

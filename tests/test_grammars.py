@@ -18,6 +18,7 @@ xgr = pytest.importorskip("xgrammar")
 from conftest import shared_path  # noqa: E402
 from funcdex_assets.dml import grammar as grammar_module  # noqa: E402
 from funcdex_assets.dml.grammar import GRAMMAR_DIR, load_grammar  # noqa: E402
+from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS, calls_rule  # noqa: E402
 from funcdex_assets.dml.parser import parse_dml  # noqa: E402
 from funcdex_assets.dml.renderer import render_dml  # noqa: E402
 
@@ -126,10 +127,55 @@ def test_minimal_shapes_are_accepted(compiled):
     assert accepts(compiled, True, U + T + CALL + RESPONSE + T + A + CALL + RESPONSE + T + A)
 
 
+def calls(i: int) -> str:
+    """A distinct tool call (the i-th of a group)."""
+    return f'<tool>\n{{"name": "T{i}", "arguments": {{"n": {i}}}}}\n</tool>\n'
+
+
+def responses(n: int) -> str:
+    return "".join(f'<tool_response>\n{{"n": {i}}}\n</tool_response>\n' for i in range(n))
+
+
+def group(width: int, answered: int | None = None) -> str:
+    """`width` calls then `answered` (default: as many) responses."""
+    return "".join(calls(i) for i in range(width)) + responses(width if answered is None else answered)
+
+
+@pytest.mark.parametrize("width", range(1, MAX_PARALLEL_CALLS + 1))
+def test_parallel_calls_up_to_the_maximum_are_accepted(compiled, width):
+    for thoughts in (False, True):
+        assert accepts(compiled, thoughts, U + group(width) + A)
+        assert accepts(compiled, thoughts, U + A + group(width) + group(1) + group(width) + A + U + A)
+    assert accepts(compiled, True, U + T + group(width) + T + A)
+    assert accepts(compiled, True, U + T + A + group(width) + A)
+
+
+@BOTH
+@pytest.mark.parametrize(
+    ("width", "answered"),
+    [(w, r) for w in range(1, MAX_PARALLEL_CALLS + 3) for r in range(MAX_PARALLEL_CALLS + 3)
+     if w != r or w > MAX_PARALLEL_CALLS],
+)
+def test_parallel_calls_need_exactly_as_many_responses_and_at_most_the_maximum(compiled, thoughts, width, answered):
+    assert not accepts(compiled, thoughts, U + group(width, answered) + A)
+
+
+def test_nothing_stands_between_the_calls_of_a_group(compiled):
+    for between in (A, T, U):
+        text = U + calls(0) + between + calls(1) + responses(2) + A
+        assert not accepts(compiled, True, text)
+    # Nor between its responses.
+    assert not accepts(compiled, True, U + calls(0) + calls(1) + responses(1) + A + responses(1) + A)
+    assert not accepts(compiled, True, U + calls(0) + calls(1) + responses(1) + T + responses(1) + A)
+
+
 REJECTED = [
     pytest.param(U + CALL + A, id="call-without-response"),
     pytest.param(U + CALL + U + A, id="user-right-after-call"),
-    pytest.param(U + CALL + CALL + RESPONSE + RESPONSE + A, id="parallel-calls"),
+    pytest.param(U + CALL + CALL + RESPONSE + A, id="parallel-call-one-response"),
+    pytest.param(U + CALL + RESPONSE + RESPONSE + A, id="two-responses-to-one-call"),
+    pytest.param(U + group(MAX_PARALLEL_CALLS + 1) + A, id="too-many-parallel-calls"),
+    pytest.param(U + CALL + A + CALL + RESPONSE + RESPONSE + A, id="text-between-grouped-calls"),
     pytest.param(U + RESPONSE + A, id="response-without-call"),
     pytest.param(U + CALL + RESPONSE + U + A, id="user-after-response"),
     pytest.param(U + U + A, id="user-after-user"),
@@ -232,16 +278,32 @@ def test_token_masks_allow_every_byte_of_golden_conversations(byte_tokenizer, th
         assert matcher.is_terminated()
 
 
-def test_token_mask_after_a_call_allows_only_the_response(byte_tokenizer):
+def test_token_mask_after_a_call_allows_only_another_call_or_the_response(byte_tokenizer):
     compiled = xgr.GrammarCompiler(byte_tokenizer).compile_grammar(load_grammar(True))
-    matcher = xgr.GrammarMatcher(compiled)
-    assert matcher.accept_string(U + CALL)
     bitmask = xgr.allocate_token_bitmask(1, byte_tokenizer.vocab_size)
-    matcher.fill_next_token_bitmask(bitmask)
-    assert _allowed(bitmask, byte_tokenizer.vocab_size) == {ord("<")}
-    assert matcher.accept_string("<")
-    matcher.fill_next_token_bitmask(bitmask)
-    assert _allowed(bitmask, byte_tokenizer.vocab_size) == {ord("t")}  # <tool_response>, not </
+    for width in range(1, MAX_PARALLEL_CALLS + 1):
+        matcher = xgr.GrammarMatcher(compiled)
+        assert matcher.accept_string(U + "".join(calls(i) for i in range(width)))
+        matcher.fill_next_token_bitmask(bitmask)
+        assert _allowed(bitmask, byte_tokenizer.vocab_size) == {ord("<")}
+        assert matcher.accept_string("<")
+        matcher.fill_next_token_bitmask(bitmask)
+        assert _allowed(bitmask, byte_tokenizer.vocab_size) == {ord("t")}  # <tool> or <tool_response>, not </
+        assert matcher.accept_string("tool")
+        matcher.fill_next_token_bitmask(bitmask)
+        # After the maximum, only the responses: `_` of <tool_response>, never `>` of <tool>.
+        more = {ord(">")} if width < MAX_PARALLEL_CALLS else set()
+        assert _allowed(bitmask, byte_tokenizer.vocab_size) == {ord("_")} | more
+        # Once the responses start, only responses until all are given, then no response more.
+        assert matcher.accept_string("_response>\n{}\n</tool_response>\n")
+        for _ in range(width - 1):
+            matcher.fill_next_token_bitmask(bitmask)
+            assert _allowed(bitmask, byte_tokenizer.vocab_size) == {ord("<")}
+            assert matcher.accept_string("<")
+            matcher.fill_next_token_bitmask(bitmask)
+            assert _allowed(bitmask, byte_tokenizer.vocab_size) == {ord("t")}
+            assert matcher.accept_string("tool_response>\n{}\n</tool_response>\n")
+        assert not matcher.accept_string("<tool_response>")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -368,11 +430,15 @@ def test_grammar_uses_the_fast_spellings(thoughts):
     # Every string run is a whole string body (runs between escapes).
     assert source.count(RUN) == 2 * source.count(STRING_BODY) == 2 * 8
     # No rule for a string, a value or free text shared between places: the only rules
-    # referenced more than once are whole turns (`agent` names say / thought twice), the JSON
-    # containers (which end in their own literal bracket) and the fixed-length escape.
+    # referenced more than once are whole turns (`agent` names say / thought twice, `calls`
+    # tool-call / tool-response once per width), the JSON containers (which end in their own
+    # literal bracket) and the fixed-length escape.
     skeleton = _skeleton(_strip_comments(source))
     uses = {name: len(re.findall(rf"(?<![\w-]){re.escape(name)}(?![\w-])", skeleton)) - 1 for name in rules}
-    shared = {"say", "object", "object-rest", "array", "array-rest", "escape"} | ({"thought"} if thoughts else set())
+    # `calls` names tool-call and tool-response once per width, but both end in their own
+    # literal closing tag, so no run inside them needs what follows.
+    shared = {"say", "tool-call", "tool-response", "object", "object-rest", "array", "array-rest", "escape"} | (
+        {"thought"} if thoughts else set())
     assert {name for name, n in uses.items() if n > 1} == shared
     assert not {"text", "string", "value", "number"} & set(rules)
     assert '", "' in source and '": "' in source
@@ -412,11 +478,26 @@ def _strip_comments(source: str) -> str:
 def test_grammars_differ_only_in_thoughts():
     plain = {l for l in _strip_comments(load_grammar(False)).splitlines() if l.strip()}
     with_thoughts = {l for l in _strip_comments(load_grammar(True)).splitlines() if l.strip()}
-    assert plain - with_thoughts == {"agent ::= ( say? tool-call tool-response )* say"}
+    assert plain - with_thoughts == {"agent ::= ( say? calls )* say"}
     assert with_thoughts - plain == {
-        "agent ::= ( thought? say? tool-call tool-response )* thought? say",
+        "agent ::= ( thought? say? calls )* thought? say",
         'thought ::= "</think> " [^<]*',
     }
+
+
+@BOTH
+def test_calls_rule_is_generated_from_the_maximum(thoughts):
+    """The files' `calls` rule is `calls_rule(MAX_PARALLEL_CALLS)`, prefix-factored: no
+    alternative starts like another, so each position has one way to continue."""
+    lines = [l for l in load_grammar(thoughts).splitlines() if l.startswith("calls ::= ")]
+    assert lines == [calls_rule(MAX_PARALLEL_CALLS)]
+    assert calls_rule(1) == "calls ::= tool-call tool-response"
+    assert calls_rule(3) == (
+        "calls ::= tool-call ( tool-response | tool-call ( tool-response tool-response"
+        " | tool-call tool-response tool-response tool-response ) )"
+    )
+    with pytest.raises(ValueError):
+        calls_rule(0)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -151,8 +151,22 @@ def conversations_with_plans(run: Run) -> list[tuple[list[Any], ConversationPlan
 # ---- checks shared by the small bundle and the shipped catalog ---------------------------------
 
 def calls_answered(turns: list[Any]) -> bool:
-    return all(isinstance(turns[i + 1], ToolResponseTurn) for i, t in enumerate(turns[:-1])
-               if isinstance(t, ToolCallTurn)) and not isinstance(turns[-1], ToolCallTurn)
+    """Every call (or parallel group of calls) is followed at once by as many responses."""
+    pending = answered = 0
+    for turn in turns:
+        if isinstance(turn, ToolCallTurn):
+            if answered:
+                pending = answered = 0
+            pending += 1
+        elif isinstance(turn, ToolResponseTurn):
+            answered += 1
+            if answered > pending:
+                return False
+        else:
+            if answered != pending:
+                return False
+            pending = answered = 0
+    return answered == pending
 
 
 def response_ids(value: Any, out: set[str]) -> set[str]:

@@ -27,6 +27,7 @@ from funcdex_assets.catalog.loader import load_catalog  # noqa: E402
 from funcdex_assets.catalog.models import Tool  # noqa: E402
 from funcdex_assets.dml.grammar import load_grammar  # noqa: E402
 from funcdex_assets.dml.model import ToolCallTurn  # noqa: E402
+from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS  # noqa: E402
 from funcdex_assets.dml.parser import parse_dml  # noqa: E402
 from funcdex_assets.dml.renderer import render_dml  # noqa: E402
 from funcdex_assets.dml.specialize import bundle_grammar, gbnf_literal, schema_order  # noqa: E402
@@ -292,6 +293,51 @@ def test_bundle_grammar_rejects_what_the_generic_grammar_accepts(name, arguments
     # Schema instances that the bundle grammar rejects on purpose (documented).
     issues = validate_conversation(parse_dml(text), tools, check_responses=False)
     assert bool(issues) == invalid, issues
+
+
+PARALLEL = [
+    ("GMAIL_SEND_EMAIL", {"recipient_email": "dana@acme.io", "body": "Hi"}),
+    ("GMAIL_FETCH_EMAILS", {"max_results": 5}),
+    ("GOOGLECALENDAR_CREATE_EVENT", EVENT),
+    ("GMAIL_SEND_EMAIL", {"recipient_email": "lee@acme.io", "subject": "Q3", "body": "Hi"}),
+    ("GMAIL_FETCH_EMAILS", {"query": "from:lee"}),
+]
+
+
+def parallel(calls: list[tuple[str, Any]], answered: int | None = None) -> str:
+    n = len(calls) if answered is None else answered
+    return U + "".join(call(name, arguments) for name, arguments in calls) + RESPONSE * n + A
+
+
+@BOTH
+@pytest.mark.parametrize("width", [1, 2, 3, 4])
+def test_parallel_calls_are_accepted_up_to_the_maximum(width, thoughts):
+    assert width <= MAX_PARALLEL_CALLS
+    tools = {t.name: t for t in tools_of("gmail_googlecalendar")}
+    text = parallel(PARALLEL[:width])
+    assert validate_conversation(parse_dml(text), tools, check_responses=False) == []
+    assert accepts(grammar_of("gmail_googlecalendar", thoughts), text)
+
+
+@BOTH
+@pytest.mark.parametrize(
+    ("width", "answered"),
+    [pytest.param(5, 5, id="5-calls"), pytest.param(3, 2, id="3-calls-2-responses"),
+     pytest.param(2, 3, id="2-calls-3-responses"), pytest.param(4, 1, id="4-calls-1-response")],
+)
+def test_parallel_calls_too_wide_or_miscounted_are_rejected(width, answered, thoughts):
+    tools = {t.name: t for t in tools_of("gmail_googlecalendar")}
+    text = parallel(PARALLEL[:width], answered)
+    assert validate_conversation(parse_dml(text), tools, check_responses=False) != []
+    assert not accepts(grammar_of("gmail_googlecalendar", thoughts), text)
+    assert not accepts(load_grammar(thoughts), text)
+
+
+def test_every_call_of_a_parallel_call_is_held_to_its_schema():
+    # The second call breaks its schema (a string for an integer): the group is rejected.
+    text = parallel([PARALLEL[0], ("GMAIL_FETCH_EMAILS", {"max_results": "5"}), PARALLEL[2]])
+    assert not accepts(grammar_of("gmail_googlecalendar", False), text)
+    assert accepts(load_grammar(False), text)
 
 
 def test_responses_stay_any_json_value():

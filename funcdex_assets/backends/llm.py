@@ -44,7 +44,8 @@ CLARITY = (("excellent", 0.4), ("good", 0.4), ("average", 0.2))
 # Issues a grammar-constrained answer cannot have: seeing them in answers that ended normally
 # means the server did not apply the grammar.
 GRAMMAR_GUARANTEED = frozenset({"unparseable", "first_turn_not_user", "bad_turn_order", "call_without_response",
-                                "response_without_call", "ends_without_assistant", "unexpected_thought"})
+                                "response_without_call", "ends_without_assistant", "unexpected_thought",
+                                "too_many_parallel_calls"})
 
 DEFAULT_SAMPLING: dict[str, Sampling] = {
     "scenario": Sampling(temperature=1.0, max_tokens=400),

@@ -13,7 +13,8 @@ arguments object, the call is one of the bundle's tools with arguments that foll
     t12-args ::= "{\\"recipient_email\\": " <string> ( ", \\"subject\\": " <string> )? ...
 
 Tool responses stay any JSON value (the model writes them; the validator checks them against
-the output schema).
+the output schema). The generic `calls` rule (parallel calls: 1..MAX_PARALLEL_CALLS calls, then
+as many responses) is kept as it is, so every call of a group is one of the bundle's tools.
 
 Determinism. The text depends only on the set of tools (sorted by name; duplicate names are
 an error) and on the generic grammar file, never on the input order or anything per request,

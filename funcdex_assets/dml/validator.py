@@ -8,15 +8,22 @@ index (-1 for issues about the whole conversation).
 
 Turn order (the same language as grammars/dml*.gbnf):
   first turn: user;  user -> thought | assistant | call;  thought -> assistant | call;
-  assistant -> user | call | end;  call -> its response;  response -> thought | assistant | call;
-  last turn: assistant text.
-One issue is reported per offending transition:
-  - a response not right after a call: `response_without_call`;
-  - a user turn right after a call: `bad_turn_order` (the user cannot speak before the call
-    is answered); any other non-response after a call, or the end: `call_without_response`;
+  assistant -> user | call | end;  call -> call (up to MAX_PARALLEL_CALLS in a row: a parallel
+  call) | the first response;  response -> the next response while calls of its group are
+  unanswered, else thought | assistant | call;  last turn: assistant text.
+A call group is a run of consecutive calls followed by as many responses, the k-th answering the
+k-th call (and checked against that call's tool). One issue is reported per offending transition:
+  - a call that makes a group wider than MAX_PARALLEL_CALLS: `too_many_parallel_calls` (once per
+    group, at the first call too many);
+  - a response when no call of the group is left unanswered (after a non-call turn, or one
+    response too many): `response_without_call`;
+  - a user turn while calls are unanswered: `bad_turn_order` (the user cannot speak before the
+    calls are answered); any other non-response then, or the end: `call_without_response`
+    (naming the first unanswered call). Text or a thought between the calls of one group falls
+    here: a group is one assistant message, its calls come one right after another;
   - any other transition not allowed above: `bad_turn_order`;
-  - a conversation whose last turn is not assistant text (and not a call, reported as
-    `call_without_response`): `ends_without_assistant`.
+  - a conversation whose last turn is not assistant text (and that does not end with calls
+    unanswered, reported as `call_without_response`): `ends_without_assistant`.
 
 Schemas: a tool's `input_schema` / `output_schema` is validated with the draft its `$schema`
 names, Draft 2020-12 when it names none, with format checking for `email`, `date`,
@@ -41,6 +48,7 @@ from jsonschema.validators import validator_for
 
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.model import Conversation
+from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS
 
 __all__ = [
     "ISSUE_CODES",
@@ -62,6 +70,7 @@ ISSUE_CODES = (
     "invalid_response",
     "too_few_user_turns",
     "unexpected_thought",
+    "too_many_parallel_calls",
 )
 
 # At most this many schema errors are reported per turn (a long wrong list would otherwise
@@ -205,7 +214,7 @@ _ALLOWED_NEXT: dict[str, frozenset[str]] = {
     "user": frozenset({"thought", "assistant", "tool_call"}),
     "thought": frozenset({"assistant", "tool_call"}),
     "assistant": frozenset({"user", "tool_call"}),
-    "tool_call": frozenset({"tool_response"}),
+    "tool_call": frozenset({"tool_call", "tool_response"}),
     "tool_response": frozenset({"thought", "assistant", "tool_call"}),
 }
 _NAMES = {
@@ -227,6 +236,30 @@ def _at(turn: Any) -> str:
     return f" (line {turn.line})" if turn.line else ""
 
 
+class _Group:
+    """The current call group: its calls as (index, turn, tool or None when unknown), and how
+    many of them have been answered so far."""
+
+    __slots__ = ("calls", "answered")
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, Any, Tool | None]] = []
+        self.answered = 0
+
+    @property
+    def pending(self) -> bool:
+        return self.answered < len(self.calls)
+
+    def unanswered(self) -> tuple[str, Any, int]:
+        """(description, turn, turn index) of the first call without a response."""
+        index, call, _ = self.calls[self.answered]
+        width = len(self.calls)
+        what = f"{_describe(call)}{_at(call)}"
+        if width > 1:
+            what += f", call {self.answered + 1} of a parallel call of {width},"
+        return what, call, index
+
+
 def validate_conversation(
     turns: Sequence[Any] | Conversation,
     tools: Mapping[str, Tool],
@@ -244,8 +277,7 @@ def validate_conversation(
     issues: list[ValidationIssue] = []
     add = issues.append
     prev: Any = None
-    # The tool whose response is expected next (None when the call named an unknown tool).
-    pending_tool: Tool | None = None
+    group = _Group()  # the last call group (empty before the first call)
     user_turns = 0
 
     for index, turn in enumerate(turns):
@@ -260,27 +292,39 @@ def validate_conversation(
                     f"the conversation starts with {_describe(turn)}, not a user turn",
                     line, index,
                 ))
-        elif kind == "tool_response" and prev.kind != "tool_call":
-            add(ValidationIssue(
-                "response_without_call",
-                f"tool response after {_describe(prev)}; a response must come right after "
-                "its tool call",
-                line, index,
-            ))
-        elif prev.kind == "tool_call" and kind != "tool_response":
+        elif kind == "tool_response":
+            if not (group.pending and prev.kind in ("tool_call", "tool_response")):
+                if prev.kind == "tool_response" and len(group.calls) > 1:
+                    reason = f"all {len(group.calls)} calls of the parallel call before it are already answered"
+                elif prev.kind == "tool_response":
+                    reason = "its tool call is already answered"
+                else:
+                    reason = "a response must come right after its tool call"
+                add(ValidationIssue(
+                    "response_without_call", f"tool response after {_describe(prev)}; {reason}", line, index,
+                ))
+        elif group.pending and prev.kind in ("tool_call", "tool_response") and not (
+            kind == "tool_call" and prev.kind == "tool_call"
+        ):
+            # Calls are unanswered and something other than a response (or another call of
+            # the same group) comes.
+            what, call, call_index = group.unanswered()
             if kind == "user":
                 add(ValidationIssue(
                     "bad_turn_order",
-                    f"user turn right after {_describe(prev)}{_at(prev)}; the call must be "
-                    "answered by a tool response before the user speaks",
+                    f"user turn while {what} has no tool response; every call must be answered "
+                    "before the user speaks",
                     line, index,
                 ))
             else:
+                follows = _describe(turn)
+                if kind != "tool_call" and index + 1 < len(turns) and turns[index + 1].kind == "tool_call":
+                    follows += (" and another call (a parallel call is one assistant message: its calls "
+                                "come one right after another, then their responses)")
                 add(ValidationIssue(
                     "call_without_response",
-                    f"{_describe(prev)}{_at(prev)} is followed by {_describe(turn)} instead of "
-                    "its tool response",
-                    prev.line, index - 1,
+                    f"{what} is followed by {follows} instead of its tool response",
+                    call.line, call_index,
                 ))
         elif kind not in _ALLOWED_NEXT[prev.kind]:
             allowed = " or ".join(_NAMES[k] for k in sorted(_ALLOWED_NEXT[prev.kind]))
@@ -302,8 +346,17 @@ def validate_conversation(
                     line, index,
                 ))
         elif kind == "tool_call":
+            if prev is None or prev.kind != "tool_call":
+                group = _Group()
             tool = tools.get(turn.name)
-            pending_tool = tool
+            group.calls.append((index, turn, tool))
+            if len(group.calls) == MAX_PARALLEL_CALLS + 1:
+                add(ValidationIssue(
+                    "too_many_parallel_calls",
+                    f"{_describe(turn)} is call {MAX_PARALLEL_CALLS + 1} in a row; a parallel call "
+                    f"issues at most {MAX_PARALLEL_CALLS} calls at once",
+                    line, index,
+                ))
             if tool is None:
                 close = difflib.get_close_matches(turn.name, list(tools), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -313,23 +366,27 @@ def validate_conversation(
                     "invalid_arguments", "input", tool, tool.input_schema, turn.arguments, line, index
                 ))
         elif kind == "tool_response":
-            if check_responses and prev is not None and prev.kind == "tool_call" and pending_tool is not None \
-                    and not reports_failure(turn.content):
-                issues.extend(_schema_issues(
-                    "invalid_response", "output", pending_tool, pending_tool.output_schema,
-                    turn.content, line, index,
-                ))
-            pending_tool = None
+            if prev is not None and prev.kind in ("tool_call", "tool_response") and group.pending:
+                # The k-th response answers the k-th call of the group.
+                _, _, tool = group.calls[group.answered]
+                group.answered += 1
+                if check_responses and tool is not None and not reports_failure(turn.content):
+                    issues.extend(_schema_issues(
+                        "invalid_response", "output", tool, tool.output_schema, turn.content, line, index,
+                    ))
+        if kind not in ("tool_call", "tool_response"):
+            group = _Group()  # a text turn ends the group, answered or not (reported above)
 
         prev = turn
 
     # ---- end
     last = turns[-1]
-    if last.kind == "tool_call":
+    if group.pending:
+        what, call, call_index = group.unanswered()
         add(ValidationIssue(
             "call_without_response",
-            f"the conversation ends after {_describe(last)} with no tool response",
-            last.line, len(turns) - 1,
+            f"the conversation ends after {what} with no tool response",
+            call.line, call_index,
         ))
     elif last.kind != "assistant":
         add(ValidationIssue(

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from funcdex_assets.backends.base import Persona
 from funcdex_assets.catalog.actions import destructive_kind, name_action
 from funcdex_assets.catalog.fields import Slot, entity_of_object, snake
+from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.offline.language import humanize, mention, request_phrase
 from funcdex_assets.offline.values import ValueFactory
@@ -37,11 +38,11 @@ FAILURE_KINDS = ("not_found", "permission_denied", "validation_error", "rate_lim
 FAILURE_RATE = 0.3
 # Independent steps of one request run as one parallel call this often; a create step the user
 # asks for twice ("add two tasks: ...") this often.
-PARALLEL_RATE = 0.0
-COPY_RATE = 0.0
+PARALLEL_RATE = 0.7
+COPY_RATE = 0.2
 # A grounded step on a list the same request asks for runs once per listed item ("... and star
 # each of them") this often.
-EACH_RATE = 0.0
+EACH_RATE = 0.3
 # Destructive steps: the user only states the goal ("I won't need X anymore") this often, where
 # they can name the entity; the assistant asks before an explicit delete / pay / refund this often,
 # and the user declines (when nothing depends on the step) this often of those asks.
@@ -50,7 +51,7 @@ CONFIRM_RATE = 0.35
 DECLINE_RATE = 0.2
 # Share of conversations with one request no offered tool can serve (answered without a call).
 OUT_OF_SCOPE_RATE = 0.15
-MAX_PARALLEL = 4
+MAX_PARALLEL = MAX_PARALLEL_CALLS
 
 
 class PlannedStep(BaseModel):
