@@ -147,31 +147,31 @@ def test_a_result_that_does_not_report_failure_is_no_tool_error(result):
 NOT_FOUND = {"error": {"code": 404, "message": "Event not found"}}
 
 
-def test_recovery_by_a_retry_with_other_arguments_or_another_tool():
+def test_recovery_by_a_retry_with_other_arguments():
     retried = conversation(user("Show me the design review."),
                            assistant("", call("get_event", {"event_id": "evt_8841"}, NOT_FOUND)),
                            assistant("", call("get_event", {"event_id": "evt_8842"}, EVENT)),
                            assistant("The design review is on March 3 at 15:00."))
-    other_tool = conversation(user("Show me the design review."),
-                              assistant("", call("get_event", {"event_id": "evt_8841"}, NOT_FOUND)),
-                              assistant("", call("list_events", {"q": "design review"}, {"items": [EVENT]})),
-                              assistant("The design review is on March 3 at 15:00."))
-    for row in (retried, other_tool):
-        shape = shape_of(row)
-        assert (shape.tool_errors, shape.recovered_errors) == (1, 1)
+    shape = shape_of(retried)
+    assert (shape.tool_errors, shape.recovered_errors) == (1, 1)
 
 
-def test_recovery_by_saying_it_failed_or_asking_the_user():
+def test_recovery_by_admitting_the_problem_then_asking_or_trying_another_tool():
     said = conversation(user("Delete the design review."),
                         assistant("", call("delete_event", {"event_id": "evt_8842"}, NOT_FOUND)),
                         assistant("I couldn't delete it: the calendar says that event doesn't exist."))
     asked = conversation(user("Open the design review."),
                          assistant("", call("get_event", {"event_id": "evt_8841"}, NOT_FOUND)),
-                         assistant("I don't see that one. Which day is the design review on?"),
+                         assistant("I couldn't find that event. Which day is the design review on?"),
                          user("March 3."),
                          assistant("", call("list_events", {"q": "design review"}, {"items": [EVENT]})),
                          assistant("Found it: March 3 at 15:00."))
-    for row in (said, asked):
+    other_tool = conversation(user("Show me the design review."),
+                              assistant("", call("get_event", {"event_id": "evt_8841"}, NOT_FOUND)),
+                              assistant("That id was not found; let me search for the event instead.",
+                                        call("list_events", {"q": "design review"}, {"items": [EVENT]})),
+                              assistant("The design review is on March 3 at 15:00."))
+    for row in (said, asked, other_tool):
         assert shape_of(row).recovered_errors == 1
 
 
@@ -180,24 +180,36 @@ def test_no_recovery_when_the_assistant_claims_success_repeats_the_call_or_moves
                            assistant("", call("delete_event", {"event_id": "evt_8842"}, {"deleted": False,
                                                                                           "error": "forbidden"})),
                            assistant("Done, the design review is deleted."))
-    # A later call succeeds, but the claim before it is false: no recovery.
-    claimed_then_other = conversation(user("Delete the design review, then check the weather in Lisbon."),
-                                      assistant("", call("delete_event", {"event_id": "evt_8842"},
-                                                         {"successful": False})),
-                                      assistant("Deleted. Now the weather.",
-                                                call("get_weather", {"city": "Lisbon"}, {"temp_c": 19})),
-                                      assistant("It's 19°C in Lisbon."))
+    # An admission later in the stretch does not undo the false claim before it.
+    claimed_then_admitted = conversation(user("Delete the design review, then check the weather in Lisbon."),
+                                         assistant("", call("delete_event", {"event_id": "evt_8842"},
+                                                            {"successful": False})),
+                                         assistant("Deleted. Now the weather.",
+                                                   call("get_weather", {"city": "Lisbon"}, {"temp_c": 19})),
+                                         assistant("It's 19°C in Lisbon. Sorry, the delete actually failed."))
     same_again = conversation(user("Show me the design review."),
                               assistant("", call("get_event", {"event_id": "evt_8842"}, {"status": 503})),
                               assistant("", call("get_event", {"event_id": "evt_8842"}, EVENT)),
                               assistant("Here it is: March 3 at 15:00."))
+    # The next planned step (another tool, a clarifying question) is not a recovery.
+    moved_on = conversation(user("Show me the design review, then the weather in Lisbon."),
+                            assistant("", call("get_event", {"event_id": "evt_8841"}, NOT_FOUND)),
+                            assistant("", call("get_weather", {"city": "Lisbon"}, {"temp_c": 19})),
+                            assistant("Here's the design review, and it's 19°C in Lisbon."))
+    next_question = conversation(user("Delete the design review, then email Bob."),
+                                 assistant("", call("delete_event", {"event_id": "evt_8842"}, NOT_FOUND)),
+                                 assistant("Sure, I can send an email. What should it say?"),
+                                 user("That I'm late."),
+                                 assistant("", call("send_email", {"to": "bob@acme.io", "body": "I'm late."},
+                                                    {"id": "m_1"})),
+                                 assistant("Sent."))
     silent = conversation(user("Show me the design review."),
                           assistant("", call("get_event", {"event_id": "evt_8841"}, NOT_FOUND)),
                           assistant("Here are your plans for this week."),
                           user("And the weather in Lisbon?"),
                           assistant("", call("get_weather", {"city": "Lisbon"}, {"temp_c": 19})),
                           assistant("19°C."))
-    for row in (claimed, claimed_then_other, same_again, silent):
+    for row in (claimed, claimed_then_admitted, same_again, moved_on, next_question, silent):
         shape = shape_of(row)
         assert (shape.tool_errors, shape.recovered_errors) == (1, 0), row
 
