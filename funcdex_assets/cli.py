@@ -255,11 +255,15 @@ def check_cmd(paths: tuple[Path, ...], max_defect_rate: float, ignore: str, as_j
     """Lint tool-calling datasets: every structural and meaning detector on every row of PATHS
     (JSONL or JSON files, or folders of them; OpenAI / TRL rows with `messages` and `tools`, or
     ShareGPT / Hermes rows with `<tool_call>` blocks). Prints the conversations per defect code
-    with an example each; exits 1 when more than --max-defect-rate of them has a defect."""
+    with an example each; exits 1 when more than --max-defect-rate of them has a defect. Then
+    the conversation shape against its goals (docs/quality.md), which never changes the exit code."""
     import json
 
+    from funcdex_assets.offline.language import phrasebook
     from funcdex_assets.quality.findings import CODES
     from funcdex_assets.quality.lint import DatasetFileError, lint_files
+    from funcdex_assets.quality.phrase_frames import frames_from_phrasebook
+    from funcdex_assets.quality.report import shape_files
 
     skip = [c.strip() for c in ignore.split(",") if c.strip()]
     unknown = sorted(set(skip) - set(CODES))
@@ -275,13 +279,32 @@ def check_cmd(paths: tuple[Path, ...], max_defect_rate: float, ignore: str, as_j
     if not report.rows:
         console.print(f"[red]error:[/red] no rows in {', '.join(str(f) for f in files)}", soft_wrap=True)
         sys.exit(2)
+    # The shape goals describe the data to aim for, not defects: shown, never part of the exit code.
+    shape = shape_files(files, frames_from_phrasebook(phrasebook()))
     if as_json:
         click.echo(json.dumps({**report.to_dict(), "max_defect_rate": max_defect_rate,
                                "passed": report.defect_rate <= max_defect_rate,
-                               "files": [str(f) for f in files]}, indent=1, ensure_ascii=False))
+                               "files": [str(f) for f in files], "shape": shape.to_dict()},
+                              indent=1, ensure_ascii=False))
     else:
         _print_lint(report, max_defect_rate)
+        _print_shape(shape)
     sys.exit(1 if report.defect_rate > max_defect_rate else 0)
+
+
+def _print_shape(shape) -> None:
+    """The conversation-shape table (quality.shape) and the most used phrasebook frames."""
+    table = Table(title=f"conversation shape ({shape.figures['conversations']} conversations; goals informative)")
+    for col in ("metric", "value", "goal", "pass/fail"):
+        table.add_column(col, overflow="fold")
+    verdicts = {True: "[green]PASS[/green]", False: "[red]FAIL[/red]", None: "-"}
+    for row in shape.rows():
+        table.add_row(row["metric"], escape(row["value"]), row["goal"] or "-", verdicts[row["passed"]])
+    console.print(table)
+    if shape.top_frames:
+        console.print("most used frames (share of user turns):")
+        for use in shape.top_frames:
+            console.print(f"  {use.share:6.1%}  {use.id:22s} {escape(use.template)}", soft_wrap=True)
 
 
 @main.group("catalog")

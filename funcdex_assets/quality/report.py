@@ -5,7 +5,8 @@ Independent of how the rows were produced: every row must decode and have TRL st
 no other figure), every tool-call argument object is validated against the `tools` schema
 offered in the same row, every call must be answered by a tool message with its id, and
 id-like arguments after a row's first call are checked against the values of earlier tool
-results. A figure with nothing to count over is None ("n/a"), never 100%.
+results. A figure with nothing to count over is None ("n/a"), never 100%. `shape_files` gives
+the conversation shape of the same files (`quality.shape`).
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ import json
 from dataclasses import dataclass, field
 from itertools import takewhile
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from jsonschema.exceptions import SchemaError
 
 from funcdex_assets.catalog.fields import is_id_like
 from funcdex_assets.dml.validator import schema_validator
-from funcdex_assets.quality.dialogue import decode_result
+from funcdex_assets.quality.dialogue import RowFormatError, decode_result, dialogue_from_row
 from funcdex_assets.quality.grounding import scalar_values, stated_by_user
 from funcdex_assets.quality.lint import read_rows
+from funcdex_assets.quality.phrase_frames import Frame
+from funcdex_assets.quality.shape import ConversationShape, ShapeReport, conversation_shape, shape_report
 
 
 @dataclass(frozen=True)
@@ -282,3 +285,21 @@ def dataset_files(out: Path) -> list[Path]:
     """The per-bundle files if present, else train/test."""
     per_bundle = sorted(out.glob("*/conversations.jsonl"))
     return per_bundle or [p for p in (out / "train.jsonl", out / "test.jsonl") if p.exists()]
+
+
+def shape_files(paths: list[Path], frames: Sequence[Frame] = ()) -> ShapeReport:
+    """The conversation shape (`quality.shape`) of every readable row of `paths` (OpenAI / TRL or
+    ShareGPT / Hermes, as `funcdex check` reads them), against the default goals, looking for
+    `frames` in user turns. Rows no reader understands are left out: the defect table counts
+    them as `unreadable_row`. Raises `quality.lint.DatasetFileError` for a file that cannot be read."""
+    shapes: list[ConversationShape] = []
+    for path in paths:
+        for _, row in read_rows(path):
+            if isinstance(row, ValueError):
+                continue
+            try:
+                dialogue = dialogue_from_row(row)
+            except RowFormatError:
+                continue
+            shapes.append(conversation_shape(dialogue, frames))
+    return shape_report(shapes, frames=frames)

@@ -38,11 +38,13 @@ _YES = re.compile(r"\b(yes|yeah|yep|yup|ya|ja|sure|ok(?:ay)?|go ahead|please do|
 _NO = re.compile(r"^\W*(no|nope|nah|don'?t|do not|wait|stop|hold on|not yet|never mind)\b", re.I)
 
 
-def _asked(d: Dialogue, call: Call, kind: str) -> bool:
+def asked(d: Dialogue, call: Call, kind: str) -> bool:
+    """An earlier user message asks for an action of `kind` (a `destructive_kind`: delete,
+    cancel, send, pay, refund) in words a user would use."""
     return any(m.role == "user" and _ASKED[kind].search(m.text) for m in d.messages[:call.index])
 
 
-def _confirmed(d: Dialogue, call: Call) -> bool:
+def confirmed(d: Dialogue, call: Call) -> bool:
     """The last assistant text before the call asks, and the user's next message agrees."""
     earlier = d.messages[:call.index + 1]
     for i in range(len(earlier) - 1, -1, -1):
@@ -57,7 +59,7 @@ def unconfirmed_destruction(d: Dialogue) -> list[Finding]:
     out: list[Finding] = []
     for call in d.calls:
         kind = destructive_kind(call.name, call.arguments)
-        if kind is None or _asked(d, call, kind) or _confirmed(d, call):
+        if kind is None or asked(d, call, kind) or confirmed(d, call):
             continue
         out.append(Finding(code="unconfirmed_destruction", message_index=call.index, message=(
             f"{call.name} ({kind}) was neither asked for nor confirmed by the user")))

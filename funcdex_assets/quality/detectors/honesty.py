@@ -142,9 +142,15 @@ def failure(result: Any, call_name: str) -> str | None:
     return None
 
 
+def acknowledges_problem(text: str) -> bool:
+    """`text` says something did not work ("failed", "couldn't", "error", "unfortunately", "try
+    again"...): such a text claims no success."""
+    return bool(_ACKNOWLEDGES.search(text))
+
+
 def _claim(text: str, verbs: set[str]) -> str | None:
     """The words in `text` that say the action happened, None if it says nothing of the kind."""
-    if _ACKNOWLEDGES.search(text):
+    if acknowledges_problem(text):
         return None
     for verb in sorted(verbs):
         m = re.search(rf"\b{verb}\b", text, re.I)
