@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -11,8 +12,10 @@ from funcdex_assets.dedup.conversations import (
     call_signature,
     conversation_text,
     dedup_conversations,
+    turns_from_messages,
 )
 from funcdex_assets.dml.model import AssistantTurn, ThoughtTurn, ToolCallTurn, ToolResponseTurn, UserTurn
+from funcdex_assets.export.trl import to_messages
 
 USER = ("Please find the newest message from Dana about the third quarter budget review and "
         "forward it to the finance team with a short note saying we will discuss it on Monday")
@@ -73,6 +76,46 @@ def test_call_order_matters_for_the_signature():
     a = conv(user="first request", assistant="ok", calls=[("A", {"x": 1}), ("B", {"y": 2})])
     b = conv(user="second request", assistant="fine", calls=[("B", {"y": 2}), ("A", {"x": 1})])
     assert dedup_conversations(items(a, b)) == [None, None]
+
+
+def parallel(user: str, *groups: list) -> list:
+    """A conversation of call groups: each a list of (name, arguments), issued at once."""
+    turns: list = [UserTurn(text=user)]
+    for group in groups:
+        turns.extend(ToolCallTurn(name=name, arguments=arguments) for name, arguments in group)
+        turns.extend(ToolResponseTurn(content={"successful": True}) for _ in group)
+    turns.append(AssistantTurn(text="done " + user))
+    return turns
+
+
+def test_the_calls_of_a_parallel_call_have_no_order():
+    a = parallel("first request here", [("A", {"x": 1}), ("B", {"y": 2})])
+    b = parallel("second request there", [("B", {"y": 2}), ("A", {"x": 1})])
+    dups = dedup_conversations(items(a, b))
+    assert dups[1] is not None and dups[1].reason == "same_calls"
+    # The same calls one after another are another sequence; so are other groupings.
+    sequential = parallel("third request", [("A", {"x": 1})], [("B", {"y": 2})])
+    assert len({call_signature(a), call_signature(sequential)}) == 2
+    three = parallel("x", [("A", {"x": 1}), ("B", {"y": 2})], [("C", {"z": 3})])
+    regrouped = parallel("y", [("A", {"x": 1})], [("B", {"y": 2}), ("C", {"z": 3})])
+    assert call_signature(three) != call_signature(regrouped)
+
+
+def test_signature_without_parallel_calls_is_the_flat_call_list():
+    # Unchanged by parallel calls: signatures from earlier rounds still match.
+    a = conv(calls=[("A", {"x": 1}), ("B", {"y": 2})])
+    assert call_signature(a) == '[["A",{"x":1}],["B",{"y":2}]]'
+    assert call_signature(parallel("u", [("B", {"y": 2}), ("A", {"x": 1})])) == '[[["A",{"x":1}],["B",{"y":2}]]]'
+
+
+def test_messages_keep_the_calls_of_one_assistant_message_apart_from_the_next():
+    for turns in (parallel("p", [("A", {"x": 1}), ("B", {"y": 2})]),
+                  parallel("s", [("A", {"x": 1})], [("B", {"y": 2})])):
+        messages = to_messages(turns, "c")
+        for m in messages:
+            for call in m.get("tool_calls", []):  # arguments as a JSON string, as some datasets have them
+                call["function"]["arguments"] = json.dumps(call["function"]["arguments"])
+        assert call_signature(turns_from_messages(messages)) == call_signature(turns)
 
 
 def test_near_text_copy_with_other_ids_is_a_duplicate():

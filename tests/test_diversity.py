@@ -177,6 +177,16 @@ def test_summarize_golden_gmail():
     assert s.n_tokens == 48
 
 
+def test_summarize_sorts_the_calls_of_a_parallel_call():
+    s = summarize("p", parse_dml((FIXTURES / "parallel_calls_with_thoughts.dml").read_text(encoding="utf-8")).turns)
+    # Issued at once as GET_CURRENT_USER, TICKETS_LIST, GMAIL_FETCH_EMAILS: no order, so sorted.
+    assert s.tool_calls == ["GET_CURRENT_USER", "GMAIL_FETCH_EMAILS", "TICKETS_LIST"]
+    assert s.n_tool_calls == 3
+    s = summarize("p", parse_dml((FIXTURES / "parallel_calls.dml").read_text(encoding="utf-8")).turns)
+    assert s.tool_calls == ["GMAIL_FETCH_EMAILS", "GOOGLECALENDAR_FIND_EVENT", "GOOGLECALENDAR_UPDATE_EVENT",
+                            *["GMAIL_SEND_EMAIL"] * 4]
+
+
 def test_summarize_golden_calendar_with_thoughts():
     s = summarize("cal", parse_dml((FIXTURES / "calendar_with_thoughts.dml").read_text(encoding="utf-8")).turns)
     assert s.tool_calls == ["GOOGLECALENDAR_FIND_EVENT", "GOOGLECALENDAR_UPDATE_EVENT", "GMAIL_SEND_EMAIL"]

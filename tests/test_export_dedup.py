@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -10,11 +11,13 @@ from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dedup.lexical import LexicalDeduplicator, normalise, shingles
 from funcdex_assets.dedup.scenarios import dedup_scenarios
 from funcdex_assets.dml.model import AssistantTurn, ThoughtTurn, ToolCallTurn, ToolResponseTurn, UserTurn
-from funcdex_assets.export.trl import to_messages, tools_list
+from funcdex_assets.dml.parser import parse_dml
+from funcdex_assets.export.trl import to_messages, tools_list, turns_from_messages
 from funcdex_assets.frames import frame
 from funcdex_assets.quality.grounding import GroundingStats, id_grounding
 
 STR = {"type": "string"}
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "dml"
 
 
 def make_tool(name: str, inputs: dict, required: tuple[str, ...] = ()) -> Tool:
@@ -83,6 +86,27 @@ def test_id_grounding_counts_ids_the_user_stated_as_whole_words() -> None:
     stats = id_grounding(turns, TOOLS)
     assert (stats.id_arguments, stats.grounded) == (2, 1)
     assert stats.ungrounded == [("GET_EVENT", "eventId", 12)]
+
+
+def test_id_grounding_skips_every_call_of_a_first_parallel_call() -> None:
+    turns = [
+        UserTurn(text="hi"),
+        # Issued together before any response: like a single first call, not counted.
+        ToolCallTurn(name="GET_EVENT", arguments={"eventId": "evt_a"}),
+        ToolCallTurn(name="GET_EVENT", arguments={"eventId": "evt_b"}),
+        ToolResponseTurn(content={"id": "evt_a", "next": "evt_c"}),
+        ToolResponseTurn(content={"id": "evt_b"}),
+        # A later parallel call: each call may use any response before the group.
+        ToolCallTurn(name="GET_EVENT", arguments={"eventId": "evt_c"}),
+        ToolCallTurn(name="GET_EVENT", arguments={"eventId": "evt_d"}),
+        ToolResponseTurn(content={"id": "evt_d"}),
+        ToolResponseTurn(content={}),
+        AssistantTurn(text="done"),
+    ]
+    stats = id_grounding(turns, TOOLS)
+    assert (stats.id_arguments, stats.grounded) == (2, 1)
+    # evt_d is only in a response of its own group, which comes after the call.
+    assert stats.ungrounded == [("GET_EVENT", "eventId", "evt_d")]
 
 
 def test_grounding_stats_add_and_empty_rate() -> None:
@@ -159,6 +183,73 @@ def test_to_messages_text_without_call_stays_its_own_message() -> None:
     assert messages[3]["content"] == "" and messages[3]["tool_calls"][0]["function"]["arguments"] == {"d": "Monday"}
     assert messages[4]["content"] == "[1, 2]"
     assert messages[5] == {"role": "assistant", "content": "ok"}
+
+
+PARALLEL = [
+    UserTurn(text="My calendars, the planning event and the review?"),
+    ThoughtTurn(text="Three independent lookups."),
+    AssistantTurn(text="Looking all three up."),
+    ToolCallTurn(name="LIST_CALENDARS", arguments={}),
+    ToolCallTurn(name="GET_EVENT", arguments={"eventId": "evt_1"}),
+    ToolCallTurn(name="GET_EVENT", arguments={"eventId": "evt_2"}),
+    ToolResponseTurn(content={"items": [{"id": "cal_1"}]}),
+    ToolResponseTurn(content={"id": "evt_1", "summary": "Planning"}),
+    ToolResponseTurn(content={"id": "evt_2", "summary": "Review"}),
+    ToolCallTurn(name="ADD_LABELS", arguments={"label_ids": ["x"]}),
+    ToolResponseTurn(content={"ok": True}),
+    AssistantTurn(text="Calendar cal_1; Planning and Review."),
+]
+
+
+def test_to_messages_parallel_call_is_one_assistant_message_with_an_id_per_call() -> None:
+    messages = to_messages(PARALLEL, "conv_p")
+    assert [m["role"] for m in messages] == ["user", "assistant", "tool", "tool", "tool", "assistant", "tool",
+                                             "assistant"]
+    group = messages[1]
+    assert group["content"] == "Looking all three up."
+    assert group["reasoning_content"] == "Three independent lookups."
+    assert [c["function"] for c in group["tool_calls"]] == [
+        {"name": "LIST_CALENDARS", "arguments": {}},
+        {"name": "GET_EVENT", "arguments": {"eventId": "evt_1"}},
+        {"name": "GET_EVENT", "arguments": {"eventId": "evt_2"}},
+    ]
+    ids = [c["id"] for c in group["tool_calls"]] + [messages[5]["tool_calls"][0]["id"]]
+    assert len(set(ids)) == 4 and all(i.startswith("call_") for i in ids)
+    # The k-th tool message answers the k-th call: its id and name.
+    for call, tool_msg in zip(group["tool_calls"], messages[2:5]):
+        assert (tool_msg["tool_call_id"], tool_msg["name"]) == (call["id"], call["function"]["name"])
+    assert json.loads(messages[3]["content"]) == {"id": "evt_1", "summary": "Planning"}
+    assert messages[6]["tool_call_id"] == ids[3]
+    # Ids number the calls through the conversation, whatever the grouping: the single-call
+    # spelling of the same calls gets the same ids.
+    sequential = [PARALLEL[0], PARALLEL[3], PARALLEL[6], PARALLEL[4], PARALLEL[7], PARALLEL[5], PARALLEL[8],
+                  *PARALLEL[9:]]
+    assert [c["id"] for m in to_messages(sequential, "conv_p") for c in m.get("tool_calls", [])] == ids
+
+
+def test_trl_round_trip_keeps_parallel_calls_and_their_responses() -> None:
+    assert turns_from_messages(to_messages(PARALLEL, "conv_p", "sys")) == PARALLEL
+    for name in ("parallel_calls.dml", "parallel_calls_with_thoughts.dml"):
+        turns = list(parse_dml((FIXTURES / name).read_text(encoding="utf-8")).turns)
+        assert turns_from_messages(to_messages(turns, name)) == turns, name
+
+
+def test_turns_from_messages_puts_results_listed_out_of_order_in_call_order() -> None:
+    messages = to_messages(PARALLEL, "conv_p")
+    messages[2:5] = [messages[4], messages[2], messages[3]]
+    assert turns_from_messages(messages) == PARALLEL
+    # Ids that do not name the calls one to one: message order is kept.
+    messages[2] = {**messages[2], "tool_call_id": "call_unknown"}
+    turns = turns_from_messages(messages)
+    assert turns[6] == ToolResponseTurn(content={"id": "evt_2", "summary": "Review"})
+
+
+def test_to_messages_of_miscounted_responses_does_not_fail() -> None:
+    call = ToolCallTurn(name="LIST_CALENDARS", arguments={})
+    messages = to_messages([UserTurn(text="hi"), call, call, ToolResponseTurn(content=1), ToolResponseTurn(content=2),
+                            ToolResponseTurn(content=3), AssistantTurn(text="ok")], "c")
+    assert len(messages[1]["tool_calls"]) == 2
+    assert [m["tool_call_id"] for m in messages[2:5]] == [c["id"] for c in messages[1]["tool_calls"]] + [""]
 
 
 def test_tools_list() -> None:

@@ -95,6 +95,27 @@ def test_good_files_keep_passing_and_a_figure_without_a_denominator_is_na(tmp_pa
     assert report_files([out / "gmail" / "conversations.jsonl"]).figures()["id_arguments_grounded_pct"] is None
 
 
+def test_every_call_of_a_first_parallel_call_is_made_before_any_result(tmp_path):
+    call = lambda i, event: {"id": f"call_{i}", "type": "function",  # noqa: E731
+                             "function": {"name": "get_event", "arguments": {"event_id": event}}}
+    result = lambda i, content: {"role": "tool", "tool_call_id": f"call_{i}", "content": content}  # noqa: E731
+    row = {"tools": [TOOL], "messages": [
+        {"role": "user", "content": "What are evt_1 and evt_2?"},
+        {"role": "assistant", "content": "", "tool_calls": [call(1, "evt_1"), call(2, "evt_2")]},
+        # Results in another order than the calls: matched by id.
+        result(2, '{"id": "evt_2", "next": "evt_3"}'), result(1, '{"id": "evt_1"}'),
+        {"role": "assistant", "content": "", "tool_calls": [call(3, "evt_3"), call(4, "evt_9")]},
+        result(3, "{}"), result(4, "{}"),
+        {"role": "assistant", "content": "Done."},
+    ]}
+    path = _write(tmp_path / "out" / "train.jsonl", [row])
+    report = report_files([path])
+    assert report.problems == []
+    assert (report.tool_calls, report.calls_answered) == (4, 4)
+    # Only the second message's calls count: evt_3 came from a result, evt_9 from nowhere.
+    assert (report.id_arguments, report.id_arguments_grounded) == (2, 1)
+
+
 MALFORMED = [
     ("not an object", ["a", "list"], "not an object"),
     ("no messages", {"tools": [TOOL]}, "no `messages`"),

@@ -6,7 +6,10 @@ duplicate of an accepted conversation when either signal fires:
 
 - `same_calls`: the tool-call sequence is identical, names AND argument values, in order
   (compared as the canonical JSON of `[[name, arguments], ...]`, so key order inside the
-  arguments does not matter). Only a signature that carries at least one argument value
+  arguments does not matter). The calls of a parallel call (`dml.parallel`) are issued at once
+  and have no order: the group is one entry, the list of its `[name, arguments]` sorted, so the
+  same calls issued at once in another order match, and calls issued one after another do not
+  match the same calls issued at once. Only a signature that carries at least one argument value
   counts: a conversation without calls, or whose calls all take no arguments (e.g. a lone
   `GET_CURRENT_USER {}`), says nothing specific through its calls, and many different requests
   share such a sequence. Those are judged on their text alone.
@@ -32,12 +35,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 from datasketch import MinHash, MinHashLSH
 
 from funcdex_assets.dedup.lexical import NUM_PERM, Duplicate, minhash, normalise
-from funcdex_assets.dml.model import AssistantTurn, ToolCallTurn, Turn, UserTurn
+from funcdex_assets.dml.model import AssistantTurn, ToolCallTurn, ToolResponseTurn, Turn, UserTurn
+from funcdex_assets.dml.parallel import call_groups
 from funcdex_assets.hashing import canonical_json
 
 __all__ = ["ConversationIndex", "ConversationItem", "Duplicate", "call_signature", "conversation_text", "dedup_conversations"]
@@ -53,17 +57,25 @@ class ConversationItem:
 
 
 def call_signature(turns: Sequence[Turn]) -> str | None:
-    """Canonical JSON of `[[name, arguments], ...]` in call order, or None when the sequence
-    carries no argument value (no calls, or only argument-less calls)."""
-    calls = [[t.name, t.arguments] for t in turns if isinstance(t, ToolCallTurn)]
-    if not any(arguments for _, arguments in calls):
+    """Canonical JSON of the calls in order: `[name, arguments]` for a single call, the sorted
+    list of its calls' `[name, arguments]` for a parallel call; or None when the calls carry no
+    argument value (no calls, or only argument-less calls). Without parallel calls this is
+    `[[name, arguments], ...]`, as before parallel calls existed."""
+    entries: list[Any] = []
+    with_values = False
+    for group in call_groups(turns):
+        pairs = [[c.name, c.arguments] for c in group.calls]
+        with_values = with_values or any(arguments for _, arguments in pairs)
+        entries.append(pairs[0] if len(pairs) == 1 else sorted(pairs, key=canonical_json))
+    if not with_values:
         return None
-    return canonical_json(calls)
+    return canonical_json(entries)
 
 
 def turns_from_messages(messages: Sequence[dict]) -> list[Turn]:
     """The turns dedup compares, read back from exported OpenAI / TRL messages (user and
-    assistant text, tool calls with their arguments; `arguments` may be a JSON string)."""
+    assistant text, tool calls with their arguments, which may be a JSON string, and tool
+    responses, which keep the calls of one assistant message apart from the next one's)."""
     turns: list[Turn] = []
     for msg in messages:
         role, content = msg.get("role"), msg.get("content")
@@ -82,6 +94,8 @@ def turns_from_messages(messages: Sequence[dict]) -> list[Turn]:
                         arguments = {}
                 turns.append(ToolCallTurn(name=str(function.get("name", "")),
                                           arguments=arguments if isinstance(arguments, dict) else {}))
+        elif role == "tool":
+            turns.append(ToolResponseTurn(content=content))
     return turns
 
 

@@ -35,7 +35,7 @@ def judge_conversation(turns: Sequence[Any], tools: Mapping[str, Tool], persona:
         quality -= 2
         notes.append(f"{len(grounding.ungrounded)} id argument(s) not taken from earlier results")
     else:
-        notes.append(f"all {grounding.id_arguments} id argument(s) after the first call come from earlier results")
+        notes.append(f"all {grounding.id_arguments} id argument(s) after the first call(s) come from earlier results")
     unknown = [c.name for c in calls if c.name not in tools]
     if unknown:
         quality -= 3

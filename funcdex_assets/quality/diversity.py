@@ -4,8 +4,9 @@ Plain functions on plain data: `summarize` reduces a conversation's DML turns to
 figures need, `diversity_report` computes them, `render_markdown` / `render_chart_png` show
 them. Definitions (every ratio is 0.0 when its denominator is 0):
 
-- Tool-sequence signature: the called tool names in call order (arguments ignored); a
-  conversation without calls has the empty signature.
+- Tool-sequence signature: the called tool names in call order (arguments ignored), the calls
+  of a parallel call (issued at once, `dml.parallel`) sorted by name since they have no order;
+  a conversation without calls has the empty signature.
 - Coverage: share of `bundle_tools` called at least once. `never_used` lists the bundle tools
   never called; `least_used` the 5 tools called at least once with the fewest calls (ties by
   name). `tool_usage` counts calls per tool, with a 0 for every never-used bundle tool; calls to
@@ -48,6 +49,7 @@ from funcdex_assets.dml.model import (
     Turn,
     UserTurn,
 )
+from funcdex_assets.dml.parallel import call_groups
 
 __all__ = [
     "ConversationSummary", "DiversityReport", "LengthStats", "distinct_n", "diversity_report",
@@ -66,7 +68,7 @@ _WORD = re.compile(r"\w+")
 @dataclass(frozen=True)
 class ConversationSummary:
     bundle: str
-    tool_calls: list[str]  # called tool names in call order
+    tool_calls: list[str]  # called tool names in call order (a parallel call's sorted by name)
     user_texts: list[str]
     n_turns: int  # user turns
     n_tool_calls: int
@@ -93,6 +95,9 @@ def summarize(bundle: str, turns: Sequence[Turn]) -> ConversationSummary:
             tokens += len(_json({"name": t.name, "arguments": t.arguments}).split())
         elif isinstance(t, ToolResponseTurn):
             tokens += len(_json(t.content).split())
+    if len(calls) > 1:
+        # The calls of a parallel call have no order: [a, b] and [b, a] issued at once are one sequence.
+        calls = [name for group in call_groups(turns) for name in sorted(c.name for c in group.calls)]
     return ConversationSummary(bundle=bundle, tool_calls=calls, user_texts=users, n_turns=len(users),
                                n_tool_calls=len(calls), n_tokens=tokens)
 

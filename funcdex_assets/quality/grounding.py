@@ -66,19 +66,22 @@ def stated_by_user(value: str, said: list[str]) -> bool:
 
 
 def id_grounding(turns: Sequence[Any], tools: Mapping[str, Tool]) -> GroundingStats:
-    """Grounding of id-like arguments in every call after the first."""
+    """Grounding of id-like arguments in every call after the first call group (the first call,
+    or every call of a first parallel call: no tool response has been seen when they are made).
+    The calls of a parallel call are issued together, so one cannot use another's response:
+    only responses before the group count, which reading the flat turns in order gives."""
     stats = GroundingStats()
     seen: set[str] = set()
     said: list[str] = []
-    calls = 0
+    responded = False
     for turn in turns:
         if isinstance(turn, ToolResponseTurn):
             seen.update(scalar_values(turn.content))
+            responded = True
         elif isinstance(turn, UserTurn):
             said.append(turn.text)
         elif isinstance(turn, ToolCallTurn):
-            calls += 1
-            if calls == 1:
+            if not responded:
                 continue
             tool = tools.get(turn.name)
             schema = tool.input_schema if tool else {}

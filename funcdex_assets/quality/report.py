@@ -214,7 +214,8 @@ def structure_problems(row: Any) -> list[str]:
 
 def check_row(row: dict[str, Any], report: DatasetReport, where: str) -> None:
     """Count one row that `structure_problems` passed into `report`: its calls' arguments against
-    the offered schemas, their answers, and the grounding of id arguments after the first call."""
+    the offered schemas, their answers, and the grounding of id arguments after the first
+    assistant message with calls."""
     schemas = {t["function"]["name"]: t["function"].get("parameters") or {} for t in row["tools"]}
     messages = row["messages"]
     seen: set[str] = set()
@@ -257,7 +258,8 @@ def check_row(row: dict[str, Any], report: DatasetReport, where: str) -> None:
                     for v in value if isinstance(value, list) else [value]:
                         report.id_arguments += 1
                         report.id_arguments_grounded += str(v) in seen or stated_by_user(str(v), said)
-            first = False
+        # Every call of a first parallel call is made before any result, like a first single call.
+        first = first and not calls
 
 
 def report_files(paths: list[Path]) -> DatasetReport:
