@@ -43,6 +43,18 @@ def test_unanswered_calls_are_named():
     assert not outcome.passed and outcome.details["unanswered"] == ["bad: GET (call_1)"]
 
 
+def test_a_parallel_call_is_answered_by_the_run_of_tool_messages_after_it():
+    calls = [{"id": f"call_{k}", "type": "function", "function": {"name": f"GET_{k}", "arguments": {}}} for k in (1, 2)]
+    answered = [{"role": "assistant", "tool_calls": calls}, {"role": "tool", "tool_call_id": "call_2"},
+                {"role": "tool", "tool_call_id": "call_1"}, {"role": "assistant", "content": "done"}]
+    half = [{"role": "assistant", "tool_calls": calls}, {"role": "tool", "tool_call_id": "call_1"},
+            {"role": "assistant", "content": "done"}, {"role": "tool", "tool_call_id": "call_2"}]
+    rows = [{"conversation_id": "ok", "messages": json.dumps(answered)},
+            {"conversation_id": "half", "messages": json.dumps(half)}]
+    outcome = checks.every_call_answered(pl.DataFrame(rows))
+    assert outcome.details["unanswered"] == ["half: GET_2 (call_2)"]
+
+
 def test_duplicate_and_judge_rates():
     dedup = frame("deduplicated_conversations", [{"conversation_id": str(i), "status": "duplicate" if i < 3 else "ok",
                                                   "reject_reason": "near_text"} for i in range(4)])

@@ -37,7 +37,7 @@ def written() -> list[tuple[ConversationPlan, list[Any], dict]]:
     for bundle in BUNDLES:
         tools = catalog.bundle_tools(bundle)
         toolkits = sorted({t.toolkit for t in tools})
-        combos = combinations_frame(tools, bundle, 40, 5)
+        combos = combinations_frame(tools, bundle, 40, 5, mean_length=9)
         scenarios = scenarios_frame(combos, tools, backend, 5, bundle)
         personas = personas_frame(scenarios, backend, 5, bundle, toolkits)
         outlines = outlines_frame(personas, scenarios, combos, tools, backend, 5, bundle, False)

@@ -126,7 +126,7 @@ def _check_grounded(graph: ToolGraph, chain: tuple[str, ...]) -> None:
 
 
 def test_sample_combinations_are_distinct_grounded_chains(graph: ToolGraph) -> None:
-    combos = sample_combinations(graph, "cal", 25, seed=3)
+    combos = sample_combinations(graph, "cal", 25, seed=3, mean_length=9)
     assert len(combos) == 25
     assert len({c.tools for c in combos}) == 25
     for combo in combos:
@@ -216,7 +216,7 @@ def test_length_weights_centre_on_the_mean() -> None:
 
 def test_chains_reach_the_mean_length_setting(graph: ToolGraph) -> None:
     """Long chains by default (repeats let a small toolkit fill them); short ones on request."""
-    long = sample_combinations(graph, "cal", 40, seed=3)
+    long = sample_combinations(graph, "cal", 40, seed=3, mean_length=9)
     short = sample_combinations(graph, "cal", 40, seed=3, mean_length=2)
     mean = sum(len(c.tools) for c in long) / len(long)
     assert mean >= 7, [c.tools for c in long]

@@ -108,14 +108,19 @@ def stage_rejects(df: pl.DataFrame, what: str, maximum: float) -> CheckOutcome:
 
 
 def every_call_answered(parsed_dataset: pl.DataFrame) -> CheckOutcome:
-    """In the exported rows, every tool call is followed by the tool message answering it."""
+    """In the exported rows, every tool call is answered by one of the tool messages right after
+    its assistant message (a parallel call's results follow it as a run of tool messages)."""
     unanswered = []
     for row in parsed_dataset.iter_rows(named=True):
         messages = json.loads(row["messages"])
         for i, msg in enumerate(messages):
+            replies = set()
+            for reply in messages[i + 1:]:
+                if reply.get("role") != "tool":
+                    break
+                replies.add(reply.get("tool_call_id"))
             for call in msg.get("tool_calls") or []:
-                reply = messages[i + 1] if i + 1 < len(messages) else {}
-                if reply.get("role") != "tool" or reply.get("tool_call_id") != call["id"]:
+                if call["id"] not in replies:
                     unanswered.append(f"{row['conversation_id']}: {call['function']['name']} ({call['id']})")
     return CheckOutcome(not unanswered, f"{len(unanswered)} unanswered tool calls in {parsed_dataset.height} rows",
                         {"unanswered": unanswered[:10]})
