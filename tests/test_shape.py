@@ -156,6 +156,15 @@ def test_recovery_by_a_retry_with_other_arguments():
     assert (shape.tool_errors, shape.recovered_errors) == (1, 1)
 
 
+def test_recovery_by_the_same_call_after_a_transient_error():
+    for failure in ({"status": 503}, {"successful": False, "error": "429: rate limit exceeded, retry after 5 seconds"}):
+        again = conversation(user("Show me the design review."),
+                             assistant("", call("get_event", {"event_id": "evt_8842"}, failure)),
+                             assistant("", call("get_event", {"event_id": "evt_8842"}, EVENT)),
+                             assistant("Here it is: March 3 at 15:00."))
+        assert (shape_of(again).tool_errors, shape_of(again).recovered_errors) == (1, 1), failure
+
+
 def test_recovery_by_admitting_the_problem_then_asking_or_trying_another_tool():
     said = conversation(user("Delete the design review."),
                         assistant("", call("delete_event", {"event_id": "evt_8842"}, NOT_FOUND)),
@@ -187,9 +196,10 @@ def test_no_recovery_when_the_assistant_claims_success_repeats_the_call_or_moves
                                          assistant("Deleted. Now the weather.",
                                                    call("get_weather", {"city": "Lisbon"}, {"temp_c": 19})),
                                          assistant("It's 19°C in Lisbon. Sorry, the delete actually failed."))
+    # The same call again after a 404 only repeats the mistake.
     same_again = conversation(user("Show me the design review."),
-                              assistant("", call("get_event", {"event_id": "evt_8842"}, {"status": 503})),
-                              assistant("", call("get_event", {"event_id": "evt_8842"}, EVENT)),
+                              assistant("", call("get_event", {"event_id": "evt_8841"}, NOT_FOUND)),
+                              assistant("", call("get_event", {"event_id": "evt_8841"}, EVENT)),
                               assistant("Here it is: March 3 at 15:00."))
     # The next planned step (another tool, a clarifying question) is not a recovery.
     moved_on = conversation(user("Show me the design review, then the weather in Lisbon."),

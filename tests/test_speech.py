@@ -44,6 +44,23 @@ def test_each_part_carries_its_connector():
     text = say(random.Random(2), {"summary": "Q3 planning", "priority": "Medium", "maxResults": 3})
     assert text.count(",") + text.count(" and ") >= 2
     assert any(w in text for w in ("called", "titled", "named"))
-    assert any(w in text for w in ("only the first 3", "no more than 3"))
+    assert any(w in text for w in ("just the first 3", "no more than 3", "the top 3"))
+    assert " but " not in text  # a count joins with "and": never "... and but only the first 3"
     assert say(random.Random(0), {"to": "+15550100"}) in ("to +15550100", "for +15550100")
     assert say(random.Random(0), {}) == ""
+
+
+def test_speakable_values_are_what_people_say():
+    from funcdex_assets.offline.speech import speakable
+
+    enum = {"type": "string", "enum": ["labelShow", "labelHide", "High", "blue"]}
+    assert speakable("priority", "High", enum) and speakable("color", "blue", enum)
+    assert not speakable("label_list_visibility", "labelShow", enum)
+    assert not speakable("send_updates", "externalOnly", {"type": "string", "enum": ["externalOnly", "all"]})
+    assert speakable("summary", "Q3 planning", {"type": "string"})
+    assert speakable("start", "2026-03-05T10:00:00Z", {"type": "string"})
+    assert speakable("cc", ["dana@acme.io"], {"type": "array", "items": {"type": "string"}})
+    # Filler in a free string field, random words as labels, switches: not said.
+    assert not speakable("visibility_role", "compare", {"type": "string"})
+    assert not speakable("labels", ["race", "away"], {"type": "array", "items": {"type": "string"}})
+    assert not speakable("notify", True, {"type": "boolean"})

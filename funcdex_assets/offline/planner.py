@@ -14,10 +14,11 @@ from pydantic import BaseModel
 
 from funcdex_assets.backends.base import Persona
 from funcdex_assets.catalog.actions import destructive_kind, name_action
-from funcdex_assets.catalog.fields import Slot, entity_of_object, snake
+from funcdex_assets.catalog.fields import LIMIT_KEYS, Slot, entity_of_object, snake
 from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.offline.language import humanize, mention, request_phrase
+from funcdex_assets.offline.speech import speakable
 from funcdex_assets.offline.values import ValueFactory
 from funcdex_assets.sampling.graph import build_node
 
@@ -52,6 +53,7 @@ DECLINE_RATE = 0.2
 # Share of conversations with one request no offered tool can serve (answered without a call).
 OUT_OF_SCOPE_RATE = 0.15
 MAX_PARALLEL = MAX_PARALLEL_CALLS
+MAX_STEPS_PER_REQUEST = 3
 
 
 class PlannedStep(BaseModel):
@@ -76,6 +78,9 @@ class PlannedStep(BaseModel):
     implicit: bool = False
     # Grounded argument -> the step whose response it comes from.
     sources: dict[str, int] = {}
+    # Optional arguments the assistant sets itself: a page size for a list, the user's time
+    # zone, a documented default spelled out. Nobody states them.
+    assistant_args: dict[str, Any] = {}
 
 
 class PlannedRequest(BaseModel):
@@ -104,6 +109,28 @@ class ConversationPlan(BaseModel):
         return [r.steps for r in self.requests if r.groups]
 
 
+_PAGE_SIZES = (10, 20, 25, 50)
+_TIME_ZONE_KEYS = ("time_zone", "timezone", "tz")
+
+
+def _assistant_choice(slot: Slot, tool: Tool, persona: Persona, rng: random.Random) -> Any:
+    """A value the assistant would set on its own for an optional argument, or None."""
+    s = snake(slot.name)
+    schema = slot.schema
+    stype = schema.get("type")
+    if s in LIMIT_KEYS and stype in ("integer", "number") and name_action(tool.original_name) == "list":
+        if rng.random() < 0.5:
+            return None
+        low, high = schema.get("minimum", 1), schema.get("maximum", 10**6)
+        sizes = [n for n in _PAGE_SIZES if low <= n <= high]
+        return rng.choice(sizes) if sizes else None
+    if s in _TIME_ZONE_KEYS and stype == "string" and not schema.get("enum") and persona.timezone:
+        return persona.timezone
+    if schema.get("enum") and "default" in schema and schema["default"] in schema["enum"] and rng.random() < 0.3:
+        return schema["default"]
+    return None
+
+
 def _is_plumbing(slot: Slot) -> bool:
     s = snake(slot.name)
     return any(p == s or p in s.split("_") or s.startswith(p) for p in _PLUMBING)
@@ -126,6 +153,7 @@ def plan_conversation(
         defaults: dict[str, Any] = {}
         grounded: dict[str, str] = {}
         reuse: dict[str, str] = {}
+        assistant_args: dict[str, Any] = {}
         for slot in node.inputs:
             if slot.kind == "id":
                 if slot.key in produced_keys and (slot.required or rng.random() < 0.5):
@@ -138,9 +166,14 @@ def plan_conversation(
                     user_args[slot.name] = context[slot.key]
                 # An optional id nothing produced is left out: the user could not know it.
                 continue
+            if not slot.required:
+                own = _assistant_choice(slot, tool, persona, rng)
+                if own is not None:
+                    assistant_args[slot.name] = own
+                    continue
             # An optional switch is the assistant's business, not something a user says.
             if not slot.required and (_is_plumbing(slot) or slot.schema.get("type") == "boolean"
-                                      or rng.random() > 0.35):
+                                      or rng.random() > 0.5):
                 continue
             shared = [k for k in slot.keys if k in produced_keys]
             # A new thing gets its own name and text: only addresses and times carry over into a create.
@@ -149,10 +182,13 @@ def plan_conversation(
             if shared and slot.kind in kinds and rng.random() < 0.7:
                 reuse[slot.name] = shared[-1]
             # The entity the call is about decides what a `name` is (a product's is a title).
-            user_args[slot.name] = values.value(slot.name, slot.schema, holder=holder)
+            value = values.value(slot.name, slot.schema, holder=holder)
+            if not slot.required and slot.name not in reuse and not speakable(slot.name, value, slot.schema):
+                continue
+            user_args[slot.name] = value
         clarify = _choose_clarifications(node.inputs, user_args, reuse, persona.clarity, rng)
         steps.append(PlannedStep(tool=tool.name, user_args=user_args, clarify=clarify, defaults=defaults,
-                                 grounded=grounded, reuse=reuse))
+                                 grounded=grounded, reuse=reuse, assistant_args=assistant_args))
         produced_keys |= node.produces
     producers = _producers(nodes, steps)
     for step, deps in zip(steps, producers):
@@ -299,7 +335,9 @@ def _plan_failure(steps: list[PlannedStep], chain: list[Tool], nodes, needed: se
             options.append((i, "permission_denied"))
     if not options:
         return
-    i, kind = rng.choice(options)
+    # The kind first, then the step: rare kinds (a date to correct) come up as often as retries.
+    kind = rng.choice(sorted({k for _, k in options}))
+    i = rng.choice([j for j, k in options if k == kind])
     step, node = steps[i], nodes[i]
     step.failure = kind
     step.clarify = []
@@ -423,7 +461,8 @@ def _segments(n: int, rng: random.Random) -> list[list[int]]:
     """Split steps 0..n-1 into consecutive user requests."""
     segments: list[list[int]] = [[0]] if n else []
     for i in range(1, n):
-        if rng.random() < 0.55:
+        # Three things in one message is about as much as people ask for at once.
+        if rng.random() < 0.55 or len(segments[-1]) >= MAX_STEPS_PER_REQUEST:
             segments.append([i])
         else:
             segments[-1].append(i)

@@ -52,6 +52,34 @@ def spoken_date(value: str) -> str | None:
     return None
 
 
+_PLAIN_WORDS = re.compile(r"[A-Za-z][a-z]*(?: [A-Za-z][a-z]*){0,2}")
+
+
+def speakable(key: str, value: Any, schema: dict[str, Any]) -> bool:
+    """Whether a person would state this optional value in a request: titles, texts, queries,
+    recipients, times, addresses, counts and plain-word choices ("High" priority, "blue") are
+    things people say; API vocabulary ("labelShowIfUnread", "externalOnly") and filler words
+    in a free string field are not (the `parameter_dictation` detector, docs/quality.md)."""
+    words = _words(key)
+    last = words[-1] if words else key.lower()
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    if isinstance(value, dict):
+        return all(speakable(k, v, (schema.get("properties") or {}).get(k, {})) for k, v in value.items())
+    if isinstance(value, list):
+        item_schema = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        return bool(value) and all(speakable(key, v, item_schema) for v in value)
+    if not isinstance(value, str):
+        return False
+    if spoken_date(value) or ("@" in value and " " not in value):
+        return True
+    if schema.get("enum"):
+        return bool(_PLAIN_WORDS.fullmatch(value))
+    return last in _TITLE | _TEXT | _QUERY | _RECIPIENT
+
+
 def _one(rng: random.Random, key: str, value: Any) -> list[str]:
     words = _words(key)
     last = words[-1] if words else key.lower()

@@ -59,8 +59,17 @@ class ConversationWriter:
         self.chosen: dict[int, dict[str, Any]] = {}
         # step -> what became of it, for the request's summary (None: it ran and succeeded)
         self.outcome: dict[int, str] = {}
+        # What the assistant still has to say at its next text (a refused call's report).
+        self.carry = ""
         # Values of entities a call deleted, trashed or cancelled: nothing later acts on them.
         self.retired: set[str] = set()
+
+    def _say(self, text: str) -> None:
+        """Assistant text, after anything still to be said (a refused call's report)."""
+        if self.carry:
+            text = f"{self.carry} {text}".strip()
+            self.carry = ""
+        self.turns.append(AssistantTurn(text=text))
 
     def write(self) -> list[Any]:
         for req_no, request in enumerate(self.plan.requests):
@@ -77,7 +86,7 @@ class ConversationWriter:
             summary = pick(self.rng, "segment_summary_mixed" if mixed else "segment_summary", results=results)
             if req_no == len(self.plan.requests) - 1 and not self.plan.closing:
                 summary += pick(self.rng, "anything_else")
-            self.turns.append(AssistantTurn(text=summary))
+            self._say(summary)
         if self.plan.closing:
             self.turns.append(UserTurn(text=pick(self.rng, "closing_user")))
             # The user's name only once they have said it (the system prompt may not give it).
@@ -85,7 +94,7 @@ class ConversationWriter:
             said = re.compile(rf"\b{re.escape(self.persona.first_name)}\b")
             named = any(said.search(t.text) for t in self.turns if isinstance(t, UserTurn))
             key = "closing_assistant_named" if named and self.rng.random() < 1 / 3 else "closing_assistant"
-            self.turns.append(AssistantTurn(text=pick(self.rng, key, first_name=self.persona.first_name)))
+            self._say(pick(self.rng, key, first_name=self.persona.first_name))
         return self.turns
 
     # ---- user requests -----------------------------------------------------------------
@@ -107,8 +116,8 @@ class ConversationWriter:
         if self.plan.thoughts:
             self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_out_of_scope", request=request.out_of_scope,
                                                     toolkits=names)))
-        self.turns.append(AssistantTurn(text=pick(self.rng, "out_of_scope_answer", request=request.out_of_scope,
-                                                  toolkits=names)))
+        self._say(pick(self.rng, "out_of_scope_answer", request=request.out_of_scope,
+                                                  toolkits=names))
 
     def _user_request(self, req_no: int, request: PlannedRequest) -> None:
         first = self.plan.steps[request.steps[0]]
@@ -211,7 +220,7 @@ class ConversationWriter:
         failing = next((i for i, _, _ in calls if self.plan.steps[i].failure), None)
         self._before_calls(calls, request, g)
         if failing is not None:
-            self._failing_call(calls[0][0], calls[0][1], calls[0][2])
+            self._failing_call(calls[0][0], calls[0][1], calls[0][2], last=g == len(request.groups) - 1)
             return
         for start in range(0, len(calls), MAX_PARALLEL):
             batch = calls[start:start + MAX_PARALLEL]
@@ -239,13 +248,16 @@ class ConversationWriter:
         if len(calls) > 1:
             if not asked and self.rng.random() < 0.7:
                 what = _series(phrases) if len(phrases) > 1 else f"{phrases[0]} {len(calls)} times"
-                self.turns.append(AssistantTurn(text=pick(self.rng, "before_parallel", requests=what)))
+                self._say(pick(self.rng, "before_parallel", requests=what))
         elif g == 0 and not asked and self.rng.random() < 0.6:
-            self.turns.append(AssistantTurn(text=pick(self.rng, "before_call", request=phrase)))
+            self._say(pick(self.rng, "before_call", request=phrase))
         elif g > 0 and not asked and self.rng.random() < 0.4:
             previous = request.groups[g - 1]
-            self.turns.append(AssistantTurn(text=pick(self.rng, "between_calls", result=self._result(previous[-1]),
-                                                      request=phrase, request_ing=ing(phrase))))
+            self._say(pick(self.rng, "between_calls", result=self._result(previous[-1]),
+                                                      request=phrase, request_ing=ing(phrase)))
+
+        if self.carry:
+            self._say("")
 
     def _grounding_note(self, step: PlannedStep, tool: Tool, args: dict[str, Any]) -> str:
         for name in step.grounded:
@@ -260,7 +272,7 @@ class ConversationWriter:
         fields = " and ".join(humanize(c) for c in step.clarify)
         if self.plan.thoughts:
             self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_clarify", request=phrase, fields=fields)))
-        self.turns.append(AssistantTurn(text=pick(self.rng, "clarify_question", request=phrase, fields=fields)))
+        self._say(pick(self.rng, "clarify_question", request=phrase, fields=fields))
         answer = _bare({k: step.user_args[k] for k in step.clarify})
         self.turns.append(UserTurn(text=pick(self.rng, "clarify_answer", values=answer)))
 
@@ -283,8 +295,8 @@ class ConversationWriter:
         if self.plan.thoughts:
             self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_which", n=len(hits), entities=plural(entity),
                                                     request=phrase)))
-        self.turns.append(AssistantTurn(text=pick(self.rng, "which_question", n=len(hits), entities=plural(entity),
-                                                  options=listed, request=phrase)))
+        self._say(pick(self.rng, "which_question", n=len(hits), entities=plural(entity),
+                                                  options=listed, request=phrase))
         choice = self.rng.choice(options)
         self.turns.append(UserTurn(text=pick(self.rng, "which_answer", label=choice.label)))
         self.chosen.setdefault(i, {})[arg] = choice.value
@@ -298,7 +310,7 @@ class ConversationWriter:
             action = action.replace(noun, target, 1) if noun and noun in action else f"{action} ({target})"
         if self.plan.thoughts:
             self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_confirm", action=action)))
-        self.turns.append(AssistantTurn(text=pick(self.rng, "confirm_question", action=action)))
+        self._say(pick(self.rng, "confirm_question", action=action))
         if step.confirm == "decline":
             self.turns.append(UserTurn(text=pick(self.rng, "confirm_no")))
             self.outcome[i] = pick(self.rng, "declined_result", action=action, action_ing=ing(action))
@@ -342,6 +354,8 @@ class ConversationWriter:
                 args[name] = hits[0].value if hits else user_args[name]
             elif name in user_args:
                 args[name] = user_args[name]
+            elif name in step.assistant_args:
+                args[name] = step.assistant_args[name]
         # Keys in schema order at every level: the plan's JSON went through sorted keys, and a
         # bundle grammar (what a model is held to) fixes property order.
         return schema_order(args, tool.input_schema)
@@ -383,7 +397,7 @@ class ConversationWriter:
         return value
 
     # ---- a call that fails first -------------------------------------------------------
-    def _failing_call(self, i: int, tool: Tool, args: dict[str, Any]) -> None:
+    def _failing_call(self, i: int, tool: Tool, args: dict[str, Any], last: bool) -> None:
         step = self.plan.steps[i]
         kind = step.failure
         first = self._arguments(step, tool, i, step.user_args, first_try=True) if step.first_try else args
@@ -394,13 +408,18 @@ class ConversationWriter:
         phrase = request_phrase(tool)
         entity = entity_phrase(_entity_of(tool))
         if kind == "permission_denied":
-            # What comes next (the summary, the next call) carries the thought.
-            self.outcome[i] = pick(self.rng, "denied_result", request=phrase, message=message)
+            # Said at once; when more of the request follows, the summary only recalls it.
+            report = pick(self.rng, "denied_result", request=phrase, message=message)
+            if last:
+                self.outcome[i] = report
+            else:
+                self.carry = report + pick(self.rng, "denied_go_on")
+                self.outcome[i] = pick(self.rng, "denied_recalled", request=phrase)
             return
         if kind == "rate_limit":
             if self.plan.thoughts:
                 self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_rate_limit")))
-            self.turns.append(AssistantTurn(text=pick(self.rng, "rate_limit_retry", request=phrase)))
+            self._say(pick(self.rng, "rate_limit_retry", request=phrase))
         else:
             arg = next(iter(step.first_try))
             wrong, right = step.first_try[arg], step.user_args[arg]
@@ -409,9 +428,9 @@ class ConversationWriter:
                 self.turns.append(ThoughtTurn(text=pick(self.rng, f"thought_{kind}", field=humanize(arg),
                                                         value=said_wrong, entity=entity)))
             a_entity = ("an " if entity[:1] in "aeiou" else "a ") + entity
-            self.turns.append(AssistantTurn(text=pick(self.rng, f"{kind}_question", field=humanize(arg),
+            self._say(pick(self.rng, f"{kind}_question", field=humanize(arg),
                                                       value=said_wrong, entity=entity, a_entity=a_entity,
-                                                      message=message)))
+                                                      message=message))
             self.turns.append(UserTurn(text=pick(self.rng, f"{kind}_answer", value=said_right)))
         self.turns.append(ToolCallTurn(name=tool.name, arguments=args))
         self.turns.append(ToolResponseTurn(content=self._execute(i, tool, args)))

@@ -14,8 +14,8 @@ Definitions:
 - parallel call: an assistant message with 2 or more tool calls;
 - tool error: an answered call whose result reports failure (`detectors.honesty.failure`: a
   success flag false, a non-empty `error` / `errors`, an HTTP-like status >= 400, error text...);
-- recovery of an error: before the next user message, a retry (the same tool with other
-  arguments) that succeeds, or the assistant's first text after the result admits the problem
+- recovery of an error: a retry that succeeds (the same tool with other arguments, or with the
+  same ones after a transient error: a rate limit, a timeout, "try again"), or the assistant's first text after the result admits the problem
   (`honesty.acknowledges_problem`: "failed", "couldn't", "doesn't exist", "sorry"...), whatever
   it does next (asks the user, calls another tool); either way only when the `false_success`
   detector finds no success claim over that stretch. A question or another tool's call alone
@@ -34,7 +34,9 @@ Definitions:
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Literal, Sequence
@@ -83,6 +85,11 @@ def _next_user(d: Dialogue, after: int) -> int:
     return next((m.index for m in d.messages[after + 1:] if m.role == "user"), len(d.messages))
 
 
+# A failure worth retrying as it was: the call was fine, the service was not.
+_TRANSIENT = re.compile(r"\b(429|503|rate.?limit\w*|too many requests|timed? ?out|timeout|try again|retry|"
+                        r"temporarily|unavailable)\b", re.I)
+
+
 def recovered(d: Dialogue, failed: Call, claims: set[int]) -> bool:
     """Whether the assistant recovers from `failed` (an answered call whose result reports
     failure) before the next user message: a successful retry of the same tool with other
@@ -93,9 +100,11 @@ def recovered(d: Dialogue, failed: Call, claims: set[int]) -> bool:
     end = _next_user(d, failed.result_index)
     if any(failed.result_index < i < end for i in claims):
         return False
+    transient = bool(_TRANSIENT.search(json.dumps(failed.result, ensure_ascii=False, default=str)))
     for call in d.calls:
         if failed.result_index < call.index < end and call.name == failed.name \
-                and call.arguments != failed.arguments and call.answered and failure(call.result, call.name) is None:
+                and (call.arguments != failed.arguments or transient) and call.answered \
+                and failure(call.result, call.name) is None:
             return True
     text = next((m.text for m in d.messages[failed.result_index + 1:end] if m.role == "assistant" and m.text), "")
     return acknowledges_problem(text)
