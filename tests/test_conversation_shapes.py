@@ -122,3 +122,13 @@ def test_failure_bodies_are_not_held_to_output_schemas() -> None:
     assert not reports_failure({"successful": True, "error": None, "data": {}})
     assert not reports_failure({"data": {"error": "a field named error"}})
     assert not reports_failure([{"error": "x"}])
+
+
+def test_out_of_scope_answers_name_the_services_as_people_write_them(written) -> None:
+    from funcdex_assets.catalog.names import toolkit_display_name
+
+    assert [toolkit_display_name(t) for t in ("googlecalendar", "whatsapp", "github", "my_crm", "jira")] == [
+        "Google Calendar", "WhatsApp", "GitHub", "My Crm", "Jira"]
+    answers = [t.text for plan, turns, _ in written for r in plan.requests if r.out_of_scope
+               for t in turns if isinstance(t, AssistantTurn) and r.out_of_scope in t.text]
+    assert answers and all("Googlecalendar" not in a and "Gmail" in a for a in answers if "mail" in a.lower())

@@ -143,3 +143,21 @@ def unique_name(name: str, taken: set[str]) -> str:
         if candidate not in taken:
             return candidate
         n += 1
+
+
+# How people write the names of well-known services; other toolkits are title-cased.
+_DISPLAY = {"github": "GitHub", "gitlab": "GitLab", "whatsapp": "WhatsApp", "hubspot": "HubSpot",
+            "youtube": "YouTube", "linkedin": "LinkedIn", "clickup": "ClickUp", "sendgrid": "SendGrid",
+            "paypal": "PayPal", "quickbooks": "QuickBooks", "mailchimp": "Mailchimp", "openai": "OpenAI"}
+_GOOGLE = "google"
+
+
+def toolkit_display_name(toolkit: str) -> str:
+    """The service name a person would write: `googlecalendar` -> `Google Calendar`, `whatsapp`
+    -> `WhatsApp`, `my_crm` -> `My Crm`."""
+    key = toolkit.lower()
+    if key in _DISPLAY:
+        return _DISPLAY[key]
+    if key.startswith(_GOOGLE) and len(key) > len(_GOOGLE) and "_" not in key and "-" not in key:
+        return "Google " + key[len(_GOOGLE):].capitalize()
+    return " ".join(part.capitalize() for part in re.split(r"[_\-\s]+", toolkit) if part)

@@ -17,6 +17,7 @@ from typing import Any
 from funcdex_assets.backends.base import Persona
 from funcdex_assets.catalog.actions import destructive_kind
 from funcdex_assets.catalog.fields import input_slots, snake
+from funcdex_assets.catalog.names import toolkit_display_name
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.model import AssistantTurn, ThoughtTurn, ToolCallTurn, ToolResponseTurn, UserTurn
 from funcdex_assets.dml.specialize import schema_order
@@ -109,15 +110,13 @@ class ConversationWriter:
         return " ".join(x for x in pieces if x)
 
     def _out_of_scope(self, req_no: int, request: PlannedRequest) -> None:
-        self.turns.append(UserTurn(text=self._opening(req_no, request.out_of_scope)))
-        toolkits = sorted({t.toolkit for t in self.tools.values()})
-        names = ", ".join(humanize(k).title() for k in toolkits[:-1]) + (" and " if len(toolkits) > 1 else "") \
-            + humanize(toolkits[-1]).title()
+        self.turns.append(UserTurn(text=pick(self.rng, "out_of_scope_request", request=request.out_of_scope)))
+        names = _series(sorted({toolkit_display_name(t.toolkit) for t in self.tools.values()}))
         if self.plan.thoughts:
             self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_out_of_scope", request=request.out_of_scope,
                                                     toolkits=names)))
         self._say(pick(self.rng, "out_of_scope_answer", request=request.out_of_scope,
-                                                  toolkits=names))
+                       toolkits=names))
 
     def _user_request(self, req_no: int, request: PlannedRequest) -> None:
         first = self.plan.steps[request.steps[0]]
@@ -247,14 +246,17 @@ class ConversationWriter:
         phrases = list(dict.fromkeys(request_phrase(t) for _, t, _ in calls))
         if len(calls) > 1:
             if not asked and self.rng.random() < 0.7:
-                what = _series(phrases) if len(phrases) > 1 else f"{phrases[0]} {len(calls)} times"
-                self._say(pick(self.rng, "before_parallel", requests=what))
+                if len(phrases) == 1:
+                    entity = entity_phrase(_entity_of(tool))
+                    self._say(pick(self.rng, "before_copies", n=_count_word(len(calls)), entities=plural(entity)))
+                else:
+                    self._say(pick(self.rng, "before_parallel", requests=_series(phrases)))
         elif g == 0 and not asked and self.rng.random() < 0.6:
             self._say(pick(self.rng, "before_call", request=phrase))
         elif g > 0 and not asked and self.rng.random() < 0.4:
             previous = request.groups[g - 1]
             self._say(pick(self.rng, "between_calls", result=self._result(previous[-1]),
-                                                      request=phrase, request_ing=ing(phrase)))
+                           request=phrase, request_ing=ing(phrase)))
 
         if self.carry:
             self._say("")
@@ -296,7 +298,7 @@ class ConversationWriter:
             self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_which", n=len(hits), entities=plural(entity),
                                                     request=phrase)))
         self._say(pick(self.rng, "which_question", n=len(hits), entities=plural(entity),
-                                                  options=listed, request=phrase))
+                       options=listed, request=phrase))
         choice = self.rng.choice(options)
         self.turns.append(UserTurn(text=pick(self.rng, "which_answer", label=choice.label)))
         self.chosen.setdefault(i, {})[arg] = choice.value
@@ -429,8 +431,8 @@ class ConversationWriter:
                                                         value=said_wrong, entity=entity)))
             a_entity = ("an " if entity[:1] in "aeiou" else "a ") + entity
             self._say(pick(self.rng, f"{kind}_question", field=humanize(arg),
-                                                      value=said_wrong, entity=entity, a_entity=a_entity,
-                                                      message=message))
+                           value=said_wrong, entity=entity, a_entity=a_entity,
+                           message=message))
             self.turns.append(UserTurn(text=pick(self.rng, f"{kind}_answer", value=said_right)))
         self.turns.append(ToolCallTurn(name=tool.name, arguments=args))
         self.turns.append(ToolResponseTurn(content=self._execute(i, tool, args)))
@@ -533,6 +535,10 @@ def _entity_of(tool: Tool) -> str:
     from funcdex_assets.catalog.fields import entity_of_object
 
     return entity_of_object((), tool.original_name) or "item"
+
+
+def _count_word(n: int) -> str:
+    return {2: "both", 3: "all three", 4: "all four"}.get(n, f"all {n}")
 
 
 def _bare(args: dict[str, Any]) -> str:
