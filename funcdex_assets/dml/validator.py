@@ -198,6 +198,22 @@ def _schema_issues(
     return issues
 
 
+def reports_failure(content: Any) -> bool:
+    """A response in a failure shape: `successful` / `success` / `ok` false or a non-empty
+    top-level `error(s)`. A failed call answers that way, not with an instance of the tool's
+    output schema (`{"successful": false, "error": "404 ...", "data": {}}`), so it is not held
+    to the schema."""
+    if not isinstance(content, dict):
+        return False
+    for key, value in content.items():
+        name = key.lower()
+        if name in ("successful", "success", "ok") and value is False:
+            return True
+        if name in ("error", "errors") and value not in (None, "", [], {}):
+            return True
+    return False
+
+
 # --------------------------------------------------------------------------------------------
 # Turn order
 
@@ -313,7 +329,8 @@ def validate_conversation(
                     "invalid_arguments", "input", tool, tool.input_schema, turn.arguments, line, index
                 ))
         elif kind == "tool_response":
-            if check_responses and prev is not None and prev.kind == "tool_call" and pending_tool is not None:
+            if check_responses and prev is not None and prev.kind == "tool_call" and pending_tool is not None \
+                    and not reports_failure(turn.content):
                 issues.extend(_schema_issues(
                     "invalid_response", "output", pending_tool, pending_tool.output_schema,
                     turn.content, line, index,
