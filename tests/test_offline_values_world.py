@@ -870,3 +870,20 @@ def test_the_same_seed_gives_the_same_world(repo_root: Path) -> None:
 
     assert play(4) == play(4)
     assert play(4) != play(5)
+
+
+def test_moving_a_start_moves_the_end_and_an_object_filter_names_its_object(repo_root: Path) -> None:
+    tools = catalog_tools(repo_root)
+    for seed in range(5):
+        w = World(factory(seed))
+        made = w.execute(tools["GOOGLECALENDAR_CREATE_EVENT"], {
+            "summary": "Design review", "start": {"dateTime": "2026-03-05T10:00:00Z"},
+            "end": {"dateTime": "2026-03-05T11:00:00Z"}}, 0)["data"]["event"]
+        moved = w.execute(tools["GOOGLECALENDAR_PATCH_EVENT"], {"eventId": made["id"],
+                                                                "start": {"dateTime": "2026-03-09T15:00:00Z"}}, 1)
+        assert moved["data"]["event"]["end"]["dateTime"] == "2026-03-09T16:00:00Z"  # it still lasts an hour
+        tasks = w.execute(tools["ASANA_GET_TASKS"], {"assignee": "Dana Ruiz"}, 2)["data"]["tasks"]
+        assert all(t.get("assignee", {"name": "Dana Ruiz"}).get("name") == "Dana Ruiz" for t in tasks)
+        people = [w.execute(tools["JIRA_FIND_USERS"], {"query": "dana"}, 3 + i)["data"]["users"] for i in range(3)]
+        for users in people:
+            assert all(u["displayName"].lower().startswith("dana") for u in users)

@@ -142,6 +142,8 @@ def list_spec(args: dict[str, Any], entity: str, id_args: frozenset[str]) -> Lis
             continue
         if sk in NOT_FILTERS:
             continue
+        if isinstance(value, str) and "," in value and sk.endswith("s"):
+            value = [v.strip() for v in value.split(",") if v.strip()]  # GitHub's labels="bug,ui"
         if isinstance(value, (str, int, float, bool)) or (
                 isinstance(value, list) and value and all(isinstance(v, (str, int)) for v in value)):
             filters[sk] = value
@@ -452,6 +454,16 @@ def _set(holder: dict[str, Any], key: str, value: Any, schema: dict[str, Any] | 
     """Make `holder[key]` carry `value` (a list gains it, an object's name or key takes it),
     when the schema allows it."""
     current = holder.get(key)
+    if isinstance(value, list) and isinstance(current, list) and current and isinstance(current[0], dict):
+        # labels=["bug", "ui"] over `labels: [{name}]`: the item carries a label of each name.
+        inner = next((k for k in current[0] if snake(k) in ("name", "login", "key")), None)
+        if inner is None:
+            return False
+        merged = [{**current[i % len(current)], inner: v} for i, v in enumerate(value)] + current[len(value):]
+        if valid(schema, merged):
+            holder[key] = merged
+            return True
+        return False
     if isinstance(value, list):
         if isinstance(current, list):
             merged = current + [v for v in value if v not in current]

@@ -380,7 +380,7 @@ class World:
             if isinstance(item, dict):
                 lists.conform(item, b.props, page.spec, self.values, _valid, person)
                 if i in page.near and page.target in built:
-                    differs[i] = self._near_miss(item, built[page.target].out, b.props, page.spec)
+                    differs[i] = self._near_miss(item, built[page.target].out, b.props, page.spec, page.entity)
                 if b.record is not None:
                     b.record.update({snake(k): v for k, v in item.items()})
                     for key, value in page.spec.containers.items():
@@ -401,14 +401,18 @@ class World:
         return items
 
     def _near_miss(self, item: dict[str, Any], target: dict[str, Any], props: dict[str, Any],
-                   spec: lists.ListSpec) -> tuple[str, ...]:
+                   spec: lists.ListSpec, ctx_entity: str) -> tuple[str, ...]:
         """Make `item` look like the target (its label's words) but differ in a date or a status;
         the dotted paths of the fields that tell them apart."""
         rng, values = self.values.rng, self.values
         theirs = lists.label_field(target)
         label = theirs[0][theirs[1]] if theirs else None
         reply = theirs is not None and snake(theirs[1]) in ("subject", "snippet")
-        label_path = lists.relabel(item, values.variant(label, reply), props, _valid) if label is not None else None
+        person = theirs is not None and (lists.is_person(ctx_entity) or snake(theirs[1]) in _PERSON_NAME_KEYS - {"name"})
+        # Someone else with the same first name; a thing with the same words in its title.
+        like = (lambda: f"{(label.split() or [label])[0]} {values.fake.last_name()}") if person else \
+            (lambda: values.variant(label, reply))
+        label_path = lists.relabel(item, like(), props, _valid) if label is not None else None
         days = rng.choice((1, 2, 3, 7))
         if rng.random() < 0.5:
             moved = lists.shift_date(item, target, spec.windows, values, days) \
@@ -421,7 +425,7 @@ class World:
                 mine = lists.label_field(item)
                 if mine is None or mine[0][mine[1]] != label:
                     break
-                lists.relabel(item, values.variant(label, reply), props, _valid)
+                lists.relabel(item, like(), props, _valid)
         mine = lists.label_field(item)
         differs = [moved] if moved else []
         if mine is not None and label is not None and mine[0][mine[1]] != label:
@@ -542,8 +546,11 @@ class World:
             if primary and ctx.action in ("create", "update"):
                 # The call's arguments are about the object it makes or changes, not about the
                 # project or workspace that object names.
+                before = {leaf.path: leaf.at for leaf in lists.time_leaves(record)}
                 for arg, value in ctx.flat_args.items():
                     record.setdefault(arg, value) if ctx.action == "create" else record.__setitem__(arg, value)
+                if ctx.action == "update":
+                    _keep_length(record, before)
         out: dict[str, Any] = {}
         mark = len(ctx.fresh)
         # Another entity than the one the call is about (the project a section belongs to).
@@ -847,6 +854,19 @@ def _lists(tool: Tool, action: str) -> bool:
     ws = words(tool.original_name)
     return action == "list" or reads_many(tool.original_name) or (action == "get" and bool(ws) and (
         singular(ws[-1]) != ws[-1])) or any(snake(k) in LIMIT_KEYS for k in tool.input_schema.get("properties") or {})
+
+
+def _keep_length(record: dict[str, Any], before: dict[str, Any]) -> None:
+    """An update that moves a start and says nothing of the end moves the end as far: the
+    meeting keeps its length (`PATCH_EVENT(start=...)`)."""
+    leaves = lists.time_leaves(record)
+    for start in leaves:
+        if not start.starts or start.path not in before or before[start.path] == start.at:
+            continue
+        end_path = start.path.replace("start", "end").replace("Start", "End")
+        end = next((leaf for leaf in leaves if leaf.path == end_path and leaf.ends), None)
+        if end is not None and before.get(end_path) == end.at:
+            end.set(end.at + (start.at - before[start.path]))
 
 
 def _undone_time(sn: str) -> bool:
