@@ -688,11 +688,12 @@ def flat_fields(item: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 @dataclass
 class Population:
-    """Everything a listing holds: entity ids in order (None: not drawn yet), and how far its
-    pages have been shown."""
+    """Everything a listing holds: entity ids in order (None: not drawn yet); `base` is the
+    listing position of the first (a page drawn far into a listing starts there)."""
 
     spec_key: str
-    slots: list[str | None] = field(default_factory=list)
+    slots: list[Any] = field(default_factory=list)
+    base: int = 0
 
 
 def is_person(entity: str) -> bool:

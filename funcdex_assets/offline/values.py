@@ -181,6 +181,10 @@ class ValueFactory:
             return f"https://api.example.com/{entity or 'items'}s/{self._alnum(16, string.ascii_uppercase + string.digits)}"
         return self._alnum(16, "0123456789abcdef")
 
+    def token(self) -> str:
+        """An opaque page token or cursor."""
+        return self._alnum(24, string.ascii_letters + string.digits)
+
     def _uuid(self) -> str:
         h = "".join(self.rng.choice("0123456789abcdef") for _ in range(32))
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
@@ -345,7 +349,7 @@ class ValueFactory:
         if "email" in s or s in ("to", "from", "sender", "recipient", "cc", "bcc", "reply_to", "organizer", "assignee_email"):
             return self.email()
         if last in ("token", "cursor", "etag"):
-            return self._alnum(24, string.ascii_letters + string.digits)
+            return self.token()
         if last in ("timezone", "zone") or "time_zone" in s or s == "tz":
             return rng.choice(_TIMEZONES)
         if last == "currency":

@@ -302,9 +302,9 @@ class World:
         spec = lists.list_spec(args, entity, frozenset(id_args))
         key = spec.key()
         size = spec.limit or DEFAULT_PAGE
-        population, offset = None, 0
+        population, offset, explicit = None, 0, False
         if spec.page is not None:
-            population, offset = self._continued(spec, key, size)
+            population, offset, explicit = self._continued(spec, key, size)
         population = population or self._populations.get(key)
         rng, now = self.values.rng, self.values.today
         feasible = lists.window_feasible(spec, now)
@@ -316,17 +316,26 @@ class World:
                 total = min(total, max(DEFAULT_PAGE, len(known)))  # no pages: everything in one
             population = lists.Population(key, known + [None] * (total - len(known)))
             self._populations[key] = population
-        else:
-            # What the conversation retired since is gone; what it created since is there.
+        elif offset == 0:
+            # Listed again from the top: what the conversation retired since is gone, what it
+            # created since is there.
             population.slots = [s for s in population.slots if s is None or self._listable(s, spec)]
             fresh = [k for k in self._known(spec) if k not in population.slots]
             population.slots = fresh + population.slots
-        slots = population.slots[offset:offset + size]
-        more = offset + size < len(population.slots)
+        if explicit and feasible and min_items and offset - population.base >= len(population.slots):
+            # A page far into a listing this world has not shown (`startAt: 500`): the listing is
+            # that long, and this page is drawn where it starts.
+            deep = f"{key}@{offset}"
+            population = self._populations.get(deep) or lists.Population(
+                deep, [None] * lists.draw_total(rng, min_items), base=offset)
+            self._populations[deep] = population
+        start = offset - population.base
+        slots = population.slots[start:start + size]
+        more = start + size < len(population.slots)
         token = None
         if more:
-            token = self.values._alnum(24, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-            self._page_tokens[token] = (key, offset + size)
+            token = self.values.token()
+            self._page_tokens[token] = (population.spec_key, offset + size)
         target, near = None, []
         if slots:
             known_at = [i for i, s in enumerate(slots) if s is not None]
@@ -334,21 +343,22 @@ class World:
             candidates = [i for i, s in enumerate(slots) if s is None and i != target]
             k = min(len(candidates), rng.choice((0, 1, 1, 2, 2, 3)))
             near = sorted(rng.sample(candidates, k))
-        return _Page(items_path, entity, spec, population, offset, slots, more, token, target, near)
+        return _Page(items_path, entity, spec, population, offset, start, slots, more, token, target, near)
 
-    def _continued(self, spec: lists.ListSpec, key: str, size: int) -> tuple[lists.Population | None, int]:
+    def _continued(self, spec: lists.ListSpec, key: str, size: int) -> tuple[lists.Population | None, int, bool]:
         """The listing and offset a page argument continues (a token this world issued, an
-        item id after which to start, a page number or an offset)."""
+        item id after which to start, a page number or an offset), and whether the offset is
+        the caller's own number."""
         name, value = spec.page
         if isinstance(value, str) and value in self._page_tokens:
             listing, offset = self._page_tokens[value]
-            return self._populations.get(listing), offset
+            return self._populations.get(listing), offset, False
         population = self._populations.get(key)
         if population is not None and name in ("starting_after", "cursor") and value in population.slots:
-            return population, population.slots.index(value) + 1
+            return population, population.base + population.slots.index(value) + 1, False
         if isinstance(value, int) and not isinstance(value, bool):
-            return population, max(0, (value - 1) * size if name == "page" else value)
-        return population, 0
+            return population, max(0, (value - 1) * size if name == "page" else value), True
+        return population, 0, False
 
     def _listable(self, entity_id: Any, spec: lists.ListSpec) -> bool:
         retired = self.retired.get(str(entity_id))
@@ -392,11 +402,11 @@ class World:
                for i in positions]
         for j, i in enumerate(positions):
             if ids[j] is not None:
-                page.population.slots[page.offset + i] = ids[j]
+                page.population.slots[page.start + i] = ids[j]
         listed = tuple(_listed_item(j, ids[j], built[i].out, differs.get(i)) for j, i in enumerate(positions))
         ctx.listing = Listing(ctx.step, ctx.tool.name, page.entity, listed,
                               positions.index(page.target) if page.target is not None else None,
-                              len(page.population.slots), page.token)
+                              page.population.base + len(page.population.slots), page.token)
         self.listings[ctx.step] = ctx.listing
         return items
 
@@ -463,7 +473,7 @@ class World:
             if sn == "count" and path and snake(path[-1]) == "pagination":
                 return len(page.slots)
             if sn in TOTAL_KEYS:
-                return len(page.population.slots)
+                return page.population.base + len(page.population.slots)
             if sn in ("start_at", "offset", "start_index"):
                 return page.offset
             if sn in LIMIT_KEYS:
@@ -820,7 +830,8 @@ class _Page:
     entity: str
     spec: lists.ListSpec
     population: lists.Population
-    offset: int
+    offset: int  # where the page starts in the listing, as the call and the result say it
+    start: int  # where it starts in population.slots
     slots: list[Any]  # ids of known entities, None for new ones
     more: bool
     token: str | None
