@@ -18,7 +18,9 @@ Contract (what a writer may rely on):
     entities the world holds that fit the call (what the conversation created or was shown
     earlier, most recent first), then new ones up to a drawn total: 1 (about 23%), 2-5, 6-10,
     11-20, more than a page (5%); with `min_items=0` none in 8% of listings (pass it where no
-    later call needs one of the items). A page holds at most the call's limit (20 without one);
+    later call needs one of the items); a window nothing can lie in (documents modified after
+    next week) holds none whatever `min_items` says. Every item is in `produced` under the
+    call's step, its id under `<entity>_id`. A page holds at most the call's limit (20 without one);
     next-page tokens, `has_more` and totals say what is left, and a page token / `starting_after`
     / `page` argument continues the same listing. Every item honours the call's filters
     (`status: "canceled"` lists cancelled items only), windows (`timeMin`, `modified_after`,
@@ -29,7 +31,8 @@ Contract (what a writer may rely on):
     knew if one is listed, else one drawn), and `near_misses`: items made to look like it (the
     same words in their label) that differ in a date or a status (`Listing.distinguishing`
     gives the match's values that tell it apart). A writer states those values in the user's
-    request, so the assistant has to pick by what the user said.
+    request, so the assistant has to pick by what the user said: it may execute the call before
+    it writes that request (the world only sees calls, the order of turns is the writer's).
   - Deletion retires: after a successful delete / remove (permanent) of X, any later call naming
     X returns the toolkit's not-found failure; after a trash / cancel / void / archive (soft),
     reads show X in that state (`status: "canceled"`) and writes fail with a conflict. Lists
@@ -38,7 +41,9 @@ Contract (what a writer may rely on):
   - A failed call changes nothing and exposes no values: `last_failure` says what went wrong.
 - `failure(tool, args, kind, *, argument=None) -> response`: a failure of `kind` (not_found,
   permission_denied, validation_error, rate_limit, conflict) in the toolkit's failure shape
-  (offline/failures.py), with a message naming the problem; the world does not change.
+  (offline/failures.py), with a message naming the problem (`last_failure`: the argument at
+  fault, a rate limit's `retry_after` seconds); the world does not change. The DML validator
+  does not hold such a response to the output schema (dml.validator.reports_failure).
 - `find(key, before_step)`: produced values under a join key, most recent first.
 """
 
