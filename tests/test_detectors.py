@@ -572,3 +572,44 @@ def test_a_result_about_another_object_is_a_result_mismatch():
                           assistant("Here it is."))
     assert "result_mismatch" in codes(other) and "result_mismatch" in codes(echoed)
     assert "result_mismatch" not in codes(same)
+
+
+def test_a_subtask_made_under_a_task_is_a_new_task_not_a_result_mismatch():
+    made = conversation(user("Add a subtask 'Draft the brief' under task 1111."),
+                        assistant("", call("create_subtask", {"task_gid": "1111", "name": "Draft the brief"},
+                                           {"data": {"task": {"gid": "2222", "name": "Draft the brief",
+                                                              "parent": {"gid": "1111"}}}})),
+                        assistant("Added the subtask."))
+    assert "result_mismatch" not in codes(made)
+    # Adding an existing task to a section makes nothing new: another task back is a mismatch.
+    moved = conversation(user("Put task 1111 in section s_9."),
+                         assistant("", call("add_task_to_section", {"task_gid": "1111", "section_gid": "s_9"},
+                                            {"data": {"task": {"gid": "2222"}}})),
+                         assistant("Moved."))
+    assert "result_mismatch" in codes(moved)
+
+
+def test_a_list_in_a_container_the_create_did_not_name_need_not_hold_what_it_made():
+    made = {"data": {"task": {"gid": "t_new1", "name": "Draft"}}}
+
+    def row(list_args):
+        return conversation(user("Create 'Draft' in workspace w_1, then list the tasks."),
+                            assistant("", call("create_task", {"workspace_gid": "w_1", "name": "Draft"}, made)),
+                            assistant("", call("list_tasks", list_args, {"data": {"tasks": [
+                                {"gid": "t_1", "name": "Other"}]}})),
+                            assistant("Done."))
+
+    assert "list_omits_created" in codes(row({"workspace_gid": "w_1"}))
+    assert "list_omits_created" not in codes(row({"workspace_gid": "w_2"}))  # another workspace
+    assert "list_omits_created" not in codes(row({"workspace_gid": "w_1", "project_gid": "p_7"}))  # no project named
+    assert "list_omits_created" in codes(row({"workspace_gid": "w_1", "assignee_gid": "me"}))  # `me`: no container
+
+
+def test_a_min_start_time_bounds_the_start_and_count_is_a_limit():
+    early = {**EVENT, "start_time": "2026-03-03T15:00:00Z", "end_time": "2026-03-03T16:00:00Z"}
+    assert "list_outside_window" in codes(_listing({"min_start_time": "2026-03-04T00:00:00Z"}, [early]))
+    assert "list_outside_window" in codes(_listing({"max_start_time": "2026-03-03T12:00:00Z"}, [early]))
+    assert "list_outside_window" not in codes(_listing({"min_start_time": "2026-03-03T00:00:00Z",
+                                                        "max_start_time": "2026-03-04T00:00:00Z"}, [early]))
+    two = [EVENT, {**EVENT, "id": "evt_2"}]
+    assert "list_over_limit" in codes(_listing({"count": 1}, two))

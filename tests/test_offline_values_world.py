@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from datetime import datetime, timedelta, timezone
@@ -421,7 +422,7 @@ def test_ids_are_never_omitted_but_other_optional_fields_sometimes_are() -> None
 def test_list_returns_distinct_entities() -> None:
     for seed in range(10):
         items = world(seed).execute(LIST, {"q": "x"}, 0)["data"]["items"]
-        assert 1 <= len(items) <= 3
+        assert 1 <= len(items) <= 20
         ids = [item["id"] for item in items]
         assert len(set(ids)) == len(ids)
 
@@ -551,3 +552,338 @@ def test_a_list_holds_no_more_items_than_the_call_asked_for(repo_root: Path) -> 
             assert lists and all(len(v) <= limit for v in lists), (seed, limit, [len(v) for v in lists])
             sizes.add(len(lists[0]))
     assert sizes == {1, 2}  # the cap is the call's, not a fixed size
+
+
+# ---- a world that remembers: ids, lists, deletion, failures -------------------------------
+
+def catalog_tools(repo_root: Path) -> dict[str, Tool]:
+    return {t.name: t for t in load_catalog(repo_root / "tool_catalog").tools}
+
+
+def calls_row(tools: dict[str, Tool], calls: list[tuple[str, dict, Any]]) -> dict:
+    """An OpenAI-format row of these (tool, arguments, result) calls, for the detectors."""
+    messages: list[dict] = [{"role": "system", "content": "Today is 2026-03-02."},
+                            {"role": "user", "content": "Please take care of it."}]
+    for i, (name, args, result) in enumerate(calls):
+        messages.append({"role": "assistant", "content": "", "tool_calls": [
+            {"id": f"c{i}", "type": "function", "function": {"name": name, "arguments": args}}]})
+        messages.append({"role": "tool", "tool_call_id": f"c{i}", "content": json.dumps(result)})
+    messages.append({"role": "assistant", "content": "Here is what I found."})
+    return {"messages": messages, "tools": [
+        {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.input_schema}}
+        for t in tools.values()]}
+
+
+def result_codes(tools: dict[str, Tool], calls: list[tuple[str, dict, Any]]) -> list[str]:
+    from funcdex_assets.quality.detectors.results import list_consistency, result_mismatch
+    from funcdex_assets.quality.dialogue import dialogue_from_row
+
+    d = dialogue_from_row(calls_row(tools, calls))
+    return [f.code for f in list_consistency(d) + result_mismatch(d)]
+
+
+def run(w: World, tools: dict[str, Tool], calls: list[tuple[str, dict]], **kw) -> list[tuple[str, dict, Any]]:
+    return [(name, args, w.execute(tools[name], args, step, **kw)) for step, (name, args) in enumerate(calls)]
+
+
+def test_an_id_argument_comes_back_in_its_entitys_object_also_on_creates(repo_root: Path) -> None:
+    """result_mismatch: the message a label is added to is that message; the project a section
+    is made in is that project; a subtask is a new task whose parent is the one named."""
+    tools = catalog_tools(repo_root)
+    for seed in range(8):
+        w = World(factory(seed))
+        calls = run(w, tools, [
+            ("GMAIL_ADD_LABEL_TO_EMAIL", {"message_id": "18c2f9ab31d4e7a0", "label_ids": ["Label_7"]}),
+            ("ASANA_CREATE_SECTION", {"project_gid": "1203999", "name": "Backlog"}),
+            ("ASANA_CREATE_PROJECT", {"workspace_gid": "1100042", "name": "Launch"}),
+            ("ASANA_ADD_TASK_TO_SECTION", {"section_gid": "1204555", "task_gid": "1204777"}),
+            ("ASANA_CREATE_SUBTASK", {"task_gid": "1204777", "name": "Draft the brief"}),
+            ("STRIPE_SEND_INVOICE", {"invoice": "in_1NffrFeUfNV2Hib"}),
+            ("GOOGLEDRIVE_COPY_FILE", {"fileId": "1AbCdEfGh", "name": "Budget copy"}),
+        ])
+        (_, _, label), (_, _, section), (_, _, project), (_, _, added), (_, _, sub), (_, _, sent), (_, _, copy) = calls
+        assert label["data"]["message"]["id"] == "18c2f9ab31d4e7a0"
+        assert section["data"]["section"]["project"]["gid"] == "1203999"
+        assert section["data"]["section"]["project"]["name"] != "Backlog"  # the section's name, not the project's
+        assert project["data"]["project"].get("workspace", {"gid": "1100042"})["gid"] == "1100042"
+        assert added["data"] == {"section_gid": "1204555", "task_gid": "1204777"}
+        task = sub["data"]["task"]
+        assert task["gid"] != "1204777" and task["name"] == "Draft the brief"
+        assert task.get("parent", {"gid": "1204777"})["gid"] == "1204777"
+        assert task["completed"] is False and "completed_at" not in task  # just made
+        assert sent["data"]["invoice"]["id"] == "in_1NffrFeUfNV2Hib"
+        assert copy["data"]["file"]["id"] != "1AbCdEfGh"
+        assert result_codes(tools, calls) == [], seed
+
+
+def _list_tools(tools: dict[str, Tool]) -> list[Tool]:
+    from funcdex_assets.catalog.actions import reads_many
+    from funcdex_assets.catalog.fields import LIMIT_KEYS, snake
+
+    return [t for t in tools.values() if tool_action(t) == "list" or reads_many(t.original_name)
+            or any(snake(k) in LIMIT_KEYS for k in t.input_schema.get("properties") or {})]
+
+
+def test_every_catalog_list_honours_its_filters_windows_and_limits(repo_root: Path) -> None:
+    """list_ignores_filter, list_outside_window, list_over_limit: every list tool of the
+    catalog, with every argument drawn (enum filters, windows, limits, queries), answers with
+    items the detectors find nothing wrong with."""
+    tools = catalog_tools(repo_root)
+    bad = {}
+    for seed in range(6):
+        values = factory(seed)
+        w = World(values)
+        for step, tool in enumerate(_list_tools(tools)):
+            args = {k: values.value(k, s) for k, s in (tool.input_schema.get("properties") or {}).items()}
+            response = w.execute(tool, args, step)
+            found = result_codes(tools, [(tool.name, args, response)]) + errors(tool.output_schema, response)
+            if found:
+                bad[(seed, tool.name)] = (found, args)
+    assert not bad
+
+
+def test_a_filtered_list_holds_what_was_asked_for(repo_root: Path) -> None:
+    tools = catalog_tools(repo_root)
+    seen = set()
+    for seed in range(10):
+        w = World(factory(seed))
+        for status in ("canceled", "active"):
+            events = w.execute(tools["CALENDLY_LIST_SCHEDULED_EVENTS"], {"status": status}, 0)["data"]["scheduled_events"]
+            assert events and {e["status"] for e in events} == {status}
+        prices = w.execute(tools["STRIPE_LIST_PRICES"], {"type": "one_time", "currency": "eur", "active": True},
+                           1)["data"]["prices"]
+        assert all(p["type"] == "one_time" and p["currency"] == "eur" and p["active"] is True for p in prices)
+        invoices = w.execute(tools["STRIPE_LIST_INVOICES"], {"customer": "cus_Q1", "status": "void"}, 2)["data"]["invoices"]
+        assert all(i["customer"] == "cus_Q1" and i["status"] == "void" for i in invoices)
+        issues = w.execute(tools["JIRA_SEARCH_ISSUES"], {"jql": 'project = OPS AND status = "In Progress" AND text ~ "cache"'},
+                           3)["data"]["issues"]
+        for issue in issues:
+            assert issue["fields"]["project"]["key"] == "OPS" and issue["fields"]["status"]["name"] == "In Progress"
+            assert "cache" in issue["fields"]["summary"].lower()
+        mail = w.execute(tools["GMAIL_FETCH_EMAILS"], {"query": "from:ana@acme.io quarterly budget"}, 4)["data"]["messages"]
+        for message in mail:
+            text = (message.get("subject", "") + " " + message["snippet"]).lower()
+            assert "quarterly" in text and "budget" in text
+            assert message.get("sender", "ana@acme.io") == "ana@acme.io"
+        seen |= {len(events)}
+    assert len(seen) > 1
+
+
+def test_every_item_of_a_windowed_list_lies_inside_the_window(repo_root: Path) -> None:
+    tools = catalog_tools(repo_root)
+    now = TODAY
+    for seed in range(10):
+        w = World(factory(seed))
+        lo, hi = "2026-03-05T00:00:00Z", "2026-03-12T00:00:00Z"
+        events = w.execute(tools["GOOGLECALENDAR_EVENTS_LIST"], {"timeMin": lo, "timeMax": hi}, 0)["data"]["events"]
+        assert events
+        for event in events:
+            assert event["start"]["dateTime"] <= hi and event["end"]["dateTime"] >= lo
+            assert event["start"]["dateTime"] < event["end"]["dateTime"]  # an event keeps its length
+            assert event["start"].get("date", event["start"]["dateTime"][:10]) == event["start"]["dateTime"][:10]
+        slots = w.execute(tools["CALENDLY_LIST_SCHEDULED_EVENTS"],
+                          {"min_start_time": lo, "max_start_time": hi}, 1)["data"]["scheduled_events"]
+        assert all(lo <= s["start_time"] <= hi for s in slots)
+        docs = w.execute(tools["GOOGLEDOCS_SEARCH_DOCUMENTS"], {"modified_after": "2026-02-20T00:00:00Z"},
+                         2)["data"]["documents"]
+        for doc in docs:
+            if "modifiedTime" in doc:
+                assert "2026-02-20T00:00:00Z" <= doc["modifiedTime"] <= ValueFactory.iso(now)
+                assert doc.get("createdTime", doc["modifiedTime"]) <= doc["modifiedTime"]
+        customers = w.execute(tools["STRIPE_LIST_CUSTOMERS"], {"created_gte": int(TODAY.timestamp()) - 86400 * 10},
+                              3)["data"]["customers"]
+        assert all(int(TODAY.timestamp()) - 86400 * 10 <= c["created"] <= TODAY.timestamp() for c in customers)
+        # Documents changed after next week do not exist yet.
+        future = w.execute(tools["GOOGLEDOCS_SEARCH_DOCUMENTS"], {"modified_after": "2026-03-20T00:00:00Z"}, 4)
+        assert future["data"]["documents"] == []
+
+
+def test_a_list_holds_what_the_conversation_made_and_not_what_it_deleted(repo_root: Path) -> None:
+    """list_omits_created: a created label is among the labels; a task made in a project is
+    listed with that project's tasks, not with another's; a deleted task is listed nowhere."""
+    tools = catalog_tools(repo_root)
+    for seed in range(10):
+        w = World(factory(seed))
+        calls = run(w, tools, [
+            ("GMAIL_CREATE_LABEL", {"label_name": "Receipts", "user_id": "me"}),
+            ("GMAIL_LIST_LABELS", {"user_id": "me"}),
+            ("TODOIST_CREATE_TASK", {"content": "File taxes", "project_id": "2203306141"}),
+            ("TODOIST_GET_ACTIVE_TASKS", {"project_id": "2203306141"}),
+            ("TODOIST_GET_ACTIVE_TASKS", {"project_id": "2203306142"}),
+        ])
+        label = calls[0][2]["data"]["label"]["id"]
+        assert label in [item["id"] for item in calls[1][2]["data"]["labels"]]
+        task = calls[2][2]["data"]["task"]["id"]
+        assert task in [t["id"] for t in calls[3][2]["data"]["tasks"]]
+        assert all(t["project_id"] == "2203306141" for t in calls[3][2]["data"]["tasks"])
+        assert task not in [t["id"] for t in calls[4][2]["data"]["tasks"]]
+        assert w.list_matches(3).items[w.list_matches(3).match].id == task  # what was just made is what is meant
+        w.execute(tools["TODOIST_DELETE_TASK"], {"task_id": task}, 5)
+        again = w.execute(tools["TODOIST_GET_ACTIVE_TASKS"], {"project_id": "2203306141"}, 6)["data"]["tasks"]
+        assert task not in [t["id"] for t in again]
+        assert result_codes(tools, calls) == []
+
+
+def test_list_sizes_spread_from_none_to_many_within_the_limit(repo_root: Path) -> None:
+    tools = catalog_tools(repo_root)
+    listing = tools["GOOGLECALENDAR_EVENTS_LIST"]
+    sizes, capped, empties = [], [], 0
+    for seed in range(300):
+        w = World(factory(seed))
+        sizes.append(len(w.execute(listing, {}, 0)["data"]["events"]))
+        empties += not w.execute(listing, {"q": "standup"}, 1, min_items=0)["data"]["events"]
+        page = w.execute(listing, {"maxResults": 3}, 2)["data"]
+        capped.append(len(page["events"]))
+        assert ("nextPageToken" in page) == (w.list_matches(2).total > 3)
+    share_one = sizes.count(1) / len(sizes)
+    assert 0 not in sizes and max(sizes) <= 20 and 0.15 <= share_one <= 0.32
+    assert sum(2 <= n <= 5 for n in sizes) > sum(n > 10 for n in sizes) > 0
+    assert 0.03 <= empties / 300 <= 0.14
+    assert max(capped) == 3 and min(capped) >= 1
+
+
+def test_a_page_token_continues_the_same_listing(repo_root: Path) -> None:
+    tools = catalog_tools(repo_root)
+    tool = tools["GOOGLECALENDAR_EVENTS_LIST"]
+    for seed in range(40):
+        w = World(factory(seed))
+        first = w.execute(tool, {"maxResults": 2}, 0)["data"]
+        total = w.list_matches(0).total
+        seen = [e["id"] for e in first["events"]]
+        token, step = first.get("nextPageToken"), 1
+        while token:
+            page = w.execute(tool, {"maxResults": 2, "pageToken": token}, step)["data"]
+            seen += [e["id"] for e in page["events"]]
+            token, step = page.get("nextPageToken"), step + 1
+        assert len(seen) == len(set(seen)) == total
+        assert [e["id"] for e in w.execute(tool, {"maxResults": 2}, step)["data"]["events"]] == seen[:2]
+
+
+def test_near_misses_look_like_the_match_but_differ_in_what_the_user_says(repo_root: Path) -> None:
+    tools = catalog_tools(repo_root)
+    positions, with_near = set(), 0
+    for seed in range(60):
+        w = World(factory(seed))
+        w.execute(tools["GOOGLECALENDAR_EVENTS_LIST"], {"q": "budget review", "timeMin": "2026-03-03T00:00:00Z",
+                                                        "timeMax": "2026-03-20T00:00:00Z"}, 0)
+        listing = w.list_matches(0)
+        assert listing is not None and listing.match is not None
+        match = listing.items[listing.match]
+        assert "budget review" in match.label.lower()
+        positions.add(listing.match)
+        for i in listing.near_misses:
+            near = listing.items[i]
+            assert "budget review" in near.label.lower()
+            assert near.differs and any(near.fields.get(p) != match.fields.get(p) for p in near.differs)
+        if listing.near_misses:
+            with_near += 1
+            assert listing.distinguishing
+            assert set(listing.distinguishing) <= set(match.fields)
+    assert len(positions) > 3 and with_near > 20
+    assert World(factory(0)).list_matches(0) is None
+
+
+def test_deletion_retires_an_entity(repo_root: Path) -> None:
+    from funcdex_assets.quality.detectors.honesty import failure
+
+    tools = catalog_tools(repo_root)
+    w = World(factory(3))
+    event = w.execute(tools["GOOGLECALENDAR_CREATE_EVENT"], {
+        "summary": "Design review", "start": {"dateTime": "2026-03-05T10:00:00Z"},
+        "end": {"dateTime": "2026-03-05T11:00:00Z"}}, 0)["data"]["event"]["id"]
+    assert w.execute(tools["GOOGLECALENDAR_DELETE_EVENT"], {"eventId": event}, 1)["successful"] is True
+    before = (len(w.produced), len(w.records))
+    for step, (name, args) in enumerate([("GOOGLECALENDAR_GET_EVENT", {"eventId": event}),
+                                         ("GOOGLECALENDAR_PATCH_EVENT", {"eventId": event, "summary": "X"}),
+                                         ("GOOGLECALENDAR_DELETE_EVENT", {"eventId": event})], start=2):
+        response = w.execute(tools[name], args, step)
+        assert response["successful"] is False and event in response["error"] and "404" in response["error"]
+        assert failure(response, name) is not None and w.last_failure.kind == "not_found"
+        assert not errors({"type": "object", "required": ["successful", "error"]}, response)
+    assert (len(w.produced), len(w.records)) == before  # a failed call changes nothing, exposes nothing
+    assert event not in json.dumps(w.execute(tools["GOOGLECALENDAR_EVENTS_LIST"], {}, 5))
+    # A cancelled event can still be read, as cancelled; changing it fails.
+    uri = w.execute(tools["CALENDLY_LIST_SCHEDULED_EVENTS"], {"status": "active"}, 6)["data"]["scheduled_events"][0]["uri"]
+    w.execute(tools["CALENDLY_CANCEL_SCHEDULED_EVENT"], {"scheduled_event": uri}, 7)
+    read = w.execute(tools["CALENDLY_GET_SCHEDULED_EVENT"], {"scheduled_event": uri}, 8)
+    assert read["successful"] is True and read["data"]["scheduled_event"]["status"] == "canceled"
+    again = w.execute(tools["CALENDLY_CANCEL_SCHEDULED_EVENT"], {"scheduled_event": uri}, 9)
+    assert again["successful"] is False and "cancelled" in again["error"] and w.last_failure.kind == "conflict"
+    assert uri not in json.dumps(w.execute(tools["CALENDLY_LIST_SCHEDULED_EVENTS"], {"status": "active"}, 10))
+    assert uri in json.dumps(w.execute(tools["CALENDLY_LIST_SCHEDULED_EVENTS"], {"status": "canceled"}, 11))
+    # A trashed message reads back in the trash.
+    message = w.execute(tools["GMAIL_FETCH_EMAILS"], {}, 12)["data"]["messages"][0]["id"]
+    w.execute(tools["GMAIL_MOVE_TO_TRASH"], {"message_id": message}, 13)
+    read = w.execute(tools["GMAIL_FETCH_MESSAGE_BY_MESSAGE_ID"], {"message_id": message}, 14)
+    assert "TRASH" in read["data"]["message"].get("labelIds", ["TRASH"])
+
+
+@pytest.mark.parametrize("kind", ["not_found", "permission_denied", "validation_error", "rate_limit", "conflict"])
+def test_failures_name_the_problem_in_the_toolkits_shape_and_change_nothing(repo_root: Path, kind: str) -> None:
+    from funcdex_assets.dml.model import AssistantTurn, ToolCallTurn, ToolResponseTurn, UserTurn
+    from funcdex_assets.dml.validator import validate_conversation
+    from funcdex_assets.quality.detectors.honesty import failure
+
+    tools = catalog_tools(repo_root)
+    cases = [("TODOIST_CLOSE_TASK", {"task_id": "2995104339"}),
+             ("GOOGLECALENDAR_CREATE_EVENT", {"summary": "Design review", "start": {"dateTime": "2026-03-05T10:00:00Z"},
+                                              "end": {"dateTime": "2026-03-05T09:00:00Z"}}),
+             ("STRIPE_CREATE_CUSTOMER", {"email": "ana@acme.io", "name": "Ana Ruiz"})]
+    for name, args in cases:
+        w = World(factory(1))
+        w.execute(tools["GMAIL_LIST_LABELS"], {}, 0)
+        state = (len(w.produced), dict(w.records), dict(w.retired))
+        response = w.failure(tools[name], args, kind)
+        assert (len(w.produced), dict(w.records), dict(w.retired)) == state
+        assert response["successful"] is False and failure(response, name) is not None
+        message = response["error"]
+        assert message.startswith(("404", "403", "400", "429", "409")) and w.last_failure.kind == kind
+        if kind == "not_found" and name == "TODOIST_CLOSE_TASK":
+            assert "2995104339" in message and "not found" in message
+        if kind == "validation_error":
+            assert w.last_failure.argument and f"'{w.last_failure.argument}'" in message
+        if kind == "rate_limit":
+            assert w.last_failure.retry_after and f"{w.last_failure.retry_after} seconds" in message
+        turns = [UserTurn(text="Please do it."), ToolCallTurn(name=name, arguments=args),
+                 ToolResponseTurn(content=response), AssistantTurn(text="That did not work: " + message)]
+        assert not [i for i in validate_conversation(turns, {name: tools[name]}) if i.code == "invalid_response"]
+    create = w.failure(tools["GOOGLECALENDAR_CREATE_EVENT"], cases[1][1], "validation_error")
+    assert "end.dateTime" in create["error"] and "after" in create["error"]  # the real defect of these arguments
+    plain = make_tool("GET_ORDER", {"orderId": STR}, {"type": "object", "properties": {"id": STR}}, ("orderId",))
+    out = World(factory(0)).failure(plain, {"orderId": "o_1"}, kind)
+    assert set(out) == {"error"} and out["error"]["code"] in (404, 403, 400, 429, 409) and out["error"]["message"]
+    with pytest.raises(ValueError):
+        World(factory(0)).failure(plain, {}, "teapot")
+
+
+def test_the_same_seed_gives_the_same_world(repo_root: Path) -> None:
+    tools = catalog_tools(repo_root)
+    script = [("GOOGLECALENDAR_EVENTS_LIST", {"q": "budget", "maxResults": 4}),
+              ("GMAIL_CREATE_LABEL", {"label_name": "Receipts"}), ("GMAIL_LIST_LABELS", {}),
+              ("TODOIST_GET_ACTIVE_TASKS", {}), ("CALENDLY_LIST_SCHEDULED_EVENTS", {"status": "canceled", "count": 3})]
+
+    def play(seed: int) -> str:
+        w = World(factory(seed))
+        out = [w.execute(tools[name], args, step) for step, (name, args) in enumerate(script)]
+        out.append(w.failure(tools["TODOIST_CLOSE_TASK"], {"task_id": "1"}, "rate_limit"))
+        return json.dumps(out, sort_keys=True) + repr(w.list_matches(0))
+
+    assert play(4) == play(4)
+    assert play(4) != play(5)
+
+
+def test_moving_a_start_moves_the_end_and_an_object_filter_names_its_object(repo_root: Path) -> None:
+    tools = catalog_tools(repo_root)
+    for seed in range(5):
+        w = World(factory(seed))
+        made = w.execute(tools["GOOGLECALENDAR_CREATE_EVENT"], {
+            "summary": "Design review", "start": {"dateTime": "2026-03-05T10:00:00Z"},
+            "end": {"dateTime": "2026-03-05T11:00:00Z"}}, 0)["data"]["event"]
+        moved = w.execute(tools["GOOGLECALENDAR_PATCH_EVENT"], {"eventId": made["id"],
+                                                                "start": {"dateTime": "2026-03-09T15:00:00Z"}}, 1)
+        assert moved["data"]["event"]["end"]["dateTime"] == "2026-03-09T16:00:00Z"  # it still lasts an hour
+        tasks = w.execute(tools["ASANA_GET_TASKS"], {"assignee": "Dana Ruiz"}, 2)["data"]["tasks"]
+        assert all(t.get("assignee", {"name": "Dana Ruiz"}).get("name") == "Dana Ruiz" for t in tasks)
+        people = [w.execute(tools["JIRA_FIND_USERS"], {"query": "dana"}, 3 + i)["data"]["users"] for i in range(3)]
+        for users in people:
+            assert all(u["displayName"].lower().startswith("dana") for u in users)

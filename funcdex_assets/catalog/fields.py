@@ -198,9 +198,10 @@ def is_id_like(name: str, schema: dict[str, Any] | None = None) -> bool:
     return bool(schema) and _describes_id(schema, name)
 
 
-# Arguments that cap how many items a call returns (snake_case).
+# Arguments that cap how many items a call returns (snake_case); Calendly's and Slack's page
+# size is `count`.
 LIMIT_KEYS = frozenset({"limit", "max_results", "maxresults", "page_size", "pagesize", "per_page", "max_items",
-                        "num_results", "top", "max_count", "results_per_page", "number_of_results", "first"})
+                        "num_results", "top", "max_count", "results_per_page", "number_of_results", "first", "count"})
 
 
 def result_limit(arguments: dict[str, Any]) -> int | None:

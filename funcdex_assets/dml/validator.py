@@ -207,6 +207,22 @@ def _schema_issues(
     return issues
 
 
+def reports_failure(content: Any) -> bool:
+    """A response in a failure shape: `successful` / `success` / `ok` false or a non-empty
+    top-level `error(s)`. A failed call answers that way, not with an instance of the tool's
+    output schema (`{"successful": false, "error": "404 ...", "data": {}}`), so it is not held
+    to the schema."""
+    if not isinstance(content, dict):
+        return False
+    for key, value in content.items():
+        name = key.lower()
+        if name in ("successful", "success", "ok") and value is False:
+            return True
+        if name in ("error", "errors") and value not in (None, "", [], {}):
+            return True
+    return False
+
+
 # --------------------------------------------------------------------------------------------
 # Turn order
 
@@ -402,17 +418,3 @@ def validate_conversation(
             0, -1,
         ))
     return issues
-
-
-_FAILED_FLAGS = ("successful", "success", "ok")
-
-
-def reports_failure(content: Any) -> bool:
-    """The response says the call failed: a success flag (`successful`, `success`, `ok`) that is
-    false, or an `error` member that is set. An output schema describes what a call returns when
-    it works, so a failure's body is not held to it (a 404 has no `data.task`)."""
-    if not isinstance(content, dict):
-        return False
-    if any(content.get(flag) is False for flag in _FAILED_FLAGS):
-        return True
-    return bool(content.get("error")) and not any(content.get(flag) is True for flag in _FAILED_FLAGS)

@@ -81,6 +81,12 @@ _CHANGED_WORDS = frozenset({"updated", "modified", "edited", "completed", "sent"
 _END_WORDS = frozenset({"end", "ends", "until", "expires", "expiry", "expiration", "due", "deadline", "max", "to",
                         "stop", "finish", "before"})
 _START_WORDS = frozenset({"start", "starts", "begin", "from", "min", "after", "since", "scheduled"})
+# Words of a time field's name that put it in the past (created, or changed since): a list's
+# window on such a field ends at the conversation's now (offline/lists.py).
+PAST_WORDS = _CREATED_WORDS | _CHANGED_WORDS
+# Words of an integer field's name that make it a Unix timestamp (Stripe's `created`).
+TIMESTAMP_WORDS = frozenset({"timestamp", "at", "created", "updated", "date", "time", "end", "start", "expires",
+                             "until", "since", "due"})
 _DESCRIBED_DATETIME = re.compile(r"\b(rfc ?3339|iso ?8601|timestamp|date-time|datetime)\b", re.I)
 
 
@@ -136,6 +142,18 @@ class ValueFactory:
             return self._at(self.rng.randint(1, 14))
         return self.future_datetime()
 
+    def between(self, lo: datetime, hi: datetime, whole_days: bool = False) -> datetime:
+        """A time in [lo, hi] on a quarter hour (a whole day at midnight with `whole_days`);
+        `lo` when the span is too short to hold one."""
+        if whole_days:
+            first = (lo + timedelta(days=1) - timedelta(microseconds=1)).replace(hour=0, minute=0, second=0,
+                                                                                 microsecond=0)
+            days = (hi - first).days
+            return first + timedelta(days=self.rng.randint(0, days)) if days >= 0 else lo
+        first = lo + timedelta(minutes=(-lo.minute) % 15, seconds=-lo.second, microseconds=-lo.microsecond)
+        steps = int((hi - first).total_seconds() // 900)
+        return first + timedelta(minutes=15 * self.rng.randint(0, steps)) if steps >= 0 else lo
+
     def _at(self, days: int) -> datetime:
         day = self.today + timedelta(days=days)
         hour = self.rng.choice((8, 9, 10, 11, 13, 14, 15, 16, 17))
@@ -162,6 +180,10 @@ class ValueFactory:
         if fmt == "uri":
             return f"https://api.example.com/{entity or 'items'}s/{self._alnum(16, string.ascii_uppercase + string.digits)}"
         return self._alnum(16, "0123456789abcdef")
+
+    def token(self) -> str:
+        """An opaque page token or cursor."""
+        return self._alnum(24, string.ascii_letters + string.digits)
 
     def _uuid(self) -> str:
         h = "".join(self.rng.choice("0123456789abcdef") for _ in range(32))
@@ -263,8 +285,7 @@ class ValueFactory:
             value = self.rng.randint(1, 20)
         elif "priority" in words:
             value = self.rng.randint(1, 4)
-        elif words & {"timestamp", "at", "created", "updated", "date", "time", "end", "start", "expires",
-                      "until", "since", "due"}:
+        elif words & TIMESTAMP_WORDS:
             value = int(self.moment(name).timestamp())  # Unix seconds, as Stripe and Slack use
         elif "number" in words or s.endswith("_no"):
             value = self.rng.randint(1, 2400)
@@ -328,7 +349,7 @@ class ValueFactory:
         if "email" in s or s in ("to", "from", "sender", "recipient", "cc", "bcc", "reply_to", "organizer", "assignee_email"):
             return self.email()
         if last in ("token", "cursor", "etag"):
-            return self._alnum(24, string.ascii_letters + string.digits)
+            return self.token()
         if last in ("timezone", "zone") or "time_zone" in s or s == "tz":
             return rng.choice(_TIMEZONES)
         if last == "currency":
@@ -388,6 +409,37 @@ class ValueFactory:
     def free_text(self) -> str:
         day = self.future_datetime().strftime("%A %B %-d")
         return pick(self.rng, "free_text", first_name=self.fake.first_name(), title=self.title(), day=day)
+
+    def titled(self, words: list[str], person: bool = False, filename: bool = False) -> str:
+        """A title (a person's name with `person`, a file name with `filename`) that holds
+        `words`, as an item found by searching for them would: "Budget review" -> "Budget
+        review kickoff", "Notes on budget review"."""
+        rng, fake = self.rng, self.fake
+        phrase = " ".join(words)
+        capital = phrase[:1].upper() + phrase[1:]
+        if person:
+            names = " ".join(w.capitalize() for w in words)
+            return names if len(words) > 1 else f"{names} {fake.last_name()}"
+        if filename:
+            base, ext = rng.choice(_FILE_KINDS)
+            return f"{capital} {base}.{ext}"
+        forms = (
+            lambda: capital,
+            lambda: f"{capital} {rng.choice(('plan', 'update', 'kickoff', 'review', 'notes', 'sync'))}",
+            lambda: f"{rng.choice(('Notes on', 'Draft:', 'Follow up on', 'Q' + str(rng.randint(1, 4))))} {phrase}",
+        )
+        return rng.choice(forms)()
+
+    def variant(self, label: str, reply: bool = False) -> str:
+        """A label a near-miss item may carry beside `label`: the same words, said the same way
+        or with a qualifier (a recurring meeting, a second draft; a reply for `reply`: an email
+        subject)."""
+        rng = self.rng
+        root, dot, ext = label.rpartition(".") if re.search(r"\.[a-z]{2,4}$", label) else (label, "", "")
+        qualified = (f"{root} (copy)", f"{root} v2", f"{root} - follow-up", f"{root} (draft)", f"{root} prep") + (
+            (f"Re: {root}", f"Fwd: {root}") if reply else ())
+        choice = label if rng.random() < 0.3 else rng.choice(qualified)
+        return f"{choice}{dot}{ext}" if dot and choice != label else choice
 
     def title(self) -> str:
         rng, fake = self.rng, self.fake

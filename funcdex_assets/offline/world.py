@@ -1,27 +1,106 @@
 """The offline tool executor: responses built from response schemas, consistent with the calls.
 
-A `World` remembers every entity a tool returned, by (entity, id). A later call that names that
-id gets the same object back (a created event's id is the one later fetched, with the same
-summary), fields that match argument names echo the arguments, and everything else is drawn
-from the schema. Every value a response exposes is indexed in `produced`, which is what later
-arguments are grounded on.
+A `World` is the state of the simulated services during one conversation. Every entity a
+response shows is remembered by (entity, id): a later call that names that id gets the same
+object back (a created event's id is the one later fetched, with the same summary), fields named
+like arguments echo them, and everything else is drawn from the schema with the conversation's
+seeded rng (same seed, same bytes). Every value a response exposes is indexed in `produced`,
+which is what later arguments are grounded on.
+
+Contract (what a writer may rely on):
+
+- `execute(tool, args, step, *, min_items=1) -> response`: the tool's response, recorded.
+  - Ids: an id argument comes back in the result's object of that entity (`message_id` ->
+    `data.message.id`), also on creates (`project_gid` -> `data.section.project.gid`), except the
+    object a create makes: it gets a new id (a subtask made under `task_gid` X is a new task
+    whose `parent` is X; a copy is a new file).
+  - Lists (a list verb, a read of a plural noun, or a call taking a limit): the items are the
+    entities the world holds that fit the call (what the conversation created or was shown
+    earlier, most recent first), then new ones up to a drawn total: 1 (about 23%), 2-5, 6-10,
+    11-20, more than a page (5%); with `min_items=0` none in 8% of listings (pass it where no
+    later call needs one of the items); a window nothing can lie in (documents modified after
+    next week) holds none whatever `min_items` says. Every item is in `produced` under the
+    call's step, its id under `<entity>_id`. A page holds at most the call's limit (20 without one);
+    next-page tokens, `has_more` and totals say what is left, and a page token / `starting_after`
+    / `page` argument continues the same listing. Every item honours the call's filters
+    (`status: "canceled"` lists cancelled items only), windows (`timeMin`, `modified_after`,
+    `created_gte`, `min_start_time`: every item inside) and query (`q`, `query`, `jql`: items
+    hold the query's words; `from:`, `status = Done` hold those values).
+  - `list_matches(step) -> Listing | None`: for a listing at `step`, its items (id, label, flat
+    fields), `match`: the index of the item the user means (an item the conversation already
+    knew if one is listed, else one drawn), and `near_misses`: items made to look like it (the
+    same words in their label) that differ in a date or a status (`Listing.distinguishing`
+    gives the match's values that tell it apart). A writer states those values in the user's
+    request, so the assistant has to pick by what the user said: it may execute the call before
+    it writes that request (the world only sees calls, the order of turns is the writer's).
+  - Deletion retires: after a successful delete / remove (permanent) of X, any later call naming
+    X returns the toolkit's not-found failure; after a trash / cancel / void / archive (soft),
+    reads show X in that state (`status: "canceled"`) and writes fail with a conflict. Lists
+    leave retired entities out (soft ones come back when asked for: `status: "canceled"`,
+    `showDeleted`).
+  - A failed call changes nothing and exposes no values: `last_failure` says what went wrong.
+- `failure(tool, args, kind, *, argument=None) -> response`: a failure of `kind` (not_found,
+  permission_denied, validation_error, rate_limit, conflict) in the toolkit's failure shape
+  (offline/failures.py), with a message naming the problem (`last_failure`: the argument at
+  fault, a rate limit's `retry_after` seconds); the world does not change. The DML validator
+  does not hold such a response to the output schema (dml.validator.reports_failure).
+- `find(key, before_step)`: produced values under a join key, most recent first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from funcdex_assets.catalog.actions import about_self, name_action
-from funcdex_assets.catalog.fields import classify, entity_of_object, id_entity, input_slots, result_limit, snake
+from funcdex_assets.catalog.actions import ALL_VERBS, about_self, deletion_kind, name_action, reads_many, words
+from funcdex_assets.catalog.fields import (
+    LIMIT_KEYS,
+    NAME_NOISE,
+    classify,
+    entity_of_object,
+    id_entity,
+    input_slots,
+    result_limit,
+    singular,
+    snake,
+)
+from funcdex_assets.catalog.listing import NEXT_PAGE_KEYS, TOTAL_KEYS
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.validator import schema_validator
+from funcdex_assets.offline import lists
+from funcdex_assets.offline.failures import Problem, failure_response, problem
 from funcdex_assets.offline.values import GENERIC_TIME_KEYS, ValueFactory, _schema_type, concrete
 
 _LIVE_STATES = ("confirmed", "active", "open", "sent", "scheduled", "pending", "created", "draft", "todo",
                 "to do", "accepted", "succeeded", "published", "incomplete", "new")
 LABEL_FIELDS = ("summary", "title", "subject", "name", "display_name", "content", "text",
                 "email", "key", "snippet", "description", "filename", "login")
+# A verb that leaves its object in a state: the states it may be in after it (in enum order).
+_TARGET_STATES = {
+    "cancel": ("canceled", "cancelled"), "void": ("void", "voided"), "archive": ("archived",),
+    "close": ("closed", "done", "completed", "resolved"), "complete": ("completed", "done", "closed"),
+    "finalize": ("open", "finalized"), "publish": ("published", "live"), "trash": ("trashed", "deleted"),
+    "reopen": ("open", "reopened", "active", "todo", "to do"), "delete": ("deleted",), "remove": ("removed",),
+}
+_TARGET_FLAGS = {
+    "close": ({"completed", "is_completed", "closed", "done", "is_closed"}, True),
+    "complete": ({"completed", "is_completed", "done"}, True),
+    "reopen": ({"completed", "is_completed", "closed", "done", "is_closed"}, False),
+    "archive": ({"archived", "is_archived"}, True),
+    "trash": ({"trashed", "is_trashed"}, True),
+    "cancel": ({"canceled", "cancelled", "is_canceled", "is_cancelled"}, True),
+    "delete": ({"deleted", "is_deleted"}, True),
+}
+_GONE_FLAGS = frozenset({"deleted", "is_deleted", "trashed", "is_trashed", "canceled", "cancelled", "archived",
+                         "is_archived"})
+_UNDONE_FLAGS = _GONE_FLAGS | {"completed", "is_completed", "done", "closed", "is_closed", "merged"}
+_UNDONE_WORDS = frozenset({"completed", "canceled", "cancelled", "deleted", "archived", "closed", "resolved", "merged",
+                           "trashed", "voided"})
+_COPY_VERBS = frozenset({"copy", "duplicate", "clone", "fork"})
+_KEYWORD_IDS = frozenset({"me", "self", "primary", "default", "current", "~", "@me", "root"})
+DEFAULT_PAGE = 20
+_OMIT = object()
 
 
 def tool_action(tool: Tool) -> str:
@@ -39,6 +118,51 @@ class Produced:
     entity: str
     label: str | None
     path: str
+
+
+@dataclass(frozen=True)
+class ListedItem:
+    """One item of a listing: its position, id, label and scalar fields by dotted path."""
+
+    index: int
+    id: Any
+    label: str | None
+    fields: dict[str, Any]
+    near_miss: bool
+    differs: tuple[str, ...] = ()  # a near miss's fields (dotted paths) made to differ from the match
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a list call at `step` showed (see the module docstring): the items of its page,
+    `match` (index of the item the user means, None when the page is empty), `total` (items in
+    the whole listing) and the token of the next page (None on the last)."""
+
+    step: int
+    tool: str
+    entity: str
+    items: tuple[ListedItem, ...]
+    match: int | None
+    total: int
+    next_page_token: str | None
+
+    @property
+    def near_misses(self) -> list[int]:
+        return [item.index for item in self.items if item.near_miss]
+
+    @property
+    def distinguishing(self) -> dict[str, Any]:
+        """The match's values (by dotted path) of the fields its near misses were made to differ
+        in: a date, a status, the label's exact words. What the user says to name the match."""
+        if self.match is None:
+            return {}
+        mine = self.items[self.match].fields
+        out = {}
+        for item in self.items:
+            for path in item.differs:
+                if path in mine and item.fields.get(path) != mine[path]:
+                    out[path] = mine[path]
+        return out
 
 
 def _compatible(value: Any, schema: dict[str, Any]) -> bool:
@@ -67,16 +191,21 @@ def _compatible(value: Any, schema: dict[str, Any]) -> bool:
     return ok
 
 
+def _valid(schema: dict[str, Any] | None, value: Any) -> bool:
+    """Whether `value` fits `schema` (anything fits no schema)."""
+    return not schema or schema_validator(schema).is_valid(value)
+
+
 def record_label(record: dict[str, Any]) -> str | None:
-    for field in LABEL_FIELDS:
-        value = record.get(field)
+    for name in LABEL_FIELDS:
+        value = record.get(name)
         if isinstance(value, str) and value:
             return value
     return None
 
 
 class World:
-    """The state of the simulated services during one conversation."""
+    """The state of the simulated services during one conversation (see the module docstring)."""
 
     def __init__(self, values: ValueFactory, integer_id_keys: frozenset[str] = frozenset(),
                  me: dict[str, str] | None = None):
@@ -90,22 +219,271 @@ class World:
         self.integer_id_keys = integer_id_keys
         self.records: dict[tuple[str, str], dict[str, Any]] = {}
         self.produced: list[Produced] = []
+        # id value -> (permanent | soft, the state it was left in: "cancelled", "in the trash")
+        self.retired: dict[str, tuple[str, str]] = {}
+        self.listings: dict[int, Listing] = {}
+        self.last_failure: Problem | None = None
+        self._ids: dict[tuple[str, str], Any] = {}  # (entity, str(id)) -> the id as responses write it
+        self._populations: dict[str, lists.Population] = {}
+        self._page_tokens: dict[str, tuple[str, int]] = {}  # next-page token -> (listing key, offset)
 
     # ------------------------------------------------------------------------------------
-    def execute(self, tool: Tool, args: dict[str, Any], step: int) -> Any:
-        """The response of `tool` to `args`, recorded in the world."""
+    def execute(self, tool: Tool, args: dict[str, Any], step: int, *, min_items: int = 1) -> Any:
+        """The response of `tool` to `args`, recorded in the world (see the module docstring;
+        `min_items`: the fewest items a listing may hold, where the drawn total and the call's
+        windows allow)."""
+        action = tool_action(tool)
+        slots = [s for s in input_slots(tool.input_schema, tool.original_name)
+                 if s.kind == "id" and s.name in args and not isinstance(args[s.name], (list, dict))]
         ctx = _Ctx(
             tool=tool,
-            action=tool_action(tool),
+            action=action,
             step=step,
             flat_args={snake(k): v for k, v in _flatten_args(args)},
-            arg_ids={s.key: args[s.name] for s in input_slots(tool.input_schema, tool.original_name)
-                     if s.kind == "id" and s.name in args and not isinstance(args[s.name], (list, dict))},
+            arg_ids={s.key: args[s.name] for s in slots},
             emails=[v for _, v in _flatten_args(args) if isinstance(v, str) and "@" in v and " " not in v]
             + [e for _, v in _flatten_args(args) if isinstance(v, list) for e in v
                if isinstance(e, str) and "@" in e and " " not in e],
+            made=_made_noun(tool.original_name) if action == "create" else "",
+            verbs=[w for w in words(tool.original_name) if w in _TARGET_STATES or w in _TARGET_FLAGS],
         )
-        return self._build(tool.output_schema, (), "", ctx, None, in_list=False)
+        self.last_failure = None
+        refused = self._refusal(tool, args, action, {s.name: args[s.name] for s in slots})
+        if refused is not None:
+            self.last_failure = refused
+            return failure_response(tool.output_schema, refused)
+        deletion = deletion_kind(tool.original_name)
+        if deletion:
+            ctx.retiring = {str(v): deletion for v in _deleted_ids(tool, args, slots)}
+        if _lists(tool, action):
+            ctx.page = self._plan_page(tool, args, ctx, [s.name for s in slots], min_items)
+        out = self._build(tool.output_schema, (), "", ctx, None, in_list=False)
+        for obj, props, path, entity, record, id_prop in ctx.pending:
+            label = record_label(record or {}) or record_label({snake(k): v for k, v in obj.items()})
+            self._index(obj, props, path, entity, label, step, id_prop)
+        for value, how in ctx.retiring.items():
+            self.retired[value] = (how, _gone_words(tool.original_name))
+        return out
+
+    def failure(self, tool: Tool, args: dict[str, Any], kind: str, *, argument: str | None = None) -> Any:
+        """A failed response of `tool` to `args`: `kind` one of not_found, permission_denied,
+        validation_error, rate_limit, conflict (offline/failures.py; `argument` names the
+        argument at fault where the caller chose it). Nothing in the world changes; the problem
+        is kept in `last_failure`. Raises ValueError for another kind."""
+        self.last_failure = problem(tool, args, kind, self.values.rng, self.values.today, argument=argument)
+        return failure_response(tool.output_schema, self.last_failure)
+
+    def list_matches(self, step: int) -> Listing | None:
+        """The listing the call at `step` showed, None when that call listed nothing."""
+        return self.listings.get(step)
+
+    def find(self, key: str, before_step: int | None = None) -> list[Produced]:
+        """Values exposed under `key`, most recent first."""
+        hits = [p for p in self.produced if p.key == key and (before_step is None or p.step < before_step)]
+        return list(reversed(hits))
+
+    # ---- retired entities ----------------------------------------------------------------
+    def _refusal(self, tool: Tool, args: dict[str, Any], action: str, ids: dict[str, Any]) -> Problem | None:
+        """Why the call fails because it names a retired entity, None when it does not."""
+        for name, value in ids.items():
+            retired = self.retired.get(str(value))
+            if retired is None:
+                continue
+            how, state = retired
+            if how == "permanent":
+                return problem(tool, args, "not_found", self.values.rng, self.values.today, argument=name)
+            if action not in ("get", "list"):
+                return problem(tool, args, "conflict", self.values.rng, self.values.today, argument=name,
+                               state=state)
+        return None
+
+    # ---- lists ---------------------------------------------------------------------------
+    def _plan_page(self, tool: Tool, args: dict[str, Any], ctx: "_Ctx", id_args: list[str],
+                   min_items: int) -> "_Page | None":
+        items_path = _items_path(tool.output_schema)
+        if items_path is None:
+            return None
+        entity = entity_of_object(items_path + ("[]",), tool.original_name)
+        spec = lists.list_spec(args, entity, frozenset(id_args))
+        key = spec.key()
+        size = spec.limit or DEFAULT_PAGE
+        population, offset, explicit = None, 0, False
+        if spec.page is not None:
+            population, offset, explicit = self._continued(spec, key, size)
+        population = population or self._populations.get(key)
+        rng, now = self.values.rng, self.values.today
+        feasible = lists.window_feasible(spec, now)
+        if population is None:
+            known = self._known(spec) if feasible else []
+            total = lists.draw_total(rng, min_items) if feasible else 0
+            total = max(total, len(known))
+            if spec.limit is None and not _has_paging(tool.output_schema):
+                total = min(total, max(DEFAULT_PAGE, len(known)))  # no pages: everything in one
+            population = lists.Population(key, known + [None] * (total - len(known)))
+            self._populations[key] = population
+        elif offset == 0:
+            # Listed again from the top: what the conversation retired since is gone, what it
+            # created since is there.
+            population.slots = [s for s in population.slots if s is None or self._listable(s, spec)]
+            fresh = [k for k in self._known(spec) if k not in population.slots]
+            population.slots = fresh + population.slots
+        if explicit and feasible and min_items and offset - population.base >= len(population.slots):
+            # A page far into a listing this world has not shown (`startAt: 500`): the listing is
+            # that long, and this page is drawn where it starts.
+            deep = f"{key}@{offset}"
+            population = self._populations.get(deep) or lists.Population(
+                deep, [None] * lists.draw_total(rng, min_items), base=offset)
+            self._populations[deep] = population
+        start = offset - population.base
+        slots = population.slots[start:start + size]
+        more = start + size < len(population.slots)
+        token = None
+        if more:
+            token = self.values.token()
+            self._page_tokens[token] = (population.spec_key, offset + size)
+        target, near = None, []
+        if slots:
+            known_at = [i for i, s in enumerate(slots) if s is not None]
+            target = known_at[0] if known_at else rng.randrange(len(slots))
+            candidates = [i for i, s in enumerate(slots) if s is None and i != target]
+            k = min(len(candidates), rng.choice((0, 1, 1, 2, 2, 3)))
+            near = sorted(rng.sample(candidates, k))
+        return _Page(items_path, entity, spec, population, offset, start, slots, more, token, target, near)
+
+    def _continued(self, spec: lists.ListSpec, key: str, size: int) -> tuple[lists.Population | None, int, bool]:
+        """The listing and offset a page argument continues (a token this world issued, an
+        item id after which to start, a page number or an offset), and whether the offset is
+        the caller's own number."""
+        name, value = spec.page
+        if isinstance(value, str) and value in self._page_tokens:
+            listing, offset = self._page_tokens[value]
+            return self._populations.get(listing), offset, False
+        population = self._populations.get(key)
+        if population is not None and name in ("starting_after", "cursor") and value in population.slots:
+            return population, population.base + population.slots.index(value) + 1, False
+        if isinstance(value, int) and not isinstance(value, bool):
+            return population, max(0, (value - 1) * size if name == "page" else value), True
+        return population, 0, False
+
+    def _listable(self, entity_id: Any, spec: lists.ListSpec) -> bool:
+        retired = self.retired.get(str(entity_id))
+        return retired is None or (retired[0] == "soft" and spec.wants_gone)
+
+    def _known(self, spec: lists.ListSpec) -> list[Any]:
+        """Ids of the entities the world holds that belong in a listing, most recent first."""
+        out = []
+        for (entity, key), record in reversed(list(self.records.items())):
+            if entity != spec.entity or not self._listable(key, spec):
+                continue
+            if lists.record_matches(record, spec, self.values.today):
+                out.append(self._ids.get((entity, key), key))
+        return out
+
+    def _list_items(self, schema: dict[str, Any], path: tuple[str, ...], name: str, ctx: "_Ctx") -> list:
+        page = ctx.page
+        items_schema = schema.get("items") if isinstance(schema.get("items"), dict) else {"type": "object"}
+        n = len(page.slots)
+        order = ([page.target] if page.target is not None else []) + [i for i in range(n) if i != page.target]
+        built: dict[int, _Built] = {}
+        differs: dict[int, tuple[str, ...]] = {}
+        person = lists.is_person(page.entity)
+        for i in order:
+            sink: list[_Built] = []
+            item = self._build(items_schema, path + ("[]",), name, ctx, None, in_list=True, known_id=page.slots[i],
+                               sink=sink)
+            b = sink[0] if sink else _Built(item, {}, None, page.entity, None)
+            if isinstance(item, dict):
+                lists.conform(item, b.props, page.spec, self.values, _valid, person)
+                if i in page.near and page.target in built:
+                    differs[i] = self._near_miss(item, built[page.target].out, b.props, page.spec, page.entity)
+                if b.record is not None:
+                    b.record.update({snake(k): v for k, v in item.items()})
+                    for key, value in page.spec.containers.items():
+                        b.record.setdefault(key, value)
+            built[i] = b
+        positions = lists.sort_items([built[i].out for i in range(n)], page.spec.sort)
+        items = [built[i].out for i in positions]
+        ids = [built[i].out.get(built[i].id_prop) if built[i].id_prop and isinstance(built[i].out, dict) else None
+               for i in positions]
+        for j, i in enumerate(positions):
+            if ids[j] is not None:
+                page.population.slots[page.start + i] = ids[j]
+        listed = tuple(_listed_item(j, ids[j], built[i].out, differs.get(i)) for j, i in enumerate(positions))
+        ctx.listing = Listing(ctx.step, ctx.tool.name, page.entity, listed,
+                              positions.index(page.target) if page.target is not None else None,
+                              page.population.base + len(page.population.slots), page.token)
+        self.listings[ctx.step] = ctx.listing
+        return items
+
+    def _near_miss(self, item: dict[str, Any], target: dict[str, Any], props: dict[str, Any],
+                   spec: lists.ListSpec, ctx_entity: str) -> tuple[str, ...]:
+        """Make `item` look like the target (its label's words) but differ in a date or a status;
+        the dotted paths of the fields that tell them apart."""
+        rng, values = self.values.rng, self.values
+        theirs = lists.label_field(target)
+        label = theirs[0][theirs[1]] if theirs else None
+        reply = theirs is not None and snake(theirs[1]) in ("subject", "snippet")
+        person = theirs is not None and (lists.is_person(ctx_entity) or snake(theirs[1]) in _PERSON_NAME_KEYS - {"name"})
+        # Someone else with the same first name; a thing with the same words in its title.
+        like = (lambda: f"{(label.split() or [label])[0]} {values.fake.last_name()}") if person else \
+            (lambda: values.variant(label, reply))
+        label_path = lists.relabel(item, like(), props, _valid) if label is not None else None
+        days = rng.choice((1, 2, 3, 7))
+        if rng.random() < 0.5:
+            moved = lists.shift_date(item, target, spec.windows, values, days) \
+                or lists.other_status(item, target, props, spec, rng)
+        else:
+            moved = lists.other_status(item, target, props, spec, rng) \
+                or lists.shift_date(item, target, spec.windows, values, days)
+        if not moved and label_path is not None:
+            for _ in range(6):  # nothing else can differ: the label has to
+                mine = lists.label_field(item)
+                if mine is None or mine[0][mine[1]] != label:
+                    break
+                lists.relabel(item, like(), props, _valid)
+        mine = lists.label_field(item)
+        differs = [moved] if moved else []
+        if mine is not None and label is not None and mine[0][mine[1]] != label:
+            differs.append(mine[2])
+        return tuple(differs)
+
+    def _paging(self, prop: str, schema: dict[str, Any], path: tuple[str, ...], ctx: "_Ctx") -> Any:
+        """The value of a result field that says how much of the listing is left, `_OMIT` to
+        leave it out, None for fields that are no such thing."""
+        page = ctx.page
+        sn = snake(prop)
+        stype = _schema_type(schema)
+        if sn in NEXT_PAGE_KEYS or sn == "next_page_token":
+            if not page.more:
+                return _OMIT
+            if stype == "object":
+                props = schema.get("properties") or {}
+                out = {}
+                for key in props:
+                    if snake(key) in ("offset", "cursor", "token", "next_page_token"):
+                        out[key] = page.token
+                    elif snake(key) in ("uri", "url", "link"):
+                        out[key] = f"https://api.example.com/{page.entity}s?offset={page.token}"
+                return out
+            if schema.get("format") in ("uri", "url") or sn in ("next", "next_page", "next_link", "next_url"):
+                return f"https://api.example.com/{page.entity}s?page_token={page.token}"
+            return page.token if stype in ("string", None) else _OMIT
+        if sn == "has_more" and stype == "boolean":
+            return page.more
+        if sn in ("is_last", "last_page") and stype == "boolean":
+            return not page.more
+        if sn in ("incomplete_results", "incomplete_search") and stype == "boolean":
+            return False
+        if stype == "integer":
+            if sn == "count" and path and snake(path[-1]) == "pagination":
+                return len(page.slots)
+            if sn in TOTAL_KEYS:
+                return page.population.base + len(page.population.slots)
+            if sn in ("start_at", "offset", "start_index"):
+                return page.offset
+            if sn in LIMIT_KEYS:
+                return result_limit(ctx.flat_args) or DEFAULT_PAGE
+        return None
 
     # ------------------------------------------------------------------------------------
     def _new_id(self, schema: dict[str, Any], entity: str) -> Any:
@@ -114,7 +492,8 @@ class World:
         return self.values.make_id(schema, entity)
 
     def _build(self, schema: dict[str, Any], path: tuple[str, ...], name: str, ctx: "_Ctx",
-               record: dict[str, Any] | None, in_list: bool) -> Any:
+               record: dict[str, Any] | None, in_list: bool, known_id: Any = None,
+               sink: list | None = None) -> Any:
         schema = concrete(schema, self.values.rng)
         stype = _schema_type(schema)
         if stype == "object" or "properties" in schema:
@@ -123,17 +502,45 @@ class World:
             given = ctx.flat_args.get(sn) if ctx.action in ("create", "update") and not in_list else None
             # What the entity already had, updated by what this call sets.
             echo = {**prior, **(given if isinstance(given, dict) else {})}
-            out = self._build_object(schema, path, ctx, in_list, echo=echo or None)
+            built = self._object(schema, path, ctx, in_list, echo=echo or None, known_id=known_id)
+            if sink is not None:
+                sink.append(built)
             if record is not None and name:
                 # Nested parts (start, organizer, address) belong to the entity that holds them.
-                record[sn] = out
-            return out
+                record[sn] = built.out
+            return built.out
         if stype == "array":
             return self._build_array(schema, path, name, ctx, record, in_list)
         return self._build_leaf(schema, path, name, ctx, record, in_list)
 
-    def _build_object(self, schema: dict[str, Any], path: tuple[str, ...], ctx: "_Ctx", in_list: bool,
-                      echo: dict[str, Any] | None = None) -> dict:
+    def _object_id(self, props: dict[str, Any], id_prop: str, entity: str, ctx: "_Ctx", in_list: bool,
+                   known_id: Any) -> Any:
+        """The id of an object built now: a listed entity's own, the one the call names for
+        that entity, else a new one (what a create makes; a child made under its parent)."""
+        schema = props[id_prop]
+        if known_id is not None:
+            if _compatible(known_id, schema):
+                return known_id
+            if isinstance(known_id, str) and known_id.isdigit() and _compatible(int(known_id), schema):
+                return int(known_id)
+        if in_list:
+            return self._new_id(schema, entity)
+        given = ctx.arg_ids.get(f"{entity}_id")
+        if given is None and entity == "parent" and ctx.parent_id is not None:
+            given = ctx.parent_id
+        if given is None or not _compatible(given, schema):
+            return self._new_id(schema, entity)
+        if ctx.action == "create" and not ctx.primary_done:
+            verb = [w for w in words(ctx.tool.original_name) if w in ALL_VERBS]
+            if verb and verb[0] in _COPY_VERBS:
+                return self._new_id(schema, entity)
+            if ctx.made != entity and ctx.made.endswith(entity):
+                ctx.parent_id = given  # a subtask made under task X is a new task whose parent is X
+                return self._new_id(schema, entity)
+        return given
+
+    def _object(self, schema: dict[str, Any], path: tuple[str, ...], ctx: "_Ctx", in_list: bool,
+                echo: dict[str, Any] | None = None, known_id: Any = None) -> "_Built":
         props: dict[str, Any] = {k: v for k, v in (schema.get("properties") or {}).items() if isinstance(v, dict)}
         required = set(schema.get("required", []))
         entity = entity_of_object(path, ctx.tool.original_name)
@@ -142,22 +549,43 @@ class World:
              if id_entity(p) in ("", entity) and _schema_type(s) in ("string", "integer")), None)
         record: dict[str, Any] | None = None
         id_value: Any = None
+        primary = False
         if id_prop is not None:
-            given = ctx.arg_ids.get(f"{entity}_id")
-            if given is not None and not in_list and ctx.action != "create" and _compatible(given, props[id_prop]):
-                id_value = given
-            else:
-                id_value = self._new_id(props[id_prop], entity)
-            record = self.records.setdefault((entity, str(id_value)), {})
-            if ctx.action in ("create", "update") and not in_list:
-                for key, value in ctx.flat_args.items():
-                    record.setdefault(key, value) if ctx.action == "create" else record.__setitem__(key, value)
+            id_value = self._object_id(props, id_prop, entity, ctx, in_list, known_id)
+            key = (entity, str(id_value))
+            record = self.records.setdefault(key, {})
+            self._ids.setdefault(key, id_value)
+            primary = not in_list and not ctx.primary_done
+            if not in_list:
+                ctx.primary_done = True
+            if primary and ctx.action in ("create", "update"):
+                # The call's arguments are about the object it makes or changes, not about the
+                # project or workspace that object names.
+                before = {leaf.path: leaf.at for leaf in lists.time_leaves(record)}
+                for arg, value in ctx.flat_args.items():
+                    record.setdefault(arg, value) if ctx.action == "create" else record.__setitem__(arg, value)
+                if ctx.action == "update":
+                    _keep_length(record, before)
         out: dict[str, Any] = {}
+        mark = len(ctx.fresh)
+        # Another entity than the one the call is about (the project a section belongs to).
+        foreign = id_prop is not None and not in_list and not primary
+        ctx.foreign += foreign
         for prop, sub in props.items():
             sn = snake(prop)
             if echo is not None and prop in echo and prop != id_prop and schema_validator(sub).is_valid(echo[prop]):
                 out[prop] = echo[prop]
                 continue
+            if ctx.page is not None and not in_list:
+                paging = self._paging(prop, sub, path, ctx)
+                if paging is _OMIT and prop not in required:
+                    continue
+                if paging is not None and paging is not _OMIT:
+                    out[prop] = paging
+                    continue
+                if paging is _OMIT:
+                    out[prop] = "" if _schema_type(sub) == "string" else None
+                    continue
             if sn in ("successful", "success", "ok") and _schema_type(sub) == "boolean":
                 out[prop] = True
                 continue
@@ -167,16 +595,80 @@ class World:
             # holds them: later calls are grounded on those.
             if prop not in required and not _holds_id(prop, sub) and self.values.rng.random() < 0.15:
                 continue
+            if primary and ctx.action == "create" and prop not in required and _undone_time(sn):
+                continue  # a thing just made was not completed or cancelled yet
             if prop == id_prop:
                 out[prop] = id_value
             else:
                 out[prop] = self._build(sub, path + (prop,), prop, ctx, record, in_list)
-        label = record_label(record or {}) or record_label({snake(k): v for k, v in out.items()})
-        self._index(out, props, path, entity, label, ctx.step, id_prop)
-        return out
+        ctx.foreign -= foreign
+        fresh = {".".join(p[len(path):]) for p in ctx.fresh[mark:] if p[:len(path)] == path and "[]" not in p[len(path):]}
+        if fresh:
+            self._coherent_times(out, fresh)
+            if record is not None:
+                record.update({snake(k): v for k, v in out.items() if not isinstance(v, (dict, list))})
+        if id_value is not None and str(id_value) in self.retired:
+            self._show_gone(out, props, record, self.retired[str(id_value)][1])
+        elif id_value is not None and ctx.retiring.get(str(id_value)) == "soft":
+            self._show_gone(out, props, record, _gone_words(ctx.tool.original_name))
+        ctx.pending.append((out, props, path, entity, record, id_prop))
+        return _Built(out, props, record, entity, id_prop)
+
+    def _coherent_times(self, out: dict[str, Any], fresh: set[str]) -> None:
+        """Drawn times of one object that belong together agree: an end drawn for a start lies a
+        meeting's length after it (a billing period's, for periods), and a `date` beside a
+        `dateTime` is its day. Times the call or the record gave stay as they are."""
+        leaves = lists.time_leaves(out)
+        for end in leaves:
+            if not end.ends or end.path not in fresh or "[" in end.path:
+                continue
+            start = next((s for s in leaves if s.starts and "[" not in s.path and
+                          s.path.replace("start", "end").replace("Start", "End").replace("begin", "end") == end.path),
+                         None)
+            if start is None:
+                continue
+            rng = self.values.rng
+            if end.kind == "date" or start.kind == "date":
+                length = timedelta(days=rng.choice((1, 1, 2, 3)))
+            elif end.words & {"period", "subscription"}:
+                length = timedelta(days=30)
+            elif end.words & {"trial"}:
+                length = timedelta(days=14)
+            else:
+                length = timedelta(minutes=rng.choice((30, 45, 60, 90)))
+            end.set(start.at + length)
+        for name, value in out.items():
+            if not isinstance(value, dict):
+                continue
+            moment = next((v for k, v in value.items() if snake(k) in ("date_time", "datetime") and isinstance(v, str)
+                           and v[:4].isdigit()), None)
+            for key in value:
+                if snake(key) == "date" and moment and f"{name}.{key}" in fresh and isinstance(value[key], str):
+                    value[key] = moment[:10]
+
+    def _show_gone(self, out: dict[str, Any], props: dict[str, Any], record: dict[str, Any] | None,
+                   state: str) -> None:
+        """A trashed, cancelled or deleted object read back says so (`state` as _gone_words
+        says it)."""
+        for prop, value in list(out.items()):
+            sn = snake(prop)
+            schema = props.get(prop) or {}
+            if sn == "label_ids" and state == "in the trash" and isinstance(value, list) and "TRASH" not in value \
+                    and _valid(schema, value + ["TRASH"]):
+                out[prop] = [v for v in value if v != "INBOX"] + ["TRASH"]  # Gmail's trash is a label
+            if sn in ("status", "state") and schema.get("enum"):
+                gone = next((v for v in schema["enum"] if str(v).lower() in lists.GONE_STATES), None)
+                if gone is not None:
+                    out[prop] = gone
+            elif sn in _GONE_FLAGS and isinstance(value, bool):
+                out[prop] = True
+        if record is not None:
+            record.update({snake(k): v for k, v in out.items()})
 
     def _build_array(self, schema: dict[str, Any], path: tuple[str, ...], name: str, ctx: "_Ctx",
                      record: dict[str, Any] | None, in_list: bool) -> list:
+        if ctx.page is not None and not in_list and path == ctx.page.items_path:
+            return self._list_items(schema, path, name, ctx)
         items = schema.get("items") if isinstance(schema.get("items"), dict) else {"type": "string"}
         sn = snake(name)
         if any(key in items for key in ("oneOf", "anyOf", "allOf")):
@@ -211,7 +703,7 @@ class World:
             # whatever the service adds.
             built = []
             for given in echoed:
-                item = self._build_object(items, path + ("[]",), ctx, in_list=True)
+                item = self._object(items, path + ("[]",), ctx, in_list=True).out
                 item.update({k: v for k, v in given.items() if k in (items.get("properties") or {})})
                 built.append(item)
             return built
@@ -220,7 +712,7 @@ class World:
         limit = result_limit(ctx.flat_args)
         if limit is not None and not in_list:
             n = max(min(n, limit), lo)  # a page holds at most what the call asked for (minItems wins)
-        built = [self._build_object(items, path + ("[]",), ctx, in_list=True) for _ in range(n)]
+        built = [self._object(items, path + ("[]",), ctx, in_list=True).out for _ in range(n)]
         if record is not None:
             record[sn] = built
         return built
@@ -235,6 +727,14 @@ class World:
             if record is not None:
                 record[sn] = value
             return value
+        kind, key = classify(name, schema, "")
+        if kind == "id" and key in ctx.arg_ids and not in_list and _compatible(ctx.arg_ids[key], schema):
+            # The call names the file; what the world recorded about the permission before does not
+            # change which file this answer is about.
+            value = ctx.arg_ids[key]
+            if record is not None:
+                record[sn] = value
+            return value
         if record is not None and sn in record and _compatible(record[sn], schema):
             return record[sn]
         if about_self(ctx.tool.original_name) and not in_list and len(path) <= 3 and self.me:
@@ -243,17 +743,19 @@ class World:
                 if record is not None:
                     record[sn] = mine
                 return mine
-        kind, key = classify(name, schema, "")
         value: Any = None
         found = False
         if kind == "id" and key in ctx.arg_ids and _compatible(ctx.arg_ids[key], schema):
             value, found = ctx.arg_ids[key], True
-        elif sn in ctx.flat_args and _compatible(ctx.flat_args[sn], schema) and not in_list:
+        elif sn in ctx.flat_args and _compatible(ctx.flat_args[sn], schema) and not in_list and not ctx.foreign:
+            # The call's `name` is the task's, not its project's or assignee's.
             value, found = ctx.flat_args[sn], True
-        elif kind == "email" and ctx.emails and not in_list and ctx.action in ("create", "update"):
+        elif kind == "email" and ctx.emails and not in_list and not ctx.foreign and ctx.action in ("create", "update"):
             # The recipient of a sent message is the address it was sent to, whatever the
             # argument was called (to, recipient_email, attendees...).
             value, found = ctx.emails[0], True
+        if not found and not in_list and ctx.action in ("create", "update", "delete"):
+            value, found = self._target_state(sn, schema, ctx)
         if not found and schema.get("enum") and sn in ("status", "state") and ctx.action in ("create", "update"):
             # A thing just created or changed is in its live state, not a random one.
             live = [v for v in schema["enum"] if str(v).lower() in _LIVE_STATES]
@@ -266,9 +768,27 @@ class World:
                 # A bare time key ("dateTime") takes its meaning from its parent (start / end).
                 timed = qualified if qualified and sn in GENERIC_TIME_KEYS else name
                 value = self.values.value(timed, schema, holder=entity_of_object(path[:-1], ctx.tool.original_name))
+                ctx.fresh.append(path)
         if record is not None:
             record[sn] = value
         return value
+
+    @staticmethod
+    def _target_state(sn: str, schema: dict[str, Any], ctx: "_Ctx") -> tuple[Any, bool]:
+        """The state a verb leaves its object in (`cancel` -> status canceled, `close` ->
+        is_completed true), where the field can hold it."""
+        if ctx.action == "create" and not ctx.verbs and sn in _UNDONE_FLAGS and _schema_type(schema) == "boolean":
+            return False, True  # a thing just made is not completed, cancelled or deleted
+        for verb in ctx.verbs:
+            if sn in ("status", "state") and schema.get("enum"):
+                states = _TARGET_STATES.get(verb, ())
+                hit = next((v for s in states for v in schema["enum"] if str(v).lower() == s), None)
+                if hit is not None:
+                    return hit, True
+            flags = _TARGET_FLAGS.get(verb)
+            if flags and sn in flags[0] and _schema_type(schema) == "boolean":
+                return flags[1], True
+        return None, False
 
     def _index(self, obj: dict[str, Any], props: dict[str, Any], path: tuple[str, ...], entity: str,
                label: str | None, step: int, id_prop: str | None) -> None:
@@ -285,14 +805,43 @@ class World:
             for key in keys:
                 self.produced.append(Produced(key, value, step, entity, label, f"{where}.{prop}"))
 
-    # ------------------------------------------------------------------------------------
-    def find(self, key: str, before_step: int | None = None) -> list[Produced]:
-        """Values exposed under `key`, most recent first."""
-        hits = [p for p in self.produced if p.key == key and (before_step is None or p.step < before_step)]
-        return list(reversed(hits))
+
+def _listed_item(index: int, item_id: Any, item: Any, differs: tuple[str, ...] | None) -> ListedItem:
+    """`differs`: None for an item that is no near miss."""
+    if not isinstance(item, dict):
+        return ListedItem(index, item_id, None, {}, differs is not None, differs or ())
+    label = record_label({snake(k): v for k, v in item.items()})
+    if label is None:
+        hit = lists.label_field(item)
+        label = hit[0][hit[1]] if hit else None
+    return ListedItem(index, item_id, label, lists.flat_fields(item), differs is not None, differs or ())
 
 
 _PERSON_NAME_KEYS = frozenset({"name", "display_name", "full_name", "real_name"})
+
+
+@dataclass
+class _Built:
+    out: Any
+    props: dict[str, Any]
+    record: dict[str, Any] | None
+    entity: str
+    id_prop: str | None
+
+
+@dataclass
+class _Page:
+    items_path: tuple[str, ...]
+    entity: str
+    spec: lists.ListSpec
+    population: lists.Population
+    offset: int  # where the page starts in the listing, as the call and the result say it
+    start: int  # where it starts in population.slots
+    slots: list[Any]  # ids of known entities, None for new ones
+    more: bool
+    token: str | None
+    target: int | None  # index in slots of the item the user means
+    near: list[int]  # indices in slots of near misses
 
 
 @dataclass
@@ -303,6 +852,110 @@ class _Ctx:
     flat_args: dict[str, Any]
     arg_ids: dict[str, Any]
     emails: list[str]
+    made: str = ""  # the noun a create makes (`subtask`), "" for other calls
+    verbs: list[str] = field(default_factory=list)  # verbs of the name that leave a state
+    page: _Page | None = None
+    listing: Listing | None = None
+    retiring: dict[str, str] = field(default_factory=dict)  # ids this call deletes -> permanent | soft
+    primary_done: bool = False  # the object the call is about has been built
+    foreign: int = 0  # how many objects of other entities enclose what is built now
+    parent_id: Any = None
+    pending: list[tuple] = field(default_factory=list)  # objects to index once the response is final
+    fresh: list[tuple[str, ...]] = field(default_factory=list)  # paths of leaves drawn (not given) by this call
+
+
+def _lists(tool: Tool, action: str) -> bool:
+    """A call that answers with a listing: a list verb, a read of a plural noun (`GET_TASKS`,
+    `GET_ACTIVE_TASKS`, `GET_ALL_COMMENTS`) or a call that takes a limit."""
+    ws = words(tool.original_name)
+    return action == "list" or reads_many(tool.original_name) or (action == "get" and bool(ws) and (
+        singular(ws[-1]) != ws[-1])) or any(snake(k) in LIMIT_KEYS for k in tool.input_schema.get("properties") or {})
+
+
+def _keep_length(record: dict[str, Any], before: dict[str, Any]) -> None:
+    """An update that moves a start and says nothing of the end moves the end as far: the
+    meeting keeps its length (`PATCH_EVENT(start=...)`)."""
+    leaves = lists.time_leaves(record)
+    for start in leaves:
+        if not start.starts or start.path not in before or before[start.path] == start.at:
+            continue
+        end_path = start.path.replace("start", "end").replace("Start", "End")
+        end = next((leaf for leaf in leaves if leaf.path == end_path and leaf.ends), None)
+        if end is not None and before.get(end_path) == end.at:
+            end.set(end.at + (start.at - before[start.path]))
+
+
+def _undone_time(sn: str) -> bool:
+    """`completed_at`, `canceled_at`: when something that has not happened to a new thing did."""
+    ws = sn.split("_")
+    return bool(set(ws) & _UNDONE_WORDS) and ws[-1] in ("at", "time", "date", "on")
+
+
+def _made_noun(name: str) -> str:
+    """The noun a create makes: the first noun after its verb (`CREATE_SUBTASK` -> subtask,
+    `ADD_TASK_TO_SECTION` -> task); a `sub` / `child` word joins the noun after it."""
+    ws = words(name)
+    verbs = [i for i, w in enumerate(ws) if w in ALL_VERBS]
+    rest = ws[verbs[0] + 1:] if verbs else ws
+    nouns = [w for w in rest if w not in NAME_NOISE and w not in ALL_VERBS]
+    if len(nouns) > 1 and nouns[0] in ("sub", "child"):
+        return "sub" + singular(nouns[1])
+    return singular(nouns[0]) if nouns else ""
+
+
+def _deleted_ids(tool: Tool, args: dict[str, Any], slots) -> list[Any]:
+    """The id a deleting call retires: the last id argument naming a noun of the tool's name
+    (`DELETE_EVENT(calendarId, eventId)` -> eventId); with no such noun (`GMAIL_MOVE_TO_TRASH`),
+    its last id; none when the name deletes a part of something else (`DELETE_CONTENT_RANGE`)."""
+    ws = words(tool.original_name)
+    nouns = {singular(w) for w in ws if w not in NAME_NOISE and w not in ALL_VERBS}
+    ids = [s for s in slots if str(args[s.name]).lower() not in _KEYWORD_IDS]
+    own = [s for s in ids if singular((id_entity(s.name) or snake(s.name)).split("_")[-1]) in nouns]
+    if own:
+        return [args[own[-1].name]]
+    return [args[ids[-1].name]] if ids and nouns <= {singular(ws[0])} else []
+
+
+def _gone_words(name: str) -> str:
+    ws = words(name)
+    if "trash" in ws:
+        return "in the trash"
+    for verb, state in (("cancel", "cancelled"), ("void", "void"), ("archive", "archived"), ("revoke", "revoked")):
+        if verb in ws:
+            return state
+    return "deleted"
+
+
+def _items_path(schema: dict[str, Any]) -> tuple[str, ...] | None:
+    """Path (property names) of a response's outermost array of objects: a listing's items."""
+    level: list[tuple[tuple[str, ...], Any]] = [((), schema)]
+    for _ in range(5):
+        deeper = []
+        for path, node in level:
+            if not isinstance(node, dict):
+                continue
+            if _schema_type(node) == "array":
+                items = node.get("items")
+                if isinstance(items, dict) and (_schema_type(items) == "object" or "properties" in items
+                                                or any(k in items for k in ("oneOf", "anyOf", "allOf"))):
+                    return path
+                continue
+            deeper += [(path + (k,), v) for k, v in (node.get("properties") or {}).items()]
+        level = deeper
+    return None
+
+
+def _has_paging(schema: dict[str, Any]) -> bool:
+    """Whether a response can say there is another page (a next-page token, `has_more`)."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        for key, sub in ((node.get("properties") or {}) if isinstance(node, dict) else {}).items():
+            if snake(key) in NEXT_PAGE_KEYS or snake(key) in ("next_page_token", "has_more", "is_last"):
+                return True
+            if isinstance(sub, dict) and _schema_type(sub) == "object":
+                stack.append(sub)
+    return False
 
 
 def _holds_id(name: str, schema: dict[str, Any]) -> bool:

@@ -371,7 +371,9 @@ class ConversationWriter:
         return [h for h in hits if h.step == hits[0].step] if hits else []
 
     def _execute(self, i: int, tool: Tool, args: dict[str, Any]) -> Any:
-        response = self.world.execute(tool, args, step=i)
+        # A list may come back empty only where no later call needs one of its items.
+        needed = any(i in s.sources.values() for s in self.plan.steps)
+        response = self.world.execute(tool, args, step=i, min_items=1 if needed else 0)
         step = self.plan.steps[i]
         if step.grounded and destructive_kind(tool.original_name, args) in ("delete", "cancel"):
             arg, _ = self._primary(step)
@@ -404,9 +406,9 @@ class ConversationWriter:
         kind = step.failure
         first = self._arguments(step, tool, i, step.user_args, first_try=True) if step.first_try else args
         self.turns.append(ToolCallTurn(name=tool.name, arguments=first))
-        failure = failure_response(tool, first, kind, self.rng, field=next(iter(step.first_try), None))
+        failure = self.world.failure(tool, first, kind, argument=next(iter(step.first_try), None))
         self.turns.append(ToolResponseTurn(content=failure))
-        message = _failure_message(failure)
+        message = self.world.last_failure.message
         phrase = request_phrase(tool)
         entity = entity_phrase(_entity_of(tool))
         if kind == "permission_denied":
@@ -482,47 +484,6 @@ class ConversationWriter:
             if p.entity == entity and leaf in ("status", "state") and isinstance(p.value, str):
                 return f"status {p.value}"
         return ""
-
-
-# ---- tool failures -------------------------------------------------------------------------
-_FAILURES = {
-    "not_found": (404, "{entity} {value} was not found"),
-    "permission_denied": (403, "you do not have permission to {request}: only the owner can"),
-    "validation_error": (400, "invalid {field}: {value} is in the past"),
-    "rate_limit": (429, "rate limit exceeded: too many requests, retry after {seconds} seconds"),
-    "conflict": (409, "{a_entity} named {value} already exists"),
-}
-
-
-def failure_response(tool: Tool, args: dict[str, Any], kind: str, rng, field: str | None = None) -> Any:
-    """The response of a call that fails with `kind` (planner.FAILURE_KINDS) because of argument
-    `field`, in the toolkit's failure shape: `{"successful": false, "error": ..., "data": {}}`
-    where the response schema has `successful` (Composio-style toolkits), else
-    `{"error": {"code", "status", "message"}}`."""
-    code, template = _FAILURES[kind]
-    value = args.get(field, "") if field else ""
-    entity = entity_phrase(_entity_of(tool))
-    message = template.format(entity=entity, a_entity=("an " if entity[:1] in "aeiou" else "a ") + entity,
-                              value=_quoted(value), field=humanize(field or ""),
-                              request=request_phrase(tool), seconds=rng.choice((2, 5, 10, 30)))
-    props = (tool.output_schema or {}).get("properties") or {}
-    if "successful" in props:
-        return {"successful": False, "error": f"{code}: {message}", "data": {}}
-    return {"error": {"code": code, "status": kind.upper(), "message": message}}
-
-
-def _failure_message(response: Any) -> str:
-    if isinstance(response, dict):
-        error = response.get("error")
-        if isinstance(error, dict):
-            return str(error.get("message", ""))
-        if isinstance(error, str):
-            return error.split(": ", 1)[-1]
-    return ""
-
-
-def _quoted(value: Any) -> str:
-    return f'"{value}"' if isinstance(value, str) else str(value)
 
 
 def _spoken(value: Any) -> str:

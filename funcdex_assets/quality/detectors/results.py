@@ -16,16 +16,19 @@ result itself). Then:
 - window: an argument whose name holds a bound word (`min`, `since`, `after`, `from`, `start`
   as a lower bound; `max`, `until`, `before`, `to`, `end` as an upper one) and a date value.
   What it bounds is the rest of its name (`updated_min` -> `updated*` fields, `created_after`
-  -> `created*`, `timeMin` -> the item's time): a lower bound must not be after the item's
-  end (or its only time), an upper bound not before its start;
+  -> `created*`, `timeMin` -> the item's time, `min_start_time` -> `start*` fields: with two
+  bound words the ordering one decides; catalog/listing.py): a lower bound must not be after
+  the item's end (or its only time), an upper bound not before its start;
 - mismatch (`result_mismatch`): a call that reads, changes or deletes by id (not a list, not a
   copy) whose result carries a field named like that argument with another value
   (`task_id: 1` -> `"task_id": 2`), or holds an object of that entity (`message_id` -> the
-  result's `message` object) whose `id` is another one;
+  result's `message` object) whose `id` is another one. A create of a child of the argument's
+  kind (`CREATE_SUBTASK(task_gid)`) makes another task: its id is not compared;
 - created: a successful create (by name) whose result names the new object's id, followed
   (with no deletion of it between) by a successful list of the same entity whose arguments
   are only containers and limits, whose result is not paginated (no next-page token, fewer
-  items than its limit) and does not contain the id.
+  items than its limit) and does not contain the id. A list in a container the create named
+  otherwise, or did not name (`project_gid` for a task made in a workspace), need not hold it.
 """
 
 from __future__ import annotations
@@ -35,31 +38,33 @@ import re
 from typing import Any
 
 from funcdex_assets.catalog.actions import deletion_kind, name_action, reads_many, words
-from funcdex_assets.catalog.fields import entity_word, id_entity, snake, tool_entity
+from funcdex_assets.catalog.fields import (
+    LIMIT_KEYS,
+    entity_word,
+    id_entity,
+    result_limit,
+    singular,
+    snake,
+    tool_entity,
+)
+from funcdex_assets.catalog.listing import (
+    NEXT_PAGE_KEYS,
+    NOT_FILTERS,
+    ORDERING_WORDS,
+    SEARCH_KEYS,
+    TOTAL_KEYS,
+    time_window,
+)
 from funcdex_assets.quality.dates import TimePoint, before, parse_time
-from funcdex_assets.catalog.fields import LIMIT_KEYS, result_limit
 from funcdex_assets.quality.detectors.honesty import failure
 from funcdex_assets.quality.detectors.values import ID_KEYWORDS
 from funcdex_assets.quality.dialogue import Call, Dialogue, iter_objects, iter_scalars
 from funcdex_assets.quality.findings import Finding
 
-_NOT_FILTERS = frozenset({"page", "page_token", "cursor", "offset", "starting_after", "ending_before", "order",
-                          "order_by", "sort", "sort_by", "sort_order", "direction", "format", "fields", "expand",
-                          "view", "query", "q", "search", "text", "keyword", "keywords", "time_zone", "timezone",
-                          "single_events", "include", "locale", "language", "next_page_token", "sync_token",
-                          "pretty", "alt", "verbose", "projection", "opt_fields", "opt_expand"})
-_LOWER = frozenset({"min", "since", "after", "from", "start", "gte", "gt", "earliest", "begin", "newer"})
-_UPPER = frozenset({"max", "until", "before", "to", "end", "lte", "lt", "latest", "older"})
 _CATEGORIES = frozenset({"any", "all", "both", "either", "upcoming", "past", "overdue", "incomplete", "unfinished",
                          "unresolved", "outstanding", "current", "recent"})
 _LOOSE = frozenset({"name", "title", "city", "location", "neighborhood", "neighbourhood", "area", "region",
                     "address", "company", "organization", "keyword", "description"})
-_SEARCH = frozenset({"query", "q", "search", "text", "keyword", "keywords"})
-_ORDERING = (_LOWER | _UPPER) - {"from", "to", "start", "end", "begin"}
-_TOTALS = frozenset({"total", "total_found", "total_count", "total_results", "total_size", "result_size_estimate",
-                     "count", "total_items"})
-_NEXT_PAGE = frozenset({"next_page_token", "next_cursor", "next_page", "next", "cursor", "next_link", "next_url",
-                        "continuation_token", "next_offset"})
 
 
 def items_of(result: Any) -> list[dict[str, Any]]:
@@ -93,26 +98,17 @@ def _paginated(result: Any) -> bool:
     for _, obj in iter_objects(result):
         for key, value in obj.items():
             sk = snake(key)
-            if sk in _NEXT_PAGE and value not in (None, "", False, 0):
+            if sk in NEXT_PAGE_KEYS and value not in (None, "", False, 0):
                 return True
             if sk == "has_more" and value is True:
                 return True
-            if sk in _TOTALS and isinstance(value, int) and not isinstance(value, bool) and value > shown:
+            if sk in TOTAL_KEYS and isinstance(value, int) and not isinstance(value, bool) and value > shown:
                 return True
     return False
 
 
 def _scalars(value: Any) -> list[str]:
     return [str(v).strip().lower() for _, v in iter_scalars(value)]
-
-
-def _window(key: str) -> tuple[str, frozenset[str]] | None:
-    ws = snake(key).split("_")
-    bounds = [w for w in ws if w in _LOWER or w in _UPPER]
-    if len(bounds) != 1:
-        return None
-    rest = frozenset(w for w in ws if w != bounds[0] and w not in ("time", "date", "at", "on", "datetime"))
-    return ("lower" if bounds[0] in _LOWER else "upper"), rest
 
 
 def _item_times(item: dict[str, Any], dimension: frozenset[str]) -> tuple[TimePoint | None, TimePoint | None]:
@@ -151,9 +147,9 @@ def _list_findings(call: Call, schema: dict[str, Any], limit_only: bool) -> list
         return out
     for key, value in call.arguments.items():
         sk = snake(key)
-        if sk in LIMIT_KEYS or sk in _NOT_FILTERS:
+        if sk in LIMIT_KEYS or sk in NOT_FILTERS:
             continue
-        window = _window(key)
+        window = time_window(key)
         bound = parse_time(value, numeric=True) if window else None
         if window and bound:
             side, dimension = window
@@ -167,7 +163,7 @@ def _list_findings(call: Call, schema: dict[str, Any], limit_only: bool) -> list
                         f"{(end if side == 'lower' else start).moment.isoformat()}")))
                     break
             continue
-        ordering = bool(set(sk.split("_")) & _ORDERING)  # min_access_role: a bound, not an equality
+        ordering = bool(set(sk.split("_")) & ORDERING_WORDS)  # min_access_role: a bound, not an equality
         if isinstance(value, (dict, list)) or value is None or id_entity(key) == "" or ordering \
                 or sk.startswith(("include_", "show_")):
             continue
@@ -235,7 +231,7 @@ def _created_id(call: Call) -> str | None:
 
 def _only_containers(call: Call) -> bool:
     """The list's arguments choose where and how much, not what (no search, filter or window)."""
-    return all(snake(k) in LIMIT_KEYS or (snake(k) in _NOT_FILTERS and snake(k) not in _SEARCH)
+    return all(snake(k) in LIMIT_KEYS or (snake(k) in NOT_FILTERS and snake(k) not in SEARCH_KEYS)
                or id_entity(k) not in (None, "") for k in call.arguments)
 
 
@@ -276,6 +272,9 @@ def list_consistency(d: Dialogue) -> list[Finding]:
             shared = {k: v for k, v in maker.arguments.items() if k in call.arguments}
             if any(call.arguments[k] != v for k, v in shared.items()):
                 continue  # made in another container (calendar, project) than the one listed
+            if any(k not in maker.arguments and id_entity(k) not in (None, "") and isinstance(v, (str, int))
+                   and str(v).lower() not in ID_KEYWORDS for k, v in call.arguments.items()):
+                continue  # listed in a container (project) the create did not name: it need not be in it
             out.append(Finding(code="list_omits_created", message_index=call.result_index, message=(
                 f"{call.name} lists no {entity} {new_id!r}, which {maker.name} (message {maker.index}) just created")))
     return out
@@ -299,6 +298,20 @@ def _mismatch(call: Call, leaf_key: str, value: Any) -> str | None:
     return None
 
 
+def _makes_child(call_name: str, entity: str) -> bool:
+    """A create that makes a child of the kind its argument names: `CREATE_SUBTASK(task_gid)`
+    makes a new task whose parent is task_gid, so the result's task is another one."""
+    if name_action(call_name) != "create" or not entity:
+        return False
+    ws = words(call_name)
+    for i, w in enumerate(ws):
+        if w in ("sub", "child") and i + 1 < len(ws) and singular(ws[i + 1]) == entity:
+            return True
+        if w.startswith("sub") and singular(w[3:]) == entity:
+            return True
+    return False
+
+
 def result_mismatch(d: Dialogue) -> list[Finding]:
     out: list[Finding] = []
     for call in d.calls:
@@ -306,8 +319,9 @@ def result_mismatch(d: Dialogue) -> list[Finding]:
                 or set(words(call.name)) & _COPIES:
             continue
         for key, value in call.arguments.items():
+            # "primary", "me" come back as the real id; a subtask made under a task is another task.
             if isinstance(value, (dict, list, bool)) or value is None or id_entity(key) is None \
-                    or str(value).lower() in ID_KEYWORDS:  # "primary", "me" come back as the real id
+                    or str(value).lower() in ID_KEYWORDS or _makes_child(call.name, id_entity(key) or ""):
                 continue
             got = _mismatch(call, key, value)
             if got:
