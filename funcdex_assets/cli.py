@@ -14,6 +14,7 @@ from funcdex_assets.catalog.errors import CatalogError
 from funcdex_assets.export.folder import OutputFolderError
 from funcdex_assets.llm.options import LLMOptions, llm_from_options, llm_options
 from funcdex_assets.locks import BusyError
+from funcdex_assets.sampling.combos import DEFAULT_CHAIN_LENGTH
 from funcdex_assets.runner import GenerationInterrupted, GenerationSummary, StageReport, generate
 
 # Piped output (CI logs) gets a readable width instead of rich's 80-column default.
@@ -122,10 +123,14 @@ def main() -> None:
 @click.option("--allow-incomplete", is_flag=True,
               help="Publish although model requests failed after their retries (rows lost, conversations without "
                    "their system prompt). Default: such a round fails and a rerun fills the gaps.")
+@click.option("--calls-per-conversation", default=DEFAULT_CHAIN_LENGTH, show_default=True,
+              type=click.IntRange(min=1, max=40),
+              help="Mean length of the sampled tool chains (planned calls per conversation; retries and "
+                   "parallel fan-out add to it).")
 @llm_options
 def generate_cmd(bundles: str, conversations: int, seed: int, out: Path, thoughts: bool, catalog_dir: Path | None,
                  llm_url: str | None, model: str | None, wait: bool, allow_incomplete: bool,
-                 model_options: LLMOptions) -> None:
+                 calls_per_conversation: int, model_options: LLMOptions) -> None:
     """Materialize the whole graph for BUNDLES and write the dataset files."""
     names = [b.strip() for b in bundles.split(",") if b.strip()]
     if not names:
@@ -140,7 +145,7 @@ def generate_cmd(bundles: str, conversations: int, seed: int, out: Path, thought
     try:
         summary = generate(names, conversations, seed, out, include_thoughts=thoughts, catalog_dir=catalog_dir,
                            on_stage=_stage_line, llm=llm, wait=wait, on_wait=waiting,
-                           allow_incomplete=allow_incomplete)
+                           allow_incomplete=allow_incomplete, calls_per_conversation=calls_per_conversation)
     except (CatalogError, OutputFolderError, BusyError) as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         sys.exit(2)

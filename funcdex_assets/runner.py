@@ -27,6 +27,7 @@ from funcdex_assets.definitions import build_definitions
 from funcdex_assets.defs.partitions import BUNDLES_PARTITION
 from funcdex_assets.export.folder import DatasetFolder, Manifest, check_output_folder
 from funcdex_assets.locks import RunLocks
+from funcdex_assets.sampling.combos import DEFAULT_CHAIN_LENGTH
 from funcdex_assets.defs.resources import (
     REPO_ROOT,
     CatalogResource,
@@ -249,6 +250,7 @@ def generate(
     wait: bool = False,
     on_wait: Callable[[Path, str, float], None] = lambda folder, holder, seconds: None,
     allow_incomplete: bool = False,
+    calls_per_conversation: int = DEFAULT_CHAIN_LENGTH,
 ) -> GenerationSummary:
     """Materialize every asset of `bundles`, then publish those bundles together as one new
     version of `out` (only when every bundle succeeded; otherwise `out` is left as it was).
@@ -275,7 +277,8 @@ def generate(
     defs = build_definitions(
         settings=GenerationSettings(conversations_per_bundle=conversations, seed=seed,
                                     include_assistant_thoughts=include_thoughts,
-                                    allow_incomplete_rows=allow_incomplete),
+                                    allow_incomplete_rows=allow_incomplete,
+                                    tool_calls_per_conversation=calls_per_conversation),
         # Bundles are published together by the dataset run, once every bundle succeeded.
         output=DatasetOutputResource(directory=str(out), publish_bundles=False),
         catalog=catalog_resource,

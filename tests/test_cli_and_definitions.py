@@ -136,3 +136,12 @@ def test_a_partition_missing_from_bundles_yaml_fails_naming_it_and_the_fix(tmp_p
             failure = failure.cause
         text = " ".join(messages)
         assert "gmail_slack" in text and "bundles.yaml" in text
+
+
+def test_calls_per_conversation_is_a_checked_option():
+    from click.testing import CliRunner
+
+    from funcdex_assets.cli import main
+
+    result = CliRunner().invoke(main, ["generate", "--bundles", "gmail", "--calls-per-conversation", "0"])
+    assert result.exit_code == 2 and "--calls-per-conversation" in result.output
