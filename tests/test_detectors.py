@@ -155,6 +155,13 @@ def test_end_before_start_in_arguments_and_in_results():
     assert "end_before_start" in codes(in_args)
     assert "end_before_start" in codes(in_result)
     assert "end_before_start" in codes(nested)
+    # The service refused those dates: the mistake is the conversation's subject, not its defect.
+    rejected = conversation(user("Add 'Sync' on 2026-03-03 from 10:00 to 09:00 UTC."),
+                            assistant("", call("create_event", {"summary": "Sync", "start": "2026-03-03T10:00:00Z",
+                                                                "end": "2026-03-03T09:00:00Z"},
+                                               {"error": {"code": 400, "message": "end is before start"}})),
+                            assistant("The calendar rejected it: the end is before the start. When should it end?"))
+    assert "end_before_start" not in codes(rejected)
 
 
 def test_an_all_day_event_and_a_window_in_order_are_fine():

@@ -37,6 +37,7 @@ from funcdex_assets.offline.planner import MAX_PARALLEL, ConversationPlan, Plann
 from funcdex_assets.offline.speech import say, spoken_date
 from funcdex_assets.offline.values import ValueFactory
 from funcdex_assets.offline.world import Produced, World, tool_action
+from funcdex_assets.sampling.graph import build_node
 
 _LINK_KEYS = ("html_link", "web_view_link", "html_url", "url", "permalink", "link", "web_url", "hosted_invoice_url")
 _PAST_OVERRIDES = {"get": "retrieved", "list": "found", "search": "found", "find": "found", "fetch": "fetched",
@@ -62,6 +63,8 @@ class ConversationWriter:
         self.outcome: dict[int, str] = {}
         # What the assistant still has to say at its next text (a refused call's report).
         self.carry = ""
+        # step -> reused arguments the user stated instead (no result held a fitting value)
+        self.said_reuse: dict[int, set[str]] = {}
         # Values of entities a call deleted, trashed or cancelled: nothing later acts on them.
         self.retired: set[str] = set()
 
@@ -135,8 +138,12 @@ class ConversationWriter:
             reference = self._reference(step, i)
             if reference:
                 part += " " + reference
+            # A value to carry over from an earlier result is the user's to say when no result
+            # shown so far holds one that fits (an address list, not a single address).
+            said = {k for k in step.reuse if k not in step.clarify and not self._reusable(step, k, i)}
+            self.said_reuse.setdefault(i, set()).update(said)
             stated = {k: step.first_try.get(k, v) for k, v in step.user_args.items()
-                      if k not in step.clarify and k not in step.reuse}
+                      if k not in step.clarify and (k not in step.reuse or k in said)}
             spoken = say(self.rng, stated) if stated else ""
             if spoken:
                 part += " " + pick(self.rng, "mention_values", values=spoken)
@@ -350,10 +357,13 @@ class ConversationWriter:
                 args[name] = value
             elif name in step.defaults:
                 args[name] = step.defaults[name]
-            elif name in step.reuse:
-                hits = [h for h in self.world.find(step.reuse[name], before_step=i)
-                        if schema_validator(schema).is_valid(h.value)]
-                args[name] = hits[0].value if hits else user_args[name]
+            elif name in step.reuse and name not in self.said_reuse.get(i, ()):
+                hits = self._reuse_hits(step, name, i)
+                if hits:
+                    args[name] = hits[0].value
+                elif name in (tool.input_schema.get("required") or []):
+                    args[name] = user_args[name]
+                # An optional value nothing showed and nobody said is left out.
             elif name in user_args:
                 args[name] = user_args[name]
             elif name in step.assistant_args:
@@ -361,6 +371,19 @@ class ConversationWriter:
         # Keys in schema order at every level: the plan's JSON went through sorted keys, and a
         # bundle grammar (what a model is held to) fixes property order.
         return schema_order(args, tool.input_schema)
+
+    def _reuse_hits(self, step: PlannedStep, name: str, i: int) -> list[Produced]:
+        schema = (self.tools[step.tool].input_schema.get("properties") or {}).get(name, {})
+        return [h for h in self.world.find(step.reuse[name], before_step=i) if schema_validator(schema).is_valid(h.value)]
+
+    def _reusable(self, step: PlannedStep, name: str, i: int) -> bool:
+        """Whether the value can come from a result: one shown already fits, or a step of the
+        same request (not run yet) may show one."""
+        if self._reuse_hits(step, name, i):
+            return True
+        key = step.reuse[name]
+        return any(key in build_node(self.tools[self.plan.steps[j].tool]).produces
+                   for j in range(self._request_start(i), i))
 
     def _latest(self, key: str, i: int) -> list[Produced]:
         """Values under `key` from the latest step before `i` that exposed any, except entities

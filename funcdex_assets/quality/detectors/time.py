@@ -35,6 +35,7 @@ from funcdex_assets.quality.dates import (
     relative_dates,
     text_dates,
 )
+from funcdex_assets.quality.detectors.honesty import failure
 from funcdex_assets.quality.dialogue import Dialogue, iter_objects, iter_scalars
 from funcdex_assets.quality.findings import Finding
 
@@ -128,7 +129,9 @@ def temporal(d: Dialogue) -> list[Finding]:
     out: list[Finding] = []
     today = d.today()
     for call in d.calls:
-        for _, obj in iter_objects(call.arguments):
+        # Dates the service rejected are the mistake the conversation is about, not one it makes.
+        rejected = call.answered and failure(call.result, call.name) is not None
+        for _, obj in () if rejected else iter_objects(call.arguments):
             why = _end_before_start(obj)
             if why:
                 out.append(Finding(code="end_before_start", message_index=call.index,
