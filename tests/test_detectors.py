@@ -273,6 +273,24 @@ def test_an_invented_id_and_an_invented_amount_are_unsourced_but_cents_are_not()
     assert "unsourced_argument" in codes(invented_amount)
 
 
+def test_the_parts_a_create_names_need_no_source_but_references_in_them_do():
+    buttons = conversation(user("Ask +1 415 555 0100 on WhatsApp whether they can make it, with Yes and No buttons."),
+                           assistant("", call("send_interactive_buttons", {"to": "+14155550100", "buttons": [
+                               {"id": "yes", "title": "Yes"}, {"id": "no", "title": "No"}]}, {"id": "wamid.1"})),
+                           assistant("Sent with Yes / No buttons."))
+    price = conversation(user("Subscribe cus_Q9xw1 to the monthly plan."),
+                         assistant("", call("create_subscription", {"customer": "cus_Q9xw1", "items": [
+                             {"price_id": "price_1PqL0000"}]}, {"id": "sub_1"})),
+                         assistant("Subscribed."))
+    update = conversation(user("Change the quantity on that subscription."),
+                          assistant("", call("update_subscription", {"items": [{"id": "si_9Zx0000", "quantity": 2}]},
+                                             {"id": "sub_1"})),
+                          assistant("Updated."))
+    assert "unsourced_argument" not in codes(buttons)
+    assert "unsourced_argument" in codes(price)
+    assert "unsourced_argument" in codes(update)
+
+
 def test_a_date_out_of_nowhere_is_unsourced_and_a_derived_end_is_not():
     nowhere = conversation(user("Set up a sync with the team."),
                            assistant("", call("create_event", {"summary": "Team sync", "start": "2026-04-17T10:00:00Z",

@@ -887,3 +887,27 @@ def test_moving_a_start_moves_the_end_and_an_object_filter_names_its_object(repo
         people = [w.execute(tools["JIRA_FIND_USERS"], {"query": "dana"}, 3 + i)["data"]["users"] for i in range(3)]
         for users in people:
             assert all(u["displayName"].lower().startswith("dana") for u in users)
+
+
+def test_what_a_call_does_to_an_entity_wins_over_what_it_was(repo_root):
+    """A task the conversation saw open reads completed after a close, open again after a reopen
+    (the false_success detector flags `is_completed: false` after a close)."""
+    import random as _random
+
+    from faker import Faker as _Faker
+
+    from funcdex_assets.catalog.loader import load_catalog
+    from funcdex_assets.offline.values import ValueFactory as _VF, make_today as _today
+    from funcdex_assets.offline.world import World as _World
+
+    tools = {t.name: t for t in load_catalog(repo_root / "tool_catalog").bundle_tools("todoist")}
+    for seed in range(5):
+        rng = _random.Random(seed)
+        world = _World(_VF(rng, _Faker(), _today(rng)))
+        listed = world.execute(tools["TODOIST_GET_ALL_TASKS"], {}, step=0) if "TODOIST_GET_ALL_TASKS" in tools else None
+        task_id = next((p.value for p in world.produced if p.key == "task_id"), "123456")
+        world.execute(tools["TODOIST_GET_TASK"], {"task_id": task_id}, step=1)
+        closed = world.execute(tools["TODOIST_CLOSE_TASK"], {"task_id": task_id}, step=2)
+        reopened = world.execute(tools["TODOIST_REOPEN_TASK"], {"task_id": task_id}, step=3)
+        assert closed["data"]["is_completed"] is True, (listed, closed)
+        assert reopened["data"]["is_completed"] is False, reopened

@@ -735,6 +735,14 @@ class World:
             if record is not None:
                 record[sn] = value
             return value
+        if not in_list and ctx.action in ("update", "delete"):
+            # What the call does to the entity wins over what it was (a closed task is completed
+            # even if it was listed open a moment ago).
+            target, changed = self._target_state(sn, schema, ctx)
+            if changed:
+                if record is not None:
+                    record[sn] = target
+                return target
         if record is not None and sn in record and _compatible(record[sn], schema):
             return record[sn]
         if about_self(ctx.tool.original_name) and not in_list and len(path) <= 3 and self.me:

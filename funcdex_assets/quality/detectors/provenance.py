@@ -15,6 +15,9 @@ Values that must come from somewhere, by kind:
   result); the others in the same call may be derived from it (an end an hour later, a window
   of a week) and are accepted within 31 days of it.
 
+Not flagged: the own `id` / `key` of an object inside an array of a call that creates
+(`buttons[].id`): the caller names the parts it makes.
+
 Sources are what the assistant could see before the call: the system prompt, every earlier user
 message, assistant messages the user has answered since (a value the assistant proposed and
 the user accepted), the results of earlier calls, and the tool's schema (enum, default,
@@ -28,6 +31,7 @@ import re
 from datetime import date
 from typing import Any
 
+from funcdex_assets.catalog.actions import name_action
 from funcdex_assets.catalog.fields import snake
 from funcdex_assets.quality.dates import mentioned_days, month_days, parse_time
 from funcdex_assets.quality.detectors.values import (
@@ -177,6 +181,13 @@ def _unsourced(leaf: Leaf, src: _Sources) -> str | None:
     return None
 
 
+def _defines_own_id(leaf: Leaf) -> bool:
+    """`buttons[].id` in a call that creates: the caller names the parts it makes (a button's
+    id, an option's key), so there is nothing to take it from. A reference to another entity
+    (`items[].price`) still needs a source."""
+    return "[]" in leaf.path and snake(leaf.key) in ("id", "key")
+
+
 def _unsourced_dates(leaves_: list[Leaf], src: _Sources) -> list[Leaf]:
     """Dates far (more than DERIVED_DAYS) from every day the conversation gave or implied, today
     included. People describe dates in more ways than any parser reads ("two weeks to reply",
@@ -218,7 +229,9 @@ def unsourced_argument(d: Dialogue) -> list[Finding]:
             results_pending.clear()
             for call in m.calls:
                 found = list(leaves(call.arguments, d.tools.get(call.name)))
-                bad = [(leaf, kind) for leaf in found for kind in [_unsourced(leaf, src)] if kind]
+                creates = name_action(call.name) == "create"
+                bad = [(leaf, kind) for leaf in found for kind in [_unsourced(leaf, src)]
+                       if kind and not (creates and _defines_own_id(leaf))]
                 bad += [(leaf, "date") for leaf in _unsourced_dates(found, src)]
                 if bad:
                     shown = ", ".join(f"{leaf.path}={leaf.value!r} ({kind})" for leaf, kind in bad[:4])
