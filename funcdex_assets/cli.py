@@ -241,9 +241,13 @@ def _dataset_paths(paths: tuple[Path, ...]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = dataset_files(path) or sorted(path.glob("*.jsonl")) or sorted(path.glob("*.json"))
+            # Dot files are the tool's own bookkeeping (.funcdex-run.json), not rows.
+            visible = [p for pattern in ("*.jsonl", "*.json") for p in sorted(path.glob(pattern))
+                       if not p.name.startswith(".")]
+            found = dataset_files(path) or [p for p in visible if p.suffix == ".jsonl"] or visible
             if not found:
-                raise click.BadParameter(f"{path} holds no .jsonl / .json files", param_hint="PATHS")
+                raise click.BadParameter(f"{path} holds no .jsonl / .json files (nothing published there yet?)",
+                                         param_hint="PATHS")
             out.extend(found)
         else:
             out.append(path)

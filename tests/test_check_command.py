@@ -124,3 +124,13 @@ def test_report_shows_the_detector_counts(tmp_path):
     (bundle / "conversations.jsonl").write_text(json.dumps(row) + "\n")
     result = CliRunner().invoke(main, ["report", str(tmp_path / "out")])
     assert "false_success" in result.output and "1 of 1 conversations (100.0%) have at least one defect" in result.output
+
+
+def test_a_folder_with_only_bookkeeping_files_is_not_read_as_rows(tmp_path):
+    from click.testing import CliRunner
+
+    from funcdex_assets.cli import main
+
+    (tmp_path / ".funcdex-run.json").write_text('{"run_id": "abc"}')
+    result = CliRunner().invoke(main, ["check", str(tmp_path)])
+    assert result.exit_code == 2 and "nothing published there yet" in result.output
