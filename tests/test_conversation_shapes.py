@@ -132,3 +132,21 @@ def test_out_of_scope_answers_name_the_services_as_people_write_them(written) ->
     answers = [t.text for plan, turns, _ in written for r in plan.requests if r.out_of_scope
                for t in turns if isinstance(t, AssistantTurn) and r.out_of_scope in t.text]
     assert answers and all("Googlecalendar" not in a and "Gmail" in a for a in answers if "mail" in a.lower())
+
+
+def test_a_created_thing_is_named_by_the_user(written) -> None:
+    """A create whose tool takes a name, title, subject or email gets one the user states, so the
+    world does not invent the new customer's name."""
+    from funcdex_assets.catalog.actions import name_action
+    from funcdex_assets.offline.planner import _names_it
+
+    checked = 0
+    for plan, _, by_name in written:
+        for step in plan.steps:
+            tool = by_name[step.tool]
+            fields = [k for k in (tool.input_schema.get("properties") or {}) if _names_it(k)]
+            if name_action(tool.original_name) != "create" or not fields:
+                continue
+            checked += 1
+            assert any(_names_it(k) for k in [*step.user_args, *step.reuse]), (step.tool, step.user_args)
+    assert checked >= 20

@@ -186,6 +186,13 @@ def plan_conversation(
             if not slot.required and slot.name not in reuse and not speakable(slot.name, value, slot.schema):
                 continue
             user_args[slot.name] = value
+        if name_action(tool.original_name) == "create" and not any(_names_it(k) for k in user_args):
+            # Something new gets a name from the user (the world would otherwise invent one:
+            # "I created the customer Cynthia Bullock" when nobody said that name).
+            naming = next((slot for slot in node.inputs if slot.kind != "id" and _names_it(slot.name)
+                           and slot.name not in reuse), None)
+            if naming is not None:
+                user_args[naming.name] = values.value(naming.name, naming.schema, holder=holder)
         clarify = _choose_clarifications(node.inputs, user_args, reuse, persona.clarity, rng)
         steps.append(PlannedStep(tool=tool.name, user_args=user_args, clarify=clarify, defaults=defaults,
                                  grounded=grounded, reuse=reuse, assistant_args=assistant_args))
@@ -355,6 +362,12 @@ def _plan_failure(steps: list[PlannedStep], chain: list[Tool], nodes, needed: se
         arg = next(k for k, v in step.user_args.items()
                    if isinstance(v, str) and _is_future_date(v, values) and k not in step.reuse)
         step.first_try = {arg: _in_the_past(step.user_args[arg], values)}
+
+
+def _names_it(key: str) -> bool:
+    """A field that names or addresses the thing: its title, name, subject or email."""
+    last = snake(key).split("_")[-1]
+    return last in ("title", "name", "summary", "subject", "email")
 
 
 def _is_title(key: str) -> bool:

@@ -65,7 +65,8 @@ def speakable(key: str, value: Any, schema: dict[str, Any]) -> bool:
     if isinstance(value, bool):
         return False
     if isinstance(value, (int, float)):
-        return True
+        # Counts, priorities, amounts: a person says 3 or 25, not 1787044500 days.
+        return abs(value) <= 10_000 or any(w in ("amount", "price", "cents") for w in words)
     if isinstance(value, dict):
         return all(speakable(k, v, (schema.get("properties") or {}).get(k, {})) for k, v in value.items())
     if isinstance(value, list):

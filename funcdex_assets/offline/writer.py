@@ -431,7 +431,7 @@ class ConversationWriter:
         self.turns.append(ToolCallTurn(name=tool.name, arguments=first))
         failure = self.world.failure(tool, first, kind, argument=next(iter(step.first_try), None))
         self.turns.append(ToolResponseTurn(content=failure))
-        message = self.world.last_failure.message
+        message = self.world.last_failure.message.strip()
         phrase = request_phrase(tool)
         entity = entity_phrase(_entity_of(tool))
         if kind == "permission_denied":
