@@ -193,6 +193,7 @@ def plan_conversation(
                            and slot.name not in reuse), None)
             if naming is not None:
                 user_args[naming.name] = values.value(naming.name, naming.schema, holder=holder)
+        _order_windows(user_args)
         clarify = _choose_clarifications(node.inputs, user_args, reuse, persona.clarity, rng)
         steps.append(PlannedStep(tool=tool.name, user_args=user_args, clarify=clarify, defaults=defaults,
                                  grounded=grounded, reuse=reuse, assistant_args=assistant_args))
@@ -362,6 +363,27 @@ def _plan_failure(steps: list[PlannedStep], chain: list[Tool], nodes, needed: se
         arg = next(k for k, v in step.user_args.items()
                    if isinstance(v, str) and _is_future_date(v, values) and k not in step.reuse)
         step.first_try = {arg: _in_the_past(step.user_args[arg], values)}
+
+
+_LOW_HIGH = (("min", "max"), ("start", "end"), ("from", "to"), ("after", "before"), ("since", "until"),
+             ("gte", "lte"), ("gt", "lt"))
+
+
+def _order_windows(args: dict[str, Any]) -> None:
+    """A window's bounds in order (dueMin before dueMax, start before end): values are drawn one
+    by one, and a window nothing can lie in lists nothing a later step could act on."""
+    words = {k: snake(k).split("_") for k in args}
+    for low_word, high_word in _LOW_HIGH:
+        for low in args:
+            if low_word not in words[low]:
+                continue
+            twin = [high_word if w == low_word else w for w in words[low]]
+            high = next((k for k in args if words[k] == twin), None)
+            if high is None or not isinstance(args[low], str) or not isinstance(args[high], str):
+                continue
+            a, b = _parse_when(args[low]), _parse_when(args[high])
+            if a is not None and b is not None and a > b:
+                args[low], args[high] = args[high], args[low]
 
 
 def _names_it(key: str) -> bool:

@@ -219,7 +219,14 @@ class ConversationWriter:
                 self._clarify(step, tool)
             if step.confirm != "none" and not self._confirm(step, tool, i):
                 continue
+            required = tool.input_schema.get("required") or []
             for args in self._call_arguments(step, tool, i):
+                if any(name not in args for name in required):
+                    # An empty listing left nothing to act on: say so rather than call without it.
+                    entity = entity_phrase(self._primary(step)[1][:-3]) if step.grounded else "item"
+                    self.outcome[i] = pick(self.rng, "nothing_to_act_on", request=request_phrase(tool),
+                                           entity=entity)
+                    continue
                 calls.append((i, tool, args))
         if not calls:
             return
