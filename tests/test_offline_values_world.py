@@ -887,3 +887,20 @@ def test_moving_a_start_moves_the_end_and_an_object_filter_names_its_object(repo
         people = [w.execute(tools["JIRA_FIND_USERS"], {"query": "dana"}, 3 + i)["data"]["users"] for i in range(3)]
         for users in people:
             assert all(u["displayName"].lower().startswith("dana") for u in users)
+
+
+def test_a_verb_leaves_its_object_in_its_state_whatever_it_was(repo_root: Path) -> None:
+    """false_success: closing a task the world knew as open answers is_completed true, reopening
+    it false, finalizing a draft invoice leaves it open, cancelling a subscription cancels it."""
+    tools = catalog_tools(repo_root)
+    for seed in range(5):
+        w = World(factory(seed))
+        task = w.execute(tools["TODOIST_CREATE_TASK"], {"content": "File taxes"}, 0)["data"]["task"]
+        assert task["is_completed"] is False
+        assert w.execute(tools["TODOIST_CLOSE_TASK"], {"task_id": task["id"]}, 1)["data"]["is_completed"] is True
+        reopened = w.execute(tools["TODOIST_REOPEN_TASK"], {"task_id": task["id"]}, 2)["data"]
+        assert reopened.get("is_completed", reopened.get("task", {}).get("is_completed", False)) is False
+        invoice = w.execute(tools["STRIPE_CREATE_INVOICE"], {"customer": "cus_Q1"}, 3)["data"]["invoice"]["id"]
+        assert w.execute(tools["STRIPE_FINALIZE_INVOICE"], {"invoice": invoice}, 4)["data"]["invoice"]["status"] == "open"
+        sub = w.execute(tools["STRIPE_CANCEL_SUBSCRIPTION"], {"subscription": "sub_1"}, 5)["data"]["subscription"]
+        assert sub["status"] == "canceled"

@@ -735,6 +735,13 @@ class World:
             if record is not None:
                 record[sn] = value
             return value
+        if not in_list and not ctx.foreign and ctx.verbs and ctx.action in ("update", "delete"):
+            # Closing a task makes it completed whatever it was before.
+            value, found = self._target_state(sn, schema, ctx)
+            if found:
+                if record is not None:
+                    record[sn] = value
+                return value
         if record is not None and sn in record and _compatible(record[sn], schema):
             return record[sn]
         if about_self(ctx.tool.original_name) and not in_list and len(path) <= 3 and self.me:
@@ -754,7 +761,7 @@ class World:
             # The recipient of a sent message is the address it was sent to, whatever the
             # argument was called (to, recipient_email, attendees...).
             value, found = ctx.emails[0], True
-        if not found and not in_list and ctx.action in ("create", "update", "delete"):
+        if not found and not in_list and not ctx.foreign and ctx.action == "create":
             value, found = self._target_state(sn, schema, ctx)
         if not found and schema.get("enum") and sn in ("status", "state") and ctx.action in ("create", "update"):
             # A thing just created or changed is in its live state, not a random one.
