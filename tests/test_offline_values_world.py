@@ -882,6 +882,9 @@ def test_moving_a_start_moves_the_end_and_an_object_filter_names_its_object(repo
         moved = w.execute(tools["GOOGLECALENDAR_PATCH_EVENT"], {"eventId": made["id"],
                                                                 "start": {"dateTime": "2026-03-09T15:00:00Z"}}, 1)
         assert moved["data"]["event"]["end"]["dateTime"] == "2026-03-09T16:00:00Z"  # it still lasts an hour
+        day = w.execute(tools["GOOGLECALENDAR_PATCH_EVENT"], {"eventId": made["id"], "start": {"date": "2026-03-12"}},
+                        2)["data"]["event"]
+        assert day["start"]["dateTime"] == "2026-03-12T15:00:00Z" and day["end"]["dateTime"] == "2026-03-12T16:00:00Z"
         tasks = w.execute(tools["ASANA_GET_TASKS"], {"assignee": "Dana Ruiz"}, 2)["data"]["tasks"]
         assert all(t.get("assignee", {"name": "Dana Ruiz"}).get("name") == "Dana Ruiz" for t in tasks)
         people = [w.execute(tools["JIRA_FIND_USERS"], {"query": "dana"}, 3 + i)["data"]["users"] for i in range(3)]

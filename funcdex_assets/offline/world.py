@@ -563,7 +563,12 @@ class World:
                 # project or workspace that object names.
                 before = {leaf.path: leaf.at for leaf in lists.time_leaves(record)}
                 for arg, value in ctx.flat_args.items():
-                    record.setdefault(arg, value) if ctx.action == "create" else record.__setitem__(arg, value)
+                    if ctx.action == "create":
+                        record.setdefault(arg, value)
+                    elif isinstance(value, dict) and isinstance(record.get(arg), dict):
+                        record[arg] = {**record[arg], **value}  # `start: {date}` changes the start's date only
+                    else:
+                        record[arg] = value
                 if ctx.action == "update":
                     _keep_length(record, before)
         out: dict[str, Any] = {}
@@ -881,7 +886,22 @@ def _lists(tool: Tool, action: str) -> bool:
 
 def _keep_length(record: dict[str, Any], before: dict[str, Any]) -> None:
     """An update that moves a start and says nothing of the end moves the end as far: the
-    meeting keeps its length (`PATCH_EVENT(start=...)`)."""
+    meeting keeps its length (`PATCH_EVENT(start=...)`). A `date` and a `dateTime` of one
+    object first agree on the day the update gave (`start: {date: "2026-05-02"}` moves the
+    start's date-time to that day)."""
+    leaves = lists.time_leaves(record)
+    for day in leaves:
+        if snake(day.key) != "date" or day.kind != "date":
+            continue
+        moment = next((leaf for leaf in leaves if leaf.holder is day.holder
+                       and snake(leaf.key) in ("date_time", "datetime")), None)
+        if moment is None:
+            continue
+        day_moved, moment_moved = before.get(day.path) != day.at, before.get(moment.path) != moment.at
+        if day_moved and not moment_moved:
+            moment.set(moment.at.replace(year=day.at.year, month=day.at.month, day=day.at.day))
+        elif moment_moved and not day_moved:
+            day.set(moment.at)
     leaves = lists.time_leaves(record)
     for start in leaves:
         if not start.starts or start.path not in before or before[start.path] == start.at:
