@@ -907,3 +907,15 @@ def test_a_verb_leaves_its_object_in_its_state_whatever_it_was(repo_root: Path) 
         assert w.execute(tools["STRIPE_FINALIZE_INVOICE"], {"invoice": invoice}, 4)["data"]["invoice"]["status"] == "open"
         sub = w.execute(tools["STRIPE_CANCEL_SUBSCRIPTION"], {"subscription": "sub_1"}, 5)["data"]["subscription"]
         assert sub["status"] == "canceled"
+
+
+def test_an_answer_given_does_not_change_when_the_world_does(repo_root: Path) -> None:
+    """A response is what the tool said then: moving the event later does not rewrite it."""
+    tools = catalog_tools(repo_root)
+    w = World(factory(2))
+    made = w.execute(tools["GOOGLECALENDAR_QUICK_ADD"], {"text": "Lunch with Ana on Friday"}, 0)
+    said = json.dumps(made, sort_keys=True)
+    event = made["data"]["event"]["id"]
+    w.execute(tools["GOOGLECALENDAR_PATCH_EVENT"], {"eventId": event, "start": {"date": "2026-04-20"}}, 1)
+    w.execute(tools["GOOGLECALENDAR_EVENTS_LIST"], {"timeMin": "2026-04-01T00:00:00Z"}, 2)
+    assert json.dumps(made, sort_keys=True) == said

@@ -49,6 +49,7 @@ Contract (what a writer may rely on):
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -263,7 +264,9 @@ class World:
             self._index(obj, props, path, entity, label, step, id_prop)
         for value, how in ctx.retiring.items():
             self.retired[value] = (how, _gone_words(tool.original_name))
-        return out
+        # The records keep the objects they were built from and later calls change them (an
+        # update moves the end of an event): the answer given now must not change with them.
+        return copy.deepcopy(out)
 
     def failure(self, tool: Tool, args: dict[str, Any], kind: str, *, argument: str | None = None) -> Any:
         """A failed response of `tool` to `args`: `kind` one of not_found, permission_denied,
