@@ -882,6 +882,9 @@ def test_moving_a_start_moves_the_end_and_an_object_filter_names_its_object(repo
         moved = w.execute(tools["GOOGLECALENDAR_PATCH_EVENT"], {"eventId": made["id"],
                                                                 "start": {"dateTime": "2026-03-09T15:00:00Z"}}, 1)
         assert moved["data"]["event"]["end"]["dateTime"] == "2026-03-09T16:00:00Z"  # it still lasts an hour
+        day = w.execute(tools["GOOGLECALENDAR_PATCH_EVENT"], {"eventId": made["id"], "start": {"date": "2026-03-12"}},
+                        2)["data"]["event"]
+        assert day["start"]["dateTime"] == "2026-03-12T15:00:00Z" and day["end"]["dateTime"] == "2026-03-12T16:00:00Z"
         tasks = w.execute(tools["ASANA_GET_TASKS"], {"assignee": "Dana Ruiz"}, 2)["data"]["tasks"]
         assert all(t.get("assignee", {"name": "Dana Ruiz"}).get("name") == "Dana Ruiz" for t in tasks)
         people = [w.execute(tools["JIRA_FIND_USERS"], {"query": "dana"}, 3 + i)["data"]["users"] for i in range(3)]
@@ -911,3 +914,32 @@ def test_what_a_call_does_to_an_entity_wins_over_what_it_was(repo_root):
         reopened = world.execute(tools["TODOIST_REOPEN_TASK"], {"task_id": task_id}, step=3)
         assert closed["data"]["is_completed"] is True, (listed, closed)
         assert reopened["data"]["is_completed"] is False, reopened
+
+
+def test_a_verb_leaves_its_object_in_its_state_whatever_it_was(repo_root: Path) -> None:
+    """false_success: closing a task the world knew as open answers is_completed true, reopening
+    it false, finalizing a draft invoice leaves it open, cancelling a subscription cancels it."""
+    tools = catalog_tools(repo_root)
+    for seed in range(5):
+        w = World(factory(seed))
+        task = w.execute(tools["TODOIST_CREATE_TASK"], {"content": "File taxes"}, 0)["data"]["task"]
+        assert task["is_completed"] is False
+        assert w.execute(tools["TODOIST_CLOSE_TASK"], {"task_id": task["id"]}, 1)["data"]["is_completed"] is True
+        reopened = w.execute(tools["TODOIST_REOPEN_TASK"], {"task_id": task["id"]}, 2)["data"]
+        assert reopened.get("is_completed", reopened.get("task", {}).get("is_completed", False)) is False
+        invoice = w.execute(tools["STRIPE_CREATE_INVOICE"], {"customer": "cus_Q1"}, 3)["data"]["invoice"]["id"]
+        assert w.execute(tools["STRIPE_FINALIZE_INVOICE"], {"invoice": invoice}, 4)["data"]["invoice"]["status"] == "open"
+        sub = w.execute(tools["STRIPE_CANCEL_SUBSCRIPTION"], {"subscription": "sub_1"}, 5)["data"]["subscription"]
+        assert sub["status"] == "canceled"
+
+
+def test_an_answer_given_does_not_change_when_the_world_does(repo_root: Path) -> None:
+    """A response is what the tool said then: moving the event later does not rewrite it."""
+    tools = catalog_tools(repo_root)
+    w = World(factory(2))
+    made = w.execute(tools["GOOGLECALENDAR_QUICK_ADD"], {"text": "Lunch with Ana on Friday"}, 0)
+    said = json.dumps(made, sort_keys=True)
+    event = made["data"]["event"]["id"]
+    w.execute(tools["GOOGLECALENDAR_PATCH_EVENT"], {"eventId": event, "start": {"date": "2026-04-20"}}, 1)
+    w.execute(tools["GOOGLECALENDAR_EVENTS_LIST"], {"timeMin": "2026-04-01T00:00:00Z"}, 2)
+    assert json.dumps(made, sort_keys=True) == said

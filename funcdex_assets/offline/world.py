@@ -49,6 +49,7 @@ Contract (what a writer may rely on):
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -263,7 +264,9 @@ class World:
             self._index(obj, props, path, entity, label, step, id_prop)
         for value, how in ctx.retiring.items():
             self.retired[value] = (how, _gone_words(tool.original_name))
-        return out
+        # The records keep the objects they were built from and later calls change them (an
+        # update moves the end of an event): the answer given now must not change with them.
+        return copy.deepcopy(out)
 
     def failure(self, tool: Tool, args: dict[str, Any], kind: str, *, argument: str | None = None) -> Any:
         """A failed response of `tool` to `args`: `kind` one of not_found, permission_denied,
@@ -563,7 +566,12 @@ class World:
                 # project or workspace that object names.
                 before = {leaf.path: leaf.at for leaf in lists.time_leaves(record)}
                 for arg, value in ctx.flat_args.items():
-                    record.setdefault(arg, value) if ctx.action == "create" else record.__setitem__(arg, value)
+                    if ctx.action == "create":
+                        record.setdefault(arg, value)
+                    elif isinstance(value, dict) and isinstance(record.get(arg), dict):
+                        record[arg] = {**record[arg], **value}  # `start: {date}` changes the start's date only
+                    else:
+                        record[arg] = value
                 if ctx.action == "update":
                     _keep_length(record, before)
         out: dict[str, Any] = {}
@@ -735,14 +743,13 @@ class World:
             if record is not None:
                 record[sn] = value
             return value
-        if not in_list and ctx.action in ("update", "delete"):
-            # What the call does to the entity wins over what it was (a closed task is completed
-            # even if it was listed open a moment ago).
-            target, changed = self._target_state(sn, schema, ctx)
-            if changed:
+        if not in_list and not ctx.foreign and ctx.verbs and ctx.action in ("update", "delete"):
+            # Closing a task makes it completed whatever it was before.
+            value, found = self._target_state(sn, schema, ctx)
+            if found:
                 if record is not None:
-                    record[sn] = target
-                return target
+                    record[sn] = value
+                return value
         if record is not None and sn in record and _compatible(record[sn], schema):
             return record[sn]
         if about_self(ctx.tool.original_name) and not in_list and len(path) <= 3 and self.me:
@@ -762,7 +769,7 @@ class World:
             # The recipient of a sent message is the address it was sent to, whatever the
             # argument was called (to, recipient_email, attendees...).
             value, found = ctx.emails[0], True
-        if not found and not in_list and ctx.action in ("create", "update", "delete"):
+        if not found and not in_list and not ctx.foreign and ctx.action == "create":
             value, found = self._target_state(sn, schema, ctx)
         if not found and schema.get("enum") and sn in ("status", "state") and ctx.action in ("create", "update"):
             # A thing just created or changed is in its live state, not a random one.
@@ -882,7 +889,22 @@ def _lists(tool: Tool, action: str) -> bool:
 
 def _keep_length(record: dict[str, Any], before: dict[str, Any]) -> None:
     """An update that moves a start and says nothing of the end moves the end as far: the
-    meeting keeps its length (`PATCH_EVENT(start=...)`)."""
+    meeting keeps its length (`PATCH_EVENT(start=...)`). A `date` and a `dateTime` of one
+    object first agree on the day the update gave (`start: {date: "2026-05-02"}` moves the
+    start's date-time to that day)."""
+    leaves = lists.time_leaves(record)
+    for day in leaves:
+        if snake(day.key) != "date" or day.kind != "date":
+            continue
+        moment = next((leaf for leaf in leaves if leaf.holder is day.holder
+                       and snake(leaf.key) in ("date_time", "datetime")), None)
+        if moment is None:
+            continue
+        day_moved, moment_moved = before.get(day.path) != day.at, before.get(moment.path) != moment.at
+        if day_moved and not moment_moved:
+            moment.set(moment.at.replace(year=day.at.year, month=day.at.month, day=day.at.day))
+        elif moment_moved and not day_moved:
+            day.set(moment.at)
     leaves = lists.time_leaves(record)
     for start in leaves:
         if not start.starts or start.path not in before or before[start.path] == start.at:
