@@ -153,11 +153,11 @@ def test_a_created_thing_is_named_by_the_user(written) -> None:
 
 
 def test_window_bounds_the_user_states_are_in_order() -> None:
-    from funcdex_assets.offline.planner import _order_windows
+    from funcdex_assets.offline.planner import order_windows
 
     args = {"dueMin": "2026-07-06T14:30:00Z", "dueMax": "2026-07-05T11:00:00Z", "q": "report"}
-    _order_windows(args)
+    order_windows(args)
     assert args == {"dueMin": "2026-07-05T11:00:00Z", "dueMax": "2026-07-06T14:30:00Z", "q": "report"}
     dates = {"start_date": "2026-03-09", "end_date": "2026-03-02"}
-    _order_windows(dates)
+    order_windows(dates)
     assert dates == {"start_date": "2026-03-02", "end_date": "2026-03-09"}

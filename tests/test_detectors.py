@@ -431,6 +431,14 @@ def test_list_omits_created():
     assert "list_omits_created" not in codes(row({"q": "design"}, [EVENT]))
     assert "list_omits_created" not in codes(row({}, [EVENT], next_page_token="abc"))
     assert "list_omits_created" not in codes(row({"max_results": 1}, [EVENT]))
+    # A reply lands in a thread that existed: the thread was not created, and a list of other
+    # threads omits nothing.
+    reply = conversation(user("Reply 'on it' to the budget thread, then list my threads."),
+                         assistant("", call("reply_to_thread", {"thread_id": "thr_77", "body": "on it"},
+                                            {"id": "msg_9", "thread_id": "thr_77"})),
+                         assistant("", call("list_threads", {}, {"threads": [{"id": "thr_12", "snippet": "hi"}]})),
+                         assistant("Replied; you have one other thread."))
+    assert "list_omits_created" not in codes(reply)
 
 
 # ---------------------------------------------------------------------------------------------

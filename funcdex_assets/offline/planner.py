@@ -193,7 +193,7 @@ def plan_conversation(
                            and slot.name not in reuse), None)
             if naming is not None:
                 user_args[naming.name] = values.value(naming.name, naming.schema, holder=holder)
-        _order_windows(user_args)
+        order_windows(user_args)
         clarify = _choose_clarifications(node.inputs, user_args, reuse, persona.clarity, rng)
         steps.append(PlannedStep(tool=tool.name, user_args=user_args, clarify=clarify, defaults=defaults,
                                  grounded=grounded, reuse=reuse, assistant_args=assistant_args))
@@ -369,7 +369,7 @@ _LOW_HIGH = (("min", "max"), ("start", "end"), ("from", "to"), ("after", "before
              ("gte", "lte"), ("gt", "lt"))
 
 
-def _order_windows(args: dict[str, Any]) -> None:
+def order_windows(args: dict[str, Any]) -> None:
     """A window's bounds in order (dueMin before dueMax, start before end): values are drawn one
     by one, and a window nothing can lie in lists nothing a later step could act on."""
     words = {k: snake(k).split("_") for k in args}

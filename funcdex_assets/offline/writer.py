@@ -33,7 +33,7 @@ from funcdex_assets.offline.language import (
     request_phrase,
     tool_verb,
 )
-from funcdex_assets.offline.planner import MAX_PARALLEL, ConversationPlan, PlannedRequest, PlannedStep
+from funcdex_assets.offline.planner import MAX_PARALLEL, ConversationPlan, PlannedRequest, PlannedStep, order_windows
 from funcdex_assets.offline.speech import say, spoken_date
 from funcdex_assets.offline.values import ValueFactory
 from funcdex_assets.offline.world import Produced, World, tool_action
@@ -375,6 +375,10 @@ class ConversationWriter:
                 args[name] = user_args[name]
             elif name in step.assistant_args:
                 args[name] = step.assistant_args[name]
+        # A bound carried over from a result (an event's start) may land after the one the user
+        # stated: the window stays in order (not in a first try the service is about to reject).
+        if not first_try:
+            order_windows(args)
         # Keys in schema order at every level: the plan's JSON went through sorted keys, and a
         # bundle grammar (what a model is held to) fixes property order.
         return schema_order(args, tool.input_schema)

@@ -244,7 +244,10 @@ def list_consistency(d: Dialogue) -> list[Finding]:
         action = name_action(call.name)
         if action == "create":
             new_id = _created_id(call)
-            if new_id:
+            # REPLY_TO_THREAD(thread_id=X) answers in thread X: the thread existed (the reply made
+            # a message in it), so no new thread is owed to a list of threads.
+            inside_own = any(id_entity(k) == tool_entity(call.name) for k in call.arguments)
+            if new_id and not inside_own:
                 created.append((call, new_id))
             continue
         if deletion_kind(call.name):
