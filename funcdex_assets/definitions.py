@@ -18,7 +18,7 @@ from funcdex_assets.defs.resources import (
     settings_from_env,
 )
 from funcdex_assets.defs.schedules import nightly_regeneration, nightly_training_dataset
-from funcdex_assets.defs.sensors import bundle_partitions_sensor
+from funcdex_assets.defs.sensors import bundle_partitions_sensor, llm_pool_keeper
 
 
 def default_resources() -> dict[str, Any]:
@@ -39,7 +39,7 @@ def build_definitions(**overrides: Any) -> dg.Definitions:
         assets=ALL_ASSETS,
         asset_checks=ALL_CHECKS,
         jobs=[catalog_job, bundle_job, training_dataset_job],
-        sensors=[bundle_partitions_sensor],
+        sensors=[bundle_partitions_sensor, llm_pool_keeper],
         schedules=[nightly_regeneration, nightly_training_dataset],
         resources={**default_resources(), **overrides},
     )

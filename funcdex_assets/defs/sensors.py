@@ -6,9 +6,11 @@ import os
 import dagster as dg
 
 from funcdex_assets.catalog.errors import CatalogError
+from funcdex_assets.defs.assets import LLM_POOL
 from funcdex_assets.defs.jobs import bundle_job
 from funcdex_assets.defs.partitions import BUNDLES_PARTITION, bundle_partitions
 from funcdex_assets.defs.resources import CatalogResource
+from funcdex_assets.pool_keeper import release_stuck_steps
 
 
 def new_bundles(listed: list[str], registered: list[str]) -> list[str]:
@@ -40,3 +42,17 @@ def bundle_partitions_sensor(context: dg.SensorEvaluationContext, catalog: Catal
         run_requests=[dg.RunRequest(partition_key=b, run_key=f"new-bundle-{b}") for b in added],
         dynamic_partitions_requests=[bundle_partitions.build_add_request(added)],
     )
+
+
+POOL_KEEPER_INTERVAL_S = 15
+
+
+# Infrastructure, not automation: it runs whatever FUNCDEX_AUTOMATION says (a stopped keeper
+# would leave a run waiting forever next to a free slot).
+@dg.sensor(minimum_interval_seconds=POOL_KEEPER_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Gives a free `llm` pool slot to a step left waiting next to it (pool_keeper.py).")
+def llm_pool_keeper(context: dg.SensorEvaluationContext):
+    released = release_stuck_steps(context.instance.event_log_storage, LLM_POOL)
+    if released:
+        context.log.warning(f"gave {released} free `{LLM_POOL}` slot(s) to step(s) left waiting next to them")
+    return dg.SkipReason(f"released {released} stuck step(s)")
