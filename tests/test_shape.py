@@ -379,6 +379,15 @@ def test_the_phrasebook_user_keys_exist_and_only_user_templates_become_frames():
     assert "greeting[4]" not in ids  # the empty greeting
 
 
+def test_an_entry_split_by_tone_gives_a_frame_list_per_tone():
+    book = {"followup_request": {"any": ["Great. Now {request}."], "formal": ["Would you also {request}, please?"]},
+            "before_call": {"any": ["Let me {request}."]}}
+    assert user_templates(book) == {"followup_request.any": ["Great. Now {request}."],
+                                    "followup_request.formal": ["Would you also {request}, please?"]}
+    ids = [f.id for f in frames_from_phrasebook(book)]
+    assert ids == ["followup_request.any[0]", "followup_request.formal[0]"]
+
+
 def test_opening_is_the_first_three_words():
     assert opening("Great. Now list the events.") == "great now list"
     assert opening("I'd like to list the events") == "i'd like to"

@@ -64,3 +64,21 @@ def test_speakable_values_are_what_people_say():
     assert not speakable("visibility_role", "compare", {"type": "string"})
     assert not speakable("labels", ["race", "away"], {"type": "array", "items": {"type": "string"}})
     assert not speakable("notify", True, {"type": "boolean"})
+
+
+def test_a_tone_split_entry_gives_everyones_phrasings_plus_the_tones_own(monkeypatch):
+    from funcdex_assets.offline import language
+
+    book = {"ask": {"any": ["Can you {x}?"], "terse": ["{x}."], "formal": ["Would you kindly {x}?"]},
+            "plain": ["Please {x}."]}
+    monkeypatch.setattr(language, "phrasebook", lambda: book)
+    assert language.phrasings("ask", "terse") == ["Can you {x}?", "{x}."]
+    assert language.phrasings("ask", "formal") == ["Can you {x}?", "Would you kindly {x}?"]
+    # No tone, or one without a list of its own: every phrasing.
+    assert language.phrasings("ask") == ["Can you {x}?", "{x}.", "Would you kindly {x}?"]
+    assert language.phrasings("ask", "casual") == language.phrasings("ask")
+    assert language.phrasings("plain", "terse") == ["Please {x}."]
+    seen = {language.pick(random.Random(seed), "ask", "terse", x="go") for seed in range(40)}
+    assert seen == {"Can you go?", "go."}
+    with pytest.raises(KeyError):
+        language.phrasings("missing")

@@ -28,8 +28,22 @@ def phrasebook() -> dict[str, Any]:
     return yaml.safe_load(PHRASEBOOK_PATH.read_text(encoding="utf-8"))
 
 
-def pick(rng: random.Random, key: str, **fields: Any) -> str:
-    return rng.choice(phrasebook()[key]).format(**fields)
+def phrasings(key: str, tone: str | None = None) -> list[str]:
+    """The templates of phrasebook entry `key` a speaker of `tone` uses. An entry is a list
+    (everyone's) or a mapping `{any: [...], <tone>: [...]}`: `any` plus the tone's own list; all
+    of them when `tone` is None or has no list of its own. Raises KeyError for an unknown key."""
+    entry = phrasebook()[key]
+    if not isinstance(entry, dict):
+        return list(entry)
+    if tone in entry and tone != "any":
+        return [*entry.get("any", []), *entry[tone]]
+    return [t for texts in entry.values() for t in texts]
+
+
+def pick(rng: random.Random, key: str, tone: str | None = None, /, **fields: Any) -> str:
+    """One template of `key` (see `phrasings`) for a speaker of `tone`, chosen by `rng`, filled
+    with `fields` (a template may itself have a `{tone}` field: `tone` is positional only)."""
+    return rng.choice(phrasings(key, tone)).format(**fields)
 
 
 def humanize(name: str) -> str:

@@ -81,49 +81,50 @@ def speakable(key: str, value: Any, schema: dict[str, Any]) -> bool:
     return last in _TITLE | _TEXT | _QUERY | _RECIPIENT
 
 
-def _one(rng: random.Random, key: str, value: Any) -> list[str]:
+def _one(rng: random.Random, key: str, value: Any, tone: str | None = None) -> list[str]:
     words = _words(key)
     last = words[-1] if words else key.lower()
     name = humanize(key)
     if isinstance(value, dict):
         # A nested object: each scalar inside, named by its own key ("start": {"dateTime": ...}).
         return [part for k, v in value.items() if not isinstance(v, (dict, list))
-                for part in _one(rng, k if _words(k)[-1:] != ["value"] else key, v)]
+                for part in _one(rng, k if _words(k)[-1:] != ["value"] else key, v, tone)]
     if isinstance(value, list):
         scalars = [v for v in value if not isinstance(v, (dict, list))][:5]
         if not scalars:
             return []
         listed = ", ".join(f'"{v}"' if isinstance(v, str) else str(v) for v in scalars)
-        return [pick(rng, "say_value", value=listed, name=name)]
+        return [pick(rng, "say_value", tone, value=listed, name=name)]
     if isinstance(value, bool):
-        return [pick(rng, "say_flag_on" if value else "say_flag_off", name=name)]
+        return [pick(rng, "say_flag_on" if value else "say_flag_off", tone, name=name)]
     if isinstance(value, (int, float)) and (last in _COUNT or set(words) & {"limit", "max"}):
-        return [pick(rng, "say_count", n=value)]
+        return [pick(rng, "say_count", tone, n=value)]
     if isinstance(value, str):
         when = spoken_date(value)
         if when:
             # The bounds of a window read as one: "from March 5 ... until March 9 ...".
             bound = ("say_when_from" if set(words) & _FROM else "say_when_until" if set(words) & _UNTIL
                      else "say_when")
-            return [pick(rng, bound, when=when)]
+            return [pick(rng, bound, tone, when=when)]
         if last in _TITLE:
-            return [pick(rng, "say_title", value=value)]
+            return [pick(rng, "say_title", tone, value=value)]
         if last in _TEXT:
-            return [pick(rng, "say_text", value=value)]
+            return [pick(rng, "say_text", tone, value=value)]
         if last in _QUERY:
-            return [pick(rng, "say_query", value=value)]
+            return [pick(rng, "say_query", tone, value=value)]
         if last in _RECIPIENT or (words and words[0] in _RECIPIENT and "@" in value):
-            return [pick(rng, "say_recipient", value=value)]
+            return [pick(rng, "say_recipient", tone, value=value)]
         if "@" in value and " " not in value:
-            return [pick(rng, "say_value", value=value, name=name)]
-        return [pick(rng, "say_value", value=f'"{value}"', name=name)]
-    return [pick(rng, "say_value", value=value, name=name)]
+            return [pick(rng, "say_value", tone, value=value, name=name)]
+        return [pick(rng, "say_value", tone, value=f'"{value}"', name=name)]
+    return [pick(rng, "say_value", tone, value=value, name=name)]
 
 
-def say(rng: random.Random, args: dict[str, Any]) -> str:
-    """The values of `args` as a user states them, joined as a sentence fragment ("called
-    "Q3 plan", on March 5, 2026 at 10:00 UTC and "High" as the priority")."""
-    parts = [part for key, value in args.items() for part in _one(rng, key, value)]
+def say(rng: random.Random, args: dict[str, Any], tone: str | None = None) -> str:
+    """The values of `args` as a user of `tone` (persona tone; None: any) states them, joined
+    as a sentence fragment ("called "Q3 plan", on March 5, 2026 at 10:00 UTC and "High" as the
+    priority")."""
+    parts = [part for key, value in args.items() for part in _one(rng, key, value, tone)]
     if len(parts) <= 1:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]

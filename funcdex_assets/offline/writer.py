@@ -53,6 +53,8 @@ class ConversationWriter:
         self.scenario = scenario
         self.values = values
         self.rng = values.rng
+        # The user's phrasings follow their tone (phrasebook entries split by tone).
+        self.tone = persona.tone
         self.world = World(values, me={"name": persona.name, "email": persona.email}, integer_id_keys=frozenset(
             slot.key for tool in tools.values() for slot in input_slots(tool.input_schema, tool.original_name)
             if slot.kind == "id" and _wants_integer(slot.schema)))
@@ -92,7 +94,7 @@ class ConversationWriter:
                 summary += pick(self.rng, "anything_else")
             self._say(summary)
         if self.plan.closing:
-            self.turns.append(UserTurn(text=pick(self.rng, "closing_user")))
+            self.turns.append(UserTurn(text=pick(self.rng, "closing_user", self.tone)))
             # The user's name only once they have said it (the system prompt may not give it).
             # As a word: "New Michaelport" does not give the name Michael.
             said = re.compile(rf"\b{re.escape(self.persona.first_name)}\b")
@@ -104,16 +106,16 @@ class ConversationWriter:
     # ---- user requests -----------------------------------------------------------------
     def _opening(self, req_no: int, request_text: str, key: str = "first_request") -> str:
         if req_no:
-            return pick(self.rng, "followup_request", request=request_text)
+            return pick(self.rng, "followup_request", self.tone, request=request_text)
         p = self.persona
         # The scenario stays out of the user's words: it is the generator's brief, written
         # about the user in the third person (the prompt_leak detector).
-        pieces = [pick(self.rng, "greeting", name=p.name, role=p.role, company=p.company),
-                  pick(self.rng, key, request=request_text)]
+        pieces = [pick(self.rng, "greeting", self.tone, name=p.name, role=p.role, company=p.company),
+                  pick(self.rng, key, self.tone, request=request_text)]
         return " ".join(x for x in pieces if x)
 
     def _out_of_scope(self, req_no: int, request: PlannedRequest) -> None:
-        self.turns.append(UserTurn(text=pick(self.rng, "out_of_scope_request", request=request.out_of_scope)))
+        self.turns.append(UserTurn(text=pick(self.rng, "out_of_scope_request", self.tone, request=request.out_of_scope)))
         names = _series(sorted({toolkit_display_name(t.toolkit) for t in self.tools.values()}))
         if self.plan.thoughts:
             self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_out_of_scope", request=request.out_of_scope,
@@ -126,9 +128,9 @@ class ConversationWriter:
         if first.implicit:
             thing = self._target_phrase(first, request.steps[0])
             kind = destructive_kind(self.tools[first.tool].original_name, first.user_args) or "delete"
-            text = pick(self.rng, f"implicit_{kind}", thing=thing)
+            text = pick(self.rng, f"implicit_{kind}", self.tone, thing=thing)
             self.turns.append(UserTurn(text=self._opening(req_no, text, "first_goal") if req_no == 0
-                                       else pick(self.rng, "followup_goal", goal=text)))
+                                       else pick(self.rng, "followup_goal", self.tone, goal=text)))
             return
         parts = []
         for i in request.steps:
@@ -144,16 +146,16 @@ class ConversationWriter:
             self.said_reuse.setdefault(i, set()).update(said)
             stated = {k: step.first_try.get(k, v) for k, v in step.user_args.items()
                       if k not in step.clarify and (k not in step.reuse or k in said)}
-            spoken = say(self.rng, stated) if stated else ""
+            spoken = say(self.rng, stated, self.tone) if stated else ""
             if spoken:
-                part += " " + pick(self.rng, "mention_values", values=spoken)
+                part += " " + pick(self.rng, "mention_values", self.tone, values=spoken)
             for copy in step.copies:
                 extra = {k: v for k, v in copy.items() if k not in step.reuse}
-                part += pick(self.rng, "another_copy") + (" " + say(self.rng, extra) if extra else "")
+                part += pick(self.rng, "another_copy", self.tone) + (" " + say(self.rng, extra, self.tone) if extra else "")
             parts.append(part)
         text = parts[0]
         for part in parts[1:]:
-            text += pick(self.rng, "then_join") + part
+            text += pick(self.rng, "then_join", self.tone) + part
         self.turns.append(UserTurn(text=self._opening(req_no, text)))
 
     def _pointed(self, step: PlannedStep, i: int) -> Produced | None:
@@ -192,13 +194,13 @@ class ConversationWriter:
             return ""
         _, key = self._primary(step)
         if step.each:
-            return pick(self.rng, "each_reference", entities=plural(entity_phrase(key[:-3])))
+            return pick(self.rng, "each_reference", self.tone, entities=plural(entity_phrase(key[:-3])))
         choice = self._pointed(step, i)
         if choice is None:
-            return pick(self.rng, "it_reference", entity=entity_phrase(key[:-3]))
+            return pick(self.rng, "it_reference", self.tone, entity=entity_phrase(key[:-3]))
         if choice.label:
-            return pick(self.rng, "label_reference", entity=entity_phrase(choice.entity), label=choice.label)
-        return pick(self.rng, "it_reference", entity=entity_phrase(choice.entity))
+            return pick(self.rng, "label_reference", self.tone, entity=entity_phrase(choice.entity), label=choice.label)
+        return pick(self.rng, "it_reference", self.tone, entity=entity_phrase(choice.entity))
 
     def _target_phrase(self, step: PlannedStep, i: int) -> str:
         choice = self._pointed(step, i)
@@ -290,7 +292,7 @@ class ConversationWriter:
             self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_clarify", request=phrase, fields=fields)))
         self._say(pick(self.rng, "clarify_question", request=phrase, fields=fields))
         answer = _bare({k: step.user_args[k] for k in step.clarify})
-        self.turns.append(UserTurn(text=pick(self.rng, "clarify_answer", values=answer)))
+        self.turns.append(UserTurn(text=pick(self.rng, "clarify_answer", self.tone, values=answer)))
 
     def _choose_target(self, step: PlannedStep, i: int, request: PlannedRequest) -> None:
         """A grounded step on something the same request listed: with several candidates and
@@ -314,7 +316,7 @@ class ConversationWriter:
         self._say(pick(self.rng, "which_question", n=len(hits), entities=plural(entity),
                        options=listed, request=phrase))
         choice = self.rng.choice(options)
-        self.turns.append(UserTurn(text=pick(self.rng, "which_answer", label=choice.label)))
+        self.turns.append(UserTurn(text=pick(self.rng, "which_answer", self.tone, label=choice.label)))
         self.chosen.setdefault(i, {})[arg] = choice.value
 
     def _confirm(self, step: PlannedStep, tool: Tool, i: int) -> bool:
@@ -328,10 +330,10 @@ class ConversationWriter:
             self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_confirm", action=action)))
         self._say(pick(self.rng, "confirm_question", action=action))
         if step.confirm == "decline":
-            self.turns.append(UserTurn(text=pick(self.rng, "confirm_no")))
+            self.turns.append(UserTurn(text=pick(self.rng, "confirm_no", self.tone)))
             self.outcome[i] = pick(self.rng, "declined_result", action=action, action_ing=ing(action))
             return False
-        self.turns.append(UserTurn(text=pick(self.rng, "confirm_yes")))
+        self.turns.append(UserTurn(text=pick(self.rng, "confirm_yes", self.tone)))
         return True
 
     # ---- arguments ---------------------------------------------------------------------
@@ -469,7 +471,7 @@ class ConversationWriter:
             self._say(pick(self.rng, f"{kind}_question", field=humanize(arg),
                            value=said_wrong, entity=entity, a_entity=a_entity,
                            message=message))
-            self.turns.append(UserTurn(text=pick(self.rng, f"{kind}_answer", value=said_right)))
+            self.turns.append(UserTurn(text=pick(self.rng, f"{kind}_answer", self.tone, value=said_right)))
         self.turns.append(ToolCallTurn(name=tool.name, arguments=args))
         self.turns.append(ToolResponseTurn(content=self._execute(i, tool, args)))
 

@@ -24,13 +24,16 @@ from dataclasses import dataclass
 from string import Formatter
 from typing import Any, Iterable, Mapping, Sequence
 
-# The phrasebook entries the offline generator writes user turns from (offline/writer.py:
-# greeting, first_request, followup_request, then_join, it_reference, label_reference,
-# mention_values, clarify_answer, closing_user; offline/speech.py: every `say_*` entry). The
-# others (before_call, segment_summary, thought_*, scenario, ...) are assistant, reasoning or
-# generator text. tests/test_shape.py fails when one of these keys leaves the phrasebook.
+# The phrasebook entries the offline generator writes user turns from (offline/writer.py and
+# offline/speech.py, every `say_*` entry), whole or split by tone. The others (before_call,
+# segment_summary, thought_*, scenario, ...) are assistant, reasoning or generator text.
+# tests/test_shape.py fails when one of these keys leaves the phrasebook.
 USER_KEYS: tuple[str, ...] = ("greeting", "first_request", "followup_request", "then_join", "it_reference",
-                              "label_reference", "mention_values", "clarify_answer", "closing_user")
+                              "label_reference", "mention_values", "clarify_answer", "closing_user",
+                              "first_goal", "followup_goal", "implicit_delete", "implicit_cancel",
+                              "confirm_yes", "confirm_no", "another_copy", "each_reference", "which_answer",
+                              "not_found_answer", "conflict_answer", "validation_error_answer",
+                              "out_of_scope_request")
 USER_KEY_PREFIXES: tuple[str, ...] = ("say_",)
 MIN_FRAME_WORDS = 2
 OPENING_WORDS = 3
@@ -91,9 +94,18 @@ def frames_of(templates: Mapping[str, Sequence[str]]) -> list[Frame]:
 
 def user_templates(phrasebook: Mapping[str, Any]) -> dict[str, list[str]]:
     """The phrasebook entries user turns are written from (`USER_KEYS`, `USER_KEY_PREFIXES`):
-    `{key: [template, ...]}`, in the phrasebook's order."""
-    return {key: [str(t) for t in value] for key, value in phrasebook.items()
-            if (key in USER_KEYS or key.startswith(USER_KEY_PREFIXES)) and isinstance(value, list)}
+    `{key: [template, ...]}`, in the phrasebook's order. An entry split by tone
+    (`{any: [...], casual: [...]}`) gives one list per part, keyed `key.part`."""
+    out: dict[str, list[str]] = {}
+    for key, value in phrasebook.items():
+        if not (key in USER_KEYS or key.startswith(USER_KEY_PREFIXES)):
+            continue
+        if isinstance(value, list):
+            out[key] = [str(t) for t in value]
+        elif isinstance(value, dict):
+            for part, texts in value.items():
+                out[f"{key}.{part}"] = [str(t) for t in texts]
+    return out
 
 
 def frames_from_phrasebook(phrasebook: Mapping[str, Any]) -> list[Frame]:
