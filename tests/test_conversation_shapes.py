@@ -13,6 +13,7 @@ from funcdex_assets.catalog.loader import load_catalog
 from funcdex_assets.dml.model import AssistantTurn, ToolCallTurn, ToolResponseTurn, UserTurn
 from funcdex_assets.dml.parser import parse_dml
 from funcdex_assets.dml.validator import reports_failure, validate_conversation
+from funcdex_assets.offline import planner
 from funcdex_assets.offline.planner import FAILURE_KINDS, ConversationPlan
 from funcdex_assets.quality.detectors import detect
 from funcdex_assets.quality.dialogue import dialogue_from_messages
@@ -31,6 +32,14 @@ BUNDLES = ("gmail_googlecalendar", "jira_gmail", "asana")
 
 @pytest.fixture(scope="module")
 def written() -> list[tuple[ConversationPlan, list[Any], dict]]:
+    with pytest.MonkeyPatch.context() as patch:
+        # A failure in every conversation that can have one, so every kind the bundles allow
+        # turns up (at the default rate, a rare kind may miss a small sample).
+        patch.setattr(planner, "FAILURE_RATE", 1.0)
+        return _written()
+
+
+def _written() -> list[tuple[ConversationPlan, list[Any], dict]]:
     catalog = load_catalog(REPO / "tool_catalog")
     backend = EmbeddedOfflineBackend()
     out = []

@@ -572,6 +572,19 @@ def test_a_profile_of_someone_else_is_an_identity_mismatch():
     assert "identity_mismatch" not in codes(row({"name": "Joshua Olson", "workspaces": [{"name": "Service retro"}]}))
 
 
+def test_a_user_id_of_me_makes_a_call_about_the_user_only_when_it_reads_a_user():
+    def row(name, result):
+        r = conversation(user("Please do it."),
+                         assistant("", call(name, {"user_id": "me"}, result)),
+                         assistant("Done."), tools=["get_event"])
+        r["messages"][0]["content"] = "Assistant for Joshua Olson (joshua.olson@davis.io). Today is 2026-03-02."
+        return r
+
+    # Gmail passes user_id "me" to every call: a new label's name is no person's.
+    assert "identity_mismatch" not in codes(row("create_label", {"label": {"name": "Quarterly budget review"}}))
+    assert "identity_mismatch" in codes(row("get_user", {"user": {"name": "Emily Smith"}}))
+
+
 def test_an_invented_name_in_a_goodbye():
     row = conversation(user("Thanks, that's all."), assistant("", call("get_event", {"event_id": "evt_8842"},
                                                                        {"data": EVENT})),

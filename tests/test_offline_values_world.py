@@ -943,3 +943,33 @@ def test_an_answer_given_does_not_change_when_the_world_does(repo_root: Path) ->
     w.execute(tools["GOOGLECALENDAR_PATCH_EVENT"], {"eventId": event, "start": {"date": "2026-04-20"}}, 1)
     w.execute(tools["GOOGLECALENDAR_EVENTS_LIST"], {"timeMin": "2026-04-01T00:00:00Z"}, 2)
     assert json.dumps(made, sort_keys=True) == said
+
+
+def test_values_follow_the_examples_a_description_lists():
+    import random
+    from datetime import datetime, timezone
+
+    from faker import Faker
+
+    from funcdex_assets.offline.values import ValueFactory, described_examples
+
+    assert described_examples({"description": "Issue type name, e.g. Task, Bug, Story, Epic."}) == [
+        "Task", "Bug", "Story", "Epic"]
+    assert described_examples({"description": "Natural-language due date, e.g. 'tomorrow at 5pm' or 'every friday'."}) == [
+        "tomorrow at 5pm", "every friday"]
+    # Prose and a lone id shape are not a vocabulary.
+    assert described_examples({"description": "Free-form location, e.g. an address or room name."}) == []
+    assert described_examples({"description": "ID of the customer, e.g. cus_NffrFeUfNV2Hib."}) == []
+    values = ValueFactory(random.Random(3), Faker(), datetime(2026, 3, 9, tzinfo=timezone.utc))
+    for _ in range(10):
+        assert values.value("issue_type", {"type": "string", "description": "Issue type name, e.g. Task, Bug."}) in (
+            "Task", "Bug")
+        assert values.value("due_string", {"type": "string", "description": "e.g. 'tomorrow at 5pm' or 'every friday'"}) in (
+            "tomorrow at 5pm", "every friday")
+        rule = values.value("recurrence", {"type": "array", "items": {"type": "string"},
+                                           "description": "RRULE lines for a recurring event."})
+        assert all(r.startswith("RRULE:FREQ=") for r in rule), rule
+        labels = values.value("labels", {"type": "array", "items": {"type": "string"}})
+        assert all(" " not in label and label == label.lower() for label in labels), labels
+        # A person's name for a field of a person (invitee_name), a title for a thing's.
+        assert len(values.value("invitee_name", {"type": "string"}).split()) >= 2

@@ -60,9 +60,12 @@ def test_speakable_values_are_what_people_say():
     assert speakable("summary", "Q3 planning", {"type": "string"})
     assert speakable("start", "2026-03-05T10:00:00Z", {"type": "string"})
     assert speakable("cc", ["dana@acme.io"], {"type": "array", "items": {"type": "string"}})
-    # Filler in a free string field, random words as labels, switches: not said.
+    # Filler in a free string field, switches: not said. Labels, places and natural-language
+    # due dates are (the values generator gives them label, place and date words).
     assert not speakable("visibility_role", "compare", {"type": "string"})
-    assert not speakable("labels", ["race", "away"], {"type": "array", "items": {"type": "string"}})
+    assert speakable("labels", ["urgent", "q3"], {"type": "array", "items": {"type": "string"}})
+    assert speakable("location", "Berlin office, 3rd floor", {"type": "string"})
+    assert speakable("due_string", "every friday", {"type": "string"})
     assert not speakable("notify", True, {"type": "boolean"})
 
 

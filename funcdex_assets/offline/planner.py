@@ -128,6 +128,26 @@ def _assistant_choice(slot: Slot, tool: Tool, persona: Persona, rng: random.Rand
         return persona.timezone
     if schema.get("enum") and "default" in schema and schema["default"] in schema["enum"] and rng.random() < 0.3:
         return schema["default"]
+    # A documented default switch said out loud (`is_html: false` on a plain-text mail): what
+    # the API would do anyway, so never a wrong call, and how careful callers write them.
+    if stype == "boolean" and isinstance(schema.get("default"), bool) and rng.random() < SPELLED_DEFAULT_RATE:
+        return schema["default"]
+    return None
+
+
+# Documented defaults that stand for the user or their main resource (Gmail's user_id "me",
+# Calendar's calendarId "primary"): assistants often pass them explicitly.
+_SELF_DEFAULTS = frozenset({"me", "primary", "self"})
+# How often the assistant spells out such a default, or a boolean's documented default.
+SPELLED_DEFAULT_RATE = 0.35
+# How often a speakable optional value the user could give is part of their request.
+OPTIONAL_RATE = 0.6
+
+
+def _spelled_self_default(slot: Slot, rng: random.Random) -> Any:
+    default = slot.schema.get("default")
+    if isinstance(default, str) and default in _SELF_DEFAULTS and rng.random() < SPELLED_DEFAULT_RATE:
+        return default
     return None
 
 
@@ -164,7 +184,9 @@ def plan_conversation(
                     if slot.key not in context:
                         context[slot.key] = values.make_id(slot.schema)
                     user_args[slot.name] = context[slot.key]
-                # An optional id nothing produced is left out: the user could not know it.
+                elif (own := _spelled_self_default(slot, rng)) is not None:
+                    assistant_args[slot.name] = own
+                # Any other optional id nothing produced is left out: the user could not know it.
                 continue
             if not slot.required:
                 own = _assistant_choice(slot, tool, persona, rng)
@@ -173,7 +195,7 @@ def plan_conversation(
                     continue
             # An optional switch is the assistant's business, not something a user says.
             if not slot.required and (_is_plumbing(slot) or slot.schema.get("type") == "boolean"
-                                      or rng.random() > 0.5):
+                                      or rng.random() > OPTIONAL_RATE):
                 continue
             shared = [k for k in slot.keys if k in produced_keys]
             # A new thing gets its own name and text: only addresses and times carry over into a create.

@@ -25,6 +25,9 @@ _TEXT = frozenset({"description", "body", "text", "message", "content", "notes",
                    "bio", "details", "reason", "instructions"})
 _QUERY = frozenset({"q", "query", "search", "keyword", "keywords", "term", "filter"})
 _RECIPIENT = frozenset({"to", "recipient", "recipients", "cc", "bcc"})
+# Places and tags people name ("at the Berlin office", "tag it urgent").
+_PLACE = frozenset({"location", "address", "venue", "place", "city"})
+_TAG = frozenset({"label", "labels", "tag", "tags"})
 _FROM = frozenset({"min", "start", "from", "after", "since", "begin"})
 _UNTIL = frozenset({"max", "end", "to", "until", "before"})
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
@@ -78,7 +81,10 @@ def speakable(key: str, value: Any, schema: dict[str, Any]) -> bool:
         return True
     if schema.get("enum"):
         return bool(_PLAIN_WORDS.fullmatch(value))
-    return last in _TITLE | _TEXT | _QUERY | _RECIPIENT
+    # "due tomorrow at 5pm": a natural-language date is said as it is.
+    if "due" in words and last == "string":
+        return True
+    return last in _TITLE | _TEXT | _QUERY | _RECIPIENT | _PLACE | _TAG
 
 
 def _one(rng: random.Random, key: str, value: Any, tone: str | None = None) -> list[str]:

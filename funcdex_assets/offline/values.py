@@ -23,6 +23,12 @@ _TIMEZONES = ("America/New_York", "Europe/Berlin", "Europe/London", "Asia/Kolkat
 _CURRENCIES = ("usd", "eur", "gbp", "inr", "sgd")
 _COLORS = ("red", "blue", "green", "yellow", "purple", "orange", "grey")
 _LANGUAGES = ("en", "en_US", "de", "fr", "es", "pt_BR")
+# Labels and tags as people name them (no spaces: Jira and Gmail labels forbid or nest on them).
+_LABELS = ("urgent", "follow-up", "q3", "backend", "design", "billing", "errands", "blocked", "customer",
+           "marketing", "ops", "hiring", "finance", "needs-review", "bug", "ui", "travel", "clients")
+_SECTIONS = ("Backlog", "This week", "Next up", "Waiting on others", "Ideas", "In review")
+_RRULES = ("RRULE:FREQ=WEEKLY;BYDAY=MO", "RRULE:FREQ=WEEKLY;BYDAY=TU,TH", "RRULE:FREQ=DAILY;COUNT=5",
+           "RRULE:FREQ=MONTHLY;BYMONTHDAY=1", "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", "RRULE:FREQ=WEEKLY;COUNT=6")
 _FILE_KINDS = (("report", "pdf"), ("notes", "docx"), ("budget", "xlsx"), ("slides", "pptx"),
                ("summary", "txt"), ("roadmap", "pdf"))
 PERSON_ENTITIES = frozenset({"user", "assignee", "reporter", "owner", "author", "member", "attendee", "contact",
@@ -97,6 +103,29 @@ def _described_format(schema: dict[str, Any]) -> str:
     if re.search(r"\b(unix|epoch)\b", description, re.I):  # Slack's "Unix timestamp": seconds, not ISO
         return ""
     return "date-time" if _DESCRIBED_DATETIME.search(description) else ""
+
+
+_EXAMPLES = re.compile(r"\be\.g\.,?\s+(.+?)(?:\.\s|\.$|;|\)|$)")
+_QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
+_ARTICLES = frozenset({"a", "an", "the", "any", "some"})
+
+
+def described_examples(schema: dict[str, Any]) -> list[str]:
+    """The example values a field's description lists after "e.g.": quoted ones ("e.g.
+    'tomorrow at 5pm' or 'every friday'"), or a bare list of two or more short items ("e.g.
+    Task, Bug, Story, Epic"). Prose ("e.g. an address or room name") and lone bare examples
+    (an id's shape, handled elsewhere) give []."""
+    match = _EXAMPLES.search(str(schema.get("description", "")))
+    if not match:
+        return []
+    tail = match.group(1)
+    quoted = [a or b for a, b in _QUOTED.findall(tail)]
+    if quoted:
+        return [q for q in quoted if q.strip() and "[" not in q]
+    items = [i.strip() for i in re.split(r",|\bor\b", tail) if i.strip()]
+    if len(items) < 2 or any(len(i.split()) > 3 or i.split()[0].lower() in _ARTICLES or "://" in i for i in items):
+        return []
+    return items
 
 
 def _schema_type(schema: dict[str, Any]) -> str | None:
@@ -257,6 +286,9 @@ class ValueFactory:
 
     def array_value(self, name: str, schema: dict[str, Any], depth: int = 0) -> list:
         items = schema.get("items") if isinstance(schema.get("items"), dict) else {"type": "string"}
+        if "description" not in items and schema.get("description"):
+            # "Label names to set, e.g. ['errands']" describes each item too.
+            items = {**items, "description": schema["description"]}
         lo = int(schema.get("minItems", 1))
         hi = int(schema.get("maxItems", max(lo, 3)))
         n = self.rng.randint(lo, max(lo, min(hi, lo + 2)))
@@ -308,8 +340,16 @@ class ValueFactory:
             # A recipient the description calls a phone number (WhatsApp's `to`) is one, not an email.
             digits_only = "digits only" in str(schema.get("description", "")).lower()
             value = ("" if digits_only else "+") + "1" + "".join(self.rng.choice(string.digits) for _ in range(10))
+        if value is None and re.search(r"\brrule\b", str(schema.get("description", "")), re.I):
+            value = self.rng.choice(_RRULES)
         if value is None:
             value = self._string_by_name(snake(name), holder)
+        if value is None:
+            # A field the name says nothing about: the description's own examples ("Issue type
+            # name, e.g. Task, Bug, Story, Epic") before random words.
+            examples = described_examples(schema)
+            value = self.rng.choice(examples) if examples else (
+                self.fake.word() if self.rng.random() < 0.5 else " ".join(self.fake.words(nb=2)))
         min_len = int(schema.get("minLength", 0))
         max_len = schema.get("maxLength")
         if max_len is not None and len(value) > int(max_len):
@@ -341,7 +381,8 @@ class ValueFactory:
     def email(self) -> str:
         return f"{self.fake.first_name().lower()}.{self.fake.last_name().lower()}@{self.fake.domain_name()}"
 
-    def _string_by_name(self, s: str, holder: str = "") -> str:
+    def _string_by_name(self, s: str, holder: str = "") -> str | None:
+        """A value by what the field's name says, None when it says nothing recognised."""
         fake, rng = self.fake, self.rng
         if s in ("name", "display_name") and holder and holder not in PERSON_ENTITIES:
             return self.title()
@@ -381,6 +422,8 @@ class ValueFactory:
             return fake.name()
         if last in ("company", "organization", "org"):
             return fake.company()
+        if last == "name" and s.split("_")[0] in PERSON_ENTITIES:
+            return fake.name()  # invitee_name, assignee_name: a person's
         if last == "name":
             return self.title()
         if last in ("body", "text", "message", "content", "comment", "note", "notes", "description",
@@ -402,9 +445,11 @@ class ValueFactory:
             return fake.slug().split("-")[0]
         if last in ("mime", "mimetype") or "mime_type" in s:
             return rng.choice(("application/pdf", "text/plain", "application/vnd.google-apps.document"))
-        if last in ("label", "labels", "tag", "tags", "category", "section"):
-            return fake.word()
-        return fake.word() if rng.random() < 0.5 else " ".join(fake.words(nb=2))
+        if last in ("label", "labels", "tag", "tags"):
+            return rng.choice(_LABELS)
+        if last == "section":
+            return rng.choice(_SECTIONS)
+        return None
 
     def free_text(self) -> str:
         day = self.future_datetime().strftime("%A %B %-d")
@@ -447,7 +492,7 @@ class ValueFactory:
             lambda: f"{fake.bs().capitalize()}",
             lambda: f"Q{rng.randint(1, 4)} {fake.word()} review",
             lambda: f"{fake.catch_phrase()}",
-            lambda: f"{fake.word().capitalize()} sync with {fake.company().split()[0]}",
+            lambda: f"{fake.word().capitalize()} sync with {fake.company().split()[0].rstrip(',')}",
             lambda: f"{fake.word().capitalize()} {rng.choice(('plan', 'update', 'kickoff', 'proposal', 'retro'))}",
         )
         return rng.choice(forms)()

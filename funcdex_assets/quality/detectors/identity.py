@@ -4,7 +4,8 @@
 The user's name and email come from the system prompt ("Assistant for Joshua Olson", "The
 signed-in customer is Sofia Marquez (sofia@...)") and from the user introducing themselves
 ("this is Steven Ho", "I'm Dana Ruiz", "Priya here"). A call about the caller themselves (a
-name with `profile`, `me`, `current user`, `whoami`, or a `user_id` of "me") whose result
+name with `profile`, `me`, `current user`, `whoami`, or a call reading a user with a `user_id`
+of "me") whose result
 names a person with a different email, or with a name sharing no word with theirs, is an
 identity mismatch. An assistant message that greets or thanks someone by a first name that
 appears in no system prompt, user message or tool result invents the name.
@@ -50,10 +51,16 @@ def _who(d: Dialogue) -> tuple[list[str], set[str]]:
     return names, emails
 
 
+_PERSON_WORDS = frozenset({"user", "users", "member", "members", "account", "person", "people"})
+
+
 def _about_self(call: Call) -> bool:
     if about_self(call.name):
         return True
-    return any(isinstance(v, str) and v.lower() == "me" and "user" in snake(k) for k, v in call.arguments.items())
+    # A `user_id` of "me" says whose data a call acts on (Gmail passes it to every call: a
+    # label's `name` is no person's); it names the user only in a call that reads a user.
+    return bool(set(snake(call.name).split("_")) & _PERSON_WORDS) and any(
+        isinstance(v, str) and v.lower() == "me" and "user" in snake(k) for k, v in call.arguments.items())
 
 
 def identity_mismatch(d: Dialogue) -> list[Finding]:
