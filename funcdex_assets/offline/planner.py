@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from funcdex_assets.backends.base import Persona
 from funcdex_assets.catalog.actions import destructive_kind, name_action
+from funcdex_assets.catalog.relations import companions, without_alternatives
 from funcdex_assets.catalog.fields import LIMIT_KEYS, Slot, entity_of_object, snake
 from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS
 from funcdex_assets.catalog.models import Tool
@@ -208,6 +209,17 @@ def plan_conversation(
             if not slot.required and slot.name not in reuse and not speakable(slot.name, value, slot.schema):
                 continue
             user_args[slot.name] = value
+        props = tool.input_schema.get("properties") or {}
+        required = set(tool.input_schema.get("required") or [])
+        # One of each set of alternatives (due_date or due_string, not both), and what a chosen
+        # field needs beside it (a duration's unit).
+        user_args = without_alternatives(user_args, props, required)
+        assistant_args = {k: v for k, v in without_alternatives({**user_args, **assistant_args}, props,
+                                                                 required).items() if k in assistant_args}
+        for name in list(user_args):
+            for other in sorted(companions(props).get(name, ())):
+                if other not in user_args and other not in assistant_args and isinstance(props.get(other), dict):
+                    user_args[other] = values.value(other, props[other], holder=holder)
         if name_action(tool.original_name) == "create" and not any(_names_it(k) for k in user_args):
             # Something new gets a name from the user (the world would otherwise invent one:
             # "I created the customer Cynthia Bullock" when nobody said that name).

@@ -16,6 +16,7 @@ from typing import Any
 from faker import Faker
 
 from funcdex_assets.catalog.fields import snake
+from funcdex_assets.catalog.relations import without_alternatives
 from funcdex_assets.offline.language import pick
 
 _TIMEZONES = ("America/New_York", "Europe/Berlin", "Europe/London", "Asia/Kolkata",
@@ -282,7 +283,8 @@ class ValueFactory:
                 # A bare time key ("dateTime") takes its meaning from the object's name (start / end).
                 named = f"{snake(parent)}_{snake(key)}" if parent and snake(key) in GENERIC_TIME_KEYS else key
                 out[key] = self.value(named, sub, depth + 1)
-        return out
+        # {"date": ..., "dateTime": ...} where the docs say one or the other: one.
+        return without_alternatives(out, props, required)
 
     def array_value(self, name: str, schema: dict[str, Any], depth: int = 0) -> list:
         items = schema.get("items") if isinstance(schema.get("items"), dict) else {"type": "string"}
