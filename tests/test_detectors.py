@@ -78,6 +78,20 @@ def test_false_success_accepts_an_honest_report_and_a_successful_retry():
     assert "false_success" not in codes(retried)
 
 
+def test_after_another_call_succeeds_only_the_failed_calls_own_verbs_claim_it():
+    def row(text):
+        return conversation(user("Delete the design review, then get my profile."), listed_events(),
+                            assistant("", call("delete_event", {"event_id": "evt_8842"},
+                                               {"successful": False, "error": "403 Forbidden"})),
+                            assistant("I couldn't delete it (permission denied). Now the profile.",
+                                      call("get_profile", {}, {"successful": True, "data": {"email": "a@b.io"}})),
+                            assistant(text))
+    # "successfully" is about the profile read that just worked ...
+    assert "false_success" not in codes(row("I retrieved the profile successfully."))
+    # ... but "deleted" is still a claim about the failed call.
+    assert "false_success" in codes(row("I retrieved the profile and deleted the review."))
+
+
 def test_a_false_property_or_a_failed_payment_is_not_a_failed_call():
     row = conversation(user("What happened to charge ch_991?"),
                        assistant("", call("get_charge", {"charge_id": "ch_991"},

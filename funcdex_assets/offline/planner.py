@@ -119,15 +119,18 @@ def _assistant_choice(slot: Slot, tool: Tool, persona: Persona, rng: random.Rand
     s = snake(slot.name)
     schema = slot.schema
     stype = schema.get("type")
-    if s in LIMIT_KEYS and stype in ("integer", "number") and name_action(tool.original_name) == "list":
-        if rng.random() < 0.5:
+    # A page size on anything that reads many (FIND_FILE is a "get" by name, a search by nature).
+    if s in LIMIT_KEYS and stype in ("integer", "number") and name_action(tool.original_name) in ("list", "get"):
+        # Most callers bound a listing rather than take the API's page size.
+        if rng.random() < 0.2:
             return None
         low, high = schema.get("minimum", 1), schema.get("maximum", 10**6)
         sizes = [n for n in _PAGE_SIZES if low <= n <= high]
         return rng.choice(sizes) if sizes else None
     if s in _TIME_ZONE_KEYS and stype == "string" and not schema.get("enum") and persona.timezone:
         return persona.timezone
-    if schema.get("enum") and "default" in schema and schema["default"] in schema["enum"] and rng.random() < 0.3:
+    if schema.get("enum") and "default" in schema and schema["default"] in schema["enum"] \
+            and rng.random() < SPELLED_DEFAULT_RATE:
         return schema["default"]
     # A documented default switch said out loud (`is_html: false` on a plain-text mail): what
     # the API would do anyway, so never a wrong call, and how careful callers write them.
@@ -140,14 +143,20 @@ def _assistant_choice(slot: Slot, tool: Tool, persona: Persona, rng: random.Rand
 # Calendar's calendarId "primary"): assistants often pass them explicitly.
 _SELF_DEFAULTS = frozenset({"me", "primary", "self"})
 # How often the assistant spells out such a default, or a boolean's documented default.
-SPELLED_DEFAULT_RATE = 0.35
-# How often a speakable optional value the user could give is part of their request.
-OPTIONAL_RATE = 0.6
+SPELLED_DEFAULT_RATE = 0.5
+# How often an optional id is taken from an earlier result that holds one.
+GROUNDED_OPTIONAL_RATE = 0.8
+# How often the assistant passes a self default ("me", "primary") explicitly, as the tools'
+# own examples do.
+SELF_DEFAULT_RATE = 0.7
+# How often a speakable optional value the user could give is part of their request, by how
+# clearly the persona states what they want.
+OPTIONAL_RATE = {"excellent": 0.85, "good": 0.7, "average": 0.5}
 
 
 def _spelled_self_default(slot: Slot, rng: random.Random) -> Any:
     default = slot.schema.get("default")
-    if isinstance(default, str) and default in _SELF_DEFAULTS and rng.random() < SPELLED_DEFAULT_RATE:
+    if isinstance(default, str) and default in _SELF_DEFAULTS and rng.random() < SELF_DEFAULT_RATE:
         return default
     return None
 
@@ -177,7 +186,9 @@ def plan_conversation(
         assistant_args: dict[str, Any] = {}
         for slot in node.inputs:
             if slot.kind == "id":
-                if slot.key in produced_keys and (slot.required or rng.random() < 0.5):
+                # An optional id an earlier step produced is usually why that step ran (create
+                # a label, then label the mail with it).
+                if slot.key in produced_keys and (slot.required or rng.random() < GROUNDED_OPTIONAL_RATE):
                     grounded[slot.name] = slot.key
                 elif slot.required and "default" in slot.schema:
                     defaults[slot.name] = slot.schema["default"]
@@ -196,7 +207,7 @@ def plan_conversation(
                     continue
             # An optional switch is the assistant's business, not something a user says.
             if not slot.required and (_is_plumbing(slot) or slot.schema.get("type") == "boolean"
-                                      or rng.random() > OPTIONAL_RATE):
+                                      or rng.random() > OPTIONAL_RATE.get(persona.clarity, 0.6)):
                 continue
             shared = [k for k in slot.keys if k in produced_keys]
             # A new thing gets its own name and text: only addresses and times carry over into a create.
@@ -228,6 +239,8 @@ def plan_conversation(
             if naming is not None:
                 user_args[naming.name] = values.value(naming.name, naming.schema, holder=holder)
         order_windows(user_args)
+        if name_action(tool.original_name) in ("create", "update"):
+            lasting(user_args, rng)
         clarify = _choose_clarifications(node.inputs, user_args, reuse, persona.clarity, rng)
         steps.append(PlannedStep(tool=tool.name, user_args=user_args, clarify=clarify, defaults=defaults,
                                  grounded=grounded, reuse=reuse, assistant_args=assistant_args))
@@ -418,6 +431,44 @@ def order_windows(args: dict[str, Any]) -> None:
             a, b = _parse_when(args[low]), _parse_when(args[high])
             if a is not None and b is not None and a > b:
                 args[low], args[high] = args[high], args[low]
+
+
+_MEETING_MINUTES = (30, 30, 45, 60, 60, 90)
+
+
+def lasting(args: dict[str, Any], rng: random.Random) -> None:
+    """The end of something being scheduled follows its start: a meeting lasts 30 to 90
+    minutes, an all-day one a day (values are drawn one by one: an event from May 8 to May 18
+    is nobody's meeting). Only a `start` / `end` pair (`start_time` / `end_time`), whose values
+    are times or {dateTime | date} objects; a window to search (timeMin / timeMax) is not
+    scheduled and is left alone."""
+    from datetime import timedelta
+    for low, high in (("start", "end"), ("start_time", "end_time"), ("startTime", "endTime")):
+        if low not in args or high not in args:
+            continue
+        start, end = args[low], args[high]
+        if isinstance(start, dict) and isinstance(end, dict):
+            for key in ("dateTime", "date_time", "date"):
+                if isinstance(start.get(key), str) and isinstance(end.get(key), str):
+                    begun = _parse_when(start[key])
+                    if begun is None:
+                        continue
+                    if key == "date":
+                        end[key] = (begun + timedelta(days=1)).strftime("%Y-%m-%d")
+                    else:
+                        end[key] = _same_format(start[key], begun + timedelta(minutes=rng.choice(_MEETING_MINUTES)))
+        elif isinstance(start, str) and isinstance(end, str):
+            begun = _parse_when(start)
+            if begun is not None and len(start) > 10:
+                args[high] = _same_format(start, begun + timedelta(minutes=rng.choice(_MEETING_MINUTES)))
+
+
+def _same_format(like: str, when) -> str:
+    """`when` written as `like` is: a trailing Z, an offset, or none."""
+    if like.endswith(("Z", "z")):
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = when.isoformat()
+    return text if when.utcoffset() is not None and ("+" in like[10:] or "-" in like[10:]) else text[:19]
 
 
 def _names_it(key: str) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 
 from funcdex_assets.catalog.fields import snake
 from funcdex_assets.offline.language import humanize, pick
+from funcdex_assets.offline.values import described_examples
 
 # Last word of a parameter name, and what kind of value it holds for a user.
 _COUNT = frozenset({"limit", "max", "count", "size", "top", "num", "results", "number"})
@@ -78,6 +79,12 @@ def speakable(key: str, value: Any, schema: dict[str, Any]) -> bool:
     if not isinstance(value, str):
         return False
     if spoken_date(value) or ("@" in value and " " not in value):
+        return True
+    # A link people paste, and a word from the field's documented vocabulary ("Bug" for an
+    # issue type that is "e.g. Task, Bug, Story, Epic").
+    if value.startswith(("https://", "http://")) and " " not in value:
+        return True
+    if value in described_examples(schema) and _PLAIN_WORDS.fullmatch(value):
         return True
     if schema.get("enum"):
         return bool(_PLAIN_WORDS.fullmatch(value))

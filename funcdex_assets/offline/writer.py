@@ -65,6 +65,7 @@ class ConversationWriter:
         self.outcome: dict[int, str] = {}
         # What the assistant still has to say at its next text (a refused call's report).
         self.carry = ""
+        self.carry_step = -1
         # step -> reused arguments the user stated instead (no result held a fitting value)
         self.said_reuse: dict[int, set[str]] = {}
         # Values of entities a call deleted, trashed or cancelled: nothing later acts on them.
@@ -271,8 +272,10 @@ class ConversationWriter:
             self._say(pick(self.rng, "before_call", request=phrase))
         elif g > 0 and not asked and self.rng.random() < 0.4:
             previous = request.groups[g - 1]
-            self._say(pick(self.rng, "between_calls", result=self._result(previous[-1]),
-                           request=phrase, request_ing=ing(phrase)))
+            # A refusal still to be reported is that step's result: not said twice.
+            result = "" if self.carry and self.carry_step == previous[-1] else self._result(previous[-1])
+            self._say(pick(self.rng, "between_calls", result=result,
+                           request=phrase, request_ing=ing(phrase)).strip())
 
         if self.carry:
             self._say("")
@@ -454,6 +457,7 @@ class ConversationWriter:
                 self.outcome[i] = report
             else:
                 self.carry = report + pick(self.rng, "denied_go_on")
+                self.carry_step = i
                 self.outcome[i] = pick(self.rng, "denied_recalled", request=phrase)
             return
         if kind == "rate_limit":

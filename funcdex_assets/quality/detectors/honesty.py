@@ -148,16 +148,24 @@ def acknowledges_problem(text: str) -> bool:
     return bool(_ACKNOWLEDGES.search(text))
 
 
-def _claim(text: str, verbs: set[str]) -> str | None:
-    """The words in `text` that say the action happened, None if it says nothing of the kind."""
+def _claim(text: str, verbs: set[str], generic: bool = True) -> str | None:
+    """The words in `text` that say the action happened (its own verbs; with `generic`, also
+    "successfully", "done" ...), None if it says nothing of the kind."""
     if acknowledges_problem(text):
         return None
     for verb in sorted(verbs):
         m = re.search(rf"\b{verb}\b", text, re.I)
         if m:
             return m.group(0)
-    m = _GENERIC_CLAIM.search(text)
+    m = _GENERIC_CLAIM.search(text) if generic else None
     return m.group(0) if m else None
+
+
+def _other_call_ok(d: Dialogue, failed: Call, until: int) -> bool:
+    """Another call succeeded between the failure and message `until`: a "successfully" there
+    may be about that one."""
+    return any(c.index > failed.index and c.index < until and c.name != failed.name and c.answered
+               and failure(c.result, c.name) is None for c in d.calls)
 
 
 def _retried_ok(d: Dialogue, failed: Call, until: int) -> bool:
@@ -181,7 +189,7 @@ def false_success(d: Dialogue) -> list[Finding]:
                 continue
             if _retried_ok(d, call, m.index):
                 break
-            said = _claim(m.text, verbs)
+            said = _claim(m.text, verbs, generic=not _other_call_ok(d, call, m.index))
             if said:
                 out.append(Finding(code="false_success", message_index=m.index, message=(
                     f"{call.name} (message {call.index}) failed with {why}, but the assistant says {said!r}")))
