@@ -973,3 +973,28 @@ def test_values_follow_the_examples_a_description_lists():
         assert all(" " not in label and label == label.lower() for label in labels), labels
         # A person's name for a field of a person (invitee_name), a title for a thing's.
         assert len(values.value("invitee_name", {"type": "string"}).split()) >= 2
+
+
+def test_another_entitys_id_in_a_response_keeps_that_entitys_label(repo_root: Path):
+    # A permission's response holds its file's id: later references to the file use the file's
+    # name, never the permission's ("the permissions of "Unleash 24/7 deliverables"").
+    tools = {t.name: t for t in load_catalog(repo_root / "tool_catalog").bundle_tools("googledrive")}
+    w = World(factory(4))
+    made = w.execute(tools["GOOGLEDRIVE_CREATE_FILE_FROM_TEXT"], {"file_name": "Budget.xlsx", "text_content": "Q3"},
+                     step=0)
+    file_id = made["data"]["file"]["id"]
+    listed = w.execute(tools["GOOGLEDRIVE_LIST_PERMISSIONS"], {"fileId": file_id}, step=1)
+    permission = listed["data"]["permissions"][0]["id"]
+    w.execute(tools["GOOGLEDRIVE_DELETE_PERMISSION"], {"fileId": file_id, "permissionId": permission}, step=2)
+    files = [p for p in w.find("file_id") if p.value == file_id]
+    assert files and all(p.entity == "file" for p in files), files
+    assert {p.label for p in files} <= {"Budget.xlsx", None}, files
+
+
+def test_a_thing_just_created_holds_nothing_and_is_the_users(repo_root: Path):
+    tools = {t.name: t for t in load_catalog(repo_root / "tool_catalog").bundle_tools("gmail")}
+    for seed in range(5):
+        made = World(factory(seed)).execute(tools["GMAIL_CREATE_LABEL"], {"label_name": "Clients"}, step=0)
+        label = made["data"]["label"]
+        assert all(v == 0 for k, v in label.items() if k.startswith(("messages", "threads"))), label
+        assert label.get("type", "user") == "user", label

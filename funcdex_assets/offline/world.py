@@ -109,6 +109,11 @@ def tool_action(tool: Tool) -> str:
     return name_action(tool.original_name)
 
 
+# Words of an integer field counting what an object holds (messagesTotal, threads_unread,
+# comment_count): zero on a thing just created.
+_CONTENT_COUNTS = frozenset({"total", "unread", "count"})
+
+
 @dataclass(frozen=True)
 class Produced:
     """A value a tool response exposed: what later calls and user turns may refer to."""
@@ -794,6 +799,16 @@ class World:
         is_completed true), where the field can hold it."""
         if ctx.action == "create" and not ctx.verbs and sn in _UNDONE_FLAGS and _schema_type(schema) == "boolean":
             return False, True  # a thing just made is not completed, cancelled or deleted
+        if ctx.action == "create" and not ctx.verbs:
+            words = set(sn.split("_"))
+            # A new label, folder or project holds nothing yet (not 154,100 messages) ...
+            # (messagesTotal, comment_count; a bare `total` is an invoice's sum, not a count).
+            if _schema_type(schema) == "integer" and len(words) > 1 and words & _CONTENT_COUNTS \
+                    and not words & {"max", "limit", "amount", "interval"} and schema.get("minimum", 0) <= 0:
+                return 0, True
+            # ... and is the user's, not the system's.
+            if sn == "type" and {"user", "system"} <= set(map(str, schema.get("enum") or ())):
+                return "user", True
         for verb in ctx.verbs:
             if sn in ("status", "state") and schema.get("enum"):
                 states = _TARGET_STATES.get(verb, ())
@@ -818,7 +833,15 @@ class World:
                 kind, key = classify(prop, props.get(prop, {}), entity)
                 keys = [key] if kind in ("id", "email") else [sn, f"{entity}_{sn}"]
             for key in keys:
-                self.produced.append(Produced(key, value, step, entity, label, f"{where}.{prop}"))
+                owner, named = entity, label
+                if key.endswith("_id") and key != f"{entity}_id":
+                    # Another entity's id (a permission's fileId): that entity's, under its own
+                    # label where it was seen, never under this one's ("list the permissions
+                    # of the file <the permission's name>").
+                    owner = key[:-3]
+                    named = next((p.label for p in reversed(self.produced)
+                                  if p.key == key and p.value == value and p.entity == owner and p.label), None)
+                self.produced.append(Produced(key, value, step, owner, named, f"{where}.{prop}"))
 
 
 def _listed_item(index: int, item_id: Any, item: Any, differs: tuple[str, ...] | None) -> ListedItem:

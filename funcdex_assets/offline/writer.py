@@ -66,6 +66,8 @@ class ConversationWriter:
         # What the assistant still has to say at its next text (a refused call's report).
         self.carry = ""
         self.carry_step = -1
+        # step -> its (last) response
+        self.responses: dict[int, Any] = {}
         # step -> reused arguments the user stated instead (no result held a fitting value)
         self.said_reuse: dict[int, set[str]] = {}
         # Values of entities a call deleted, trashed or cancelled: nothing later acts on them.
@@ -413,6 +415,7 @@ class ConversationWriter:
         # A list may come back empty only where no later call needs one of its items.
         needed = any(i in s.sources.values() for s in self.plan.steps)
         response = self.world.execute(tool, args, step=i, min_items=1 if needed else 0)
+        self.responses[i] = response
         step = self.plan.steps[i]
         if step.grounded and destructive_kind(tool.original_name, args) in ("delete", "cancel"):
             arg, _ = self._primary(step)
@@ -491,6 +494,9 @@ class ConversationWriter:
         verb = tool_verb(tool)
         done = _PAST_OVERRIDES.get(verb, past(verb))
         ids = [p for p in produced if p.key == f"{p.entity}_id"]
+        if not ids and tool_action(tool) == "list" and _largest_list(self.responses.get(i)) == 0:
+            # An empty listing is news, not a success ("I found the permissions successfully").
+            return f"I found no {plural(entity_phrase(_entity_of(tool)))}."
         if not ids:
             return f"I {done} the {humanize(request_phrase(tool).split(' ', 1)[-1]).removeprefix('the ').removeprefix('a ').removeprefix('an ')} successfully."
         # The outermost object is what the call was about (an issue, not its issuetype).
@@ -524,6 +530,17 @@ class ConversationWriter:
             if p.entity == entity and leaf in ("status", "state") and isinstance(p.value, str):
                 return f"status {p.value}"
         return ""
+
+
+def _largest_list(value: Any) -> int | None:
+    """The length of the longest list in a response (None when it holds none)."""
+    if isinstance(value, list):
+        inner = [n for v in value if (n := _largest_list(v)) is not None]
+        return max([len(value), *inner])
+    if isinstance(value, dict):
+        inner = [n for v in value.values() if (n := _largest_list(v)) is not None]
+        return max(inner) if inner else None
+    return None
 
 
 def _spoken(value: Any) -> str:
