@@ -27,6 +27,9 @@ _LANGUAGES = ("en", "en_US", "de", "fr", "es", "pt_BR")
 # Labels and tags as people name them (no spaces: Jira and Gmail labels forbid or nest on them).
 _LABELS = ("urgent", "follow-up", "q3", "backend", "design", "billing", "errands", "blocked", "customer",
            "marketing", "ops", "hiring", "finance", "needs-review", "bug", "ui", "travel", "clients")
+_JQL = ('project = {key} AND status != Done ORDER BY updated DESC', 'assignee = currentUser() AND resolution = Unresolved',
+        'project = {key} AND text ~ "{word}"', 'project = {key} AND priority = High AND created >= -14d',
+        'project = {key} AND labels = {word} ORDER BY priority DESC', 'reporter = currentUser() AND status = "In Progress"')
 _SECTIONS = ("Backlog", "This week", "Next up", "Waiting on others", "Ideas", "In review")
 _RRULES = ("RRULE:FREQ=WEEKLY;BYDAY=MO", "RRULE:FREQ=WEEKLY;BYDAY=TU,TH", "RRULE:FREQ=DAILY;COUNT=5",
            "RRULE:FREQ=MONTHLY;BYMONTHDAY=1", "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", "RRULE:FREQ=WEEKLY;COUNT=6")
@@ -409,7 +412,9 @@ class ValueFactory:
             return self.iso(self.moment(s))
         if last == "number":
             return f"{self._alnum(4, string.ascii_uppercase)}-{self.rng.randint(1, 9999):04d}"
-        if s in ("q", "query", "search", "search_query", "filter", "jql"):
+        if s == "jql":
+            return rng.choice(_JQL).format(key=fake.word().upper()[:4], word=fake.word())
+        if s in ("q", "query", "search", "search_query", "filter"):
             return " ".join(fake.words(nb=2))
         if last in ("subject", "title", "summary", "headline"):
             return self.title()
@@ -447,8 +452,8 @@ class ValueFactory:
             return fake.slug().split("-")[0]
         if last in ("mime", "mimetype") or "mime_type" in s:
             return rng.choice(("application/pdf", "text/plain", "application/vnd.google-apps.document"))
-        if last in ("label", "labels", "tag", "tags"):
-            return rng.choice(_LABELS)
+        if s in ("label", "labels", "tag", "tags", "label_names", "tag_names"):
+            return rng.choice(_LABELS)  # a unit_label ("seat") is not a tag
         if last == "section":
             return rng.choice(_SECTIONS)
         return None

@@ -503,7 +503,10 @@ class ConversationWriter:
         outer = min(ids, key=_depth)
         entity = outer.entity
         main = _unique_by_value(sorted((p for p in ids if p.entity == entity), key=_depth))
-        if tool_action(tool) == "list":
+        # A read that returns several (GET_ALL_PROJECTS, GET_COMMENTS) is a listing too: "I
+        # retrieved the comment" about the first of five misreports it.
+        many = len(main) > 1 and not (self.plan.steps[i].copies or self.plan.steps[i].each)
+        if tool_action(tool) == "list" or (many and tool_action(tool) == "get"):
             labels = [p.label for p in main if p.label]
             listed = (": " + _series([f'"{label}"' for label in labels[:3]])) if labels else ""
             if len(labels) > 3:
