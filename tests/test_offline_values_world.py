@@ -998,3 +998,12 @@ def test_a_thing_just_created_holds_nothing_and_is_the_users(repo_root: Path):
         label = made["data"]["label"]
         assert all(v == 0 for k, v in label.items() if k.startswith(("messages", "threads"))), label
         assert label.get("type", "user") == "user", label
+
+
+def test_a_label_is_a_short_name_or_a_payments_amount():
+    from funcdex_assets.offline.world import record_label
+
+    assert record_label({"name": "Q3 plan", "description": "x"}) == "Q3 plan"
+    body = "Notes from Q4 education review: agreed on next steps, Kelsey owns the follow-up."
+    assert record_label({"content": body}) is None
+    assert record_label({"description": body, "amount": 87000, "currency": "inr"}) == "870.00 INR"

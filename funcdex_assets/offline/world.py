@@ -202,11 +202,20 @@ def _valid(schema: dict[str, Any] | None, value: Any) -> bool:
     return not schema or schema_validator(schema).is_valid(value)
 
 
+# A label is what a person calls a thing: a message body or a comment is no name for it.
+MAX_LABEL_WORDS = 10
+
+
 def record_label(record: dict[str, Any]) -> str | None:
+    """What a person calls the record (keys in snake case): its first short name-like field;
+    for a payment without one, its amount ("870.00 INR"); None when it has neither."""
     for name in LABEL_FIELDS:
         value = record.get(name)
-        if isinstance(value, str) and value:
+        if isinstance(value, str) and value and len(value.split()) <= MAX_LABEL_WORDS:
             return value
+    amount, currency = record.get("amount"), record.get("currency")
+    if isinstance(amount, int) and not isinstance(amount, bool) and isinstance(currency, str) and len(currency) == 3:
+        return f"{amount / 100:,.2f} {currency.upper()}"
     return None
 
 
