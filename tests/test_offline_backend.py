@@ -22,7 +22,7 @@ from funcdex_assets.dml.model import AssistantTurn, ThoughtTurn, ToolCallTurn, T
 from funcdex_assets.dml.parser import parse_dml
 from funcdex_assets.dml.validator import validate_conversation
 from funcdex_assets.frames import ok
-from funcdex_assets.offline.language import format_value, humanize
+from funcdex_assets.offline.language import format_value
 from funcdex_assets.offline.speech import spoken_date
 from funcdex_assets.offline.planner import (
     MAX_DISTRACTORS,
@@ -34,7 +34,7 @@ from funcdex_assets.offline.planner import (
     plan_conversation,
 )
 from funcdex_assets.offline.values import ValueFactory
-from funcdex_assets.offline.writer import ConversationWriter
+from funcdex_assets.offline.writer import ConversationWriter, field_noun
 from funcdex_assets.quality.grounding import GroundingStats, id_grounding
 from funcdex_assets.stages.generation import (
     combinations_frame,
@@ -323,7 +323,7 @@ def _check_clarification(turns: list[Any], call: int, clarify: list[str], user_a
     answer = max(i for i in range(call) if isinstance(turns[i], UserTurn))
     question = answer - 1
     assert isinstance(turns[question], AssistantTurn), turns[question]
-    assert all(humanize(name) in turns[question].text for name in clarify)
+    assert all(field_noun(name) in turns[question].text for name in clarify)
     for name in clarify:
         value = user_args[name]
         # Said the way a person says it: a date in words, other values as they are.

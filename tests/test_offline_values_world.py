@@ -1007,3 +1007,17 @@ def test_a_label_is_a_short_name_or_a_payments_amount():
     body = "Notes from Q4 education review: agreed on next steps, Kelsey owns the follow-up."
     assert record_label({"content": body}) is None
     assert record_label({"description": body, "amount": 87000, "currency": "inr"}) == "870.00 INR"
+
+
+def test_a_text_field_the_docs_call_a_title_gets_a_title():
+    import random
+    from datetime import datetime, timezone
+
+    from faker import Faker
+
+    from funcdex_assets.offline.values import ValueFactory
+
+    values = ValueFactory(random.Random(5), Faker(), datetime(2026, 3, 9, tzinfo=timezone.utc))
+    for _ in range(10):
+        title = values.value("content", {"type": "string", "description": "Task title; supports Markdown."})
+        assert len(title.split()) <= 8 and not title.endswith((".", "!", "?")), title

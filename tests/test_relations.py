@@ -17,7 +17,8 @@ TODOIST = {
 
 def test_alternatives_run_both_ways_and_only_between_siblings():
     alt = alternatives(TODOIST)
-    assert alt["due_date"] == {"due_string"} and alt["due_datetime"] == {"due_string"}
+    # Both replace due_string: the three are one due date, said one way.
+    assert alt["due_date"] == {"due_string", "due_datetime"} and alt["due_datetime"] == {"due_string", "due_date"}
     assert alt["due_string"] == {"due_date", "due_datetime"}
     assert "content" not in alt
     assert companions(TODOIST) == {"duration": {"duration_unit"}}  # "needs access" names no sibling
@@ -28,6 +29,8 @@ def test_the_first_of_each_set_of_alternatives_is_kept_and_required_ones_always(
     assert without_alternatives(args, TODOIST) == {"content": "Pay rent", "due_string": "every friday", "duration": 30}
     args = {"due_date": "2026-03-05", "due_string": "tomorrow"}
     assert without_alternatives(args, TODOIST) == {"due_date": "2026-03-05"}
+    assert without_alternatives({"due_date": "2026-03-05", "due_datetime": "2026-03-05T10:00:00Z"}, TODOIST) == {
+        "due_date": "2026-03-05"}
     assert without_alternatives(args, TODOIST, required={"due_string"}) == args
 
 

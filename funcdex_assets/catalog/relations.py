@@ -28,14 +28,18 @@ def _named(pattern: re.Pattern[str], properties: Mapping[str, Any]) -> dict[str,
 
 
 def alternatives(properties: Mapping[str, Any]) -> dict[str, frozenset[str]]:
-    """`{name: names it stands instead of}` for the properties of one object schema, both ways
-    (due_date <-> due_string when either says "use instead of" the other)."""
-    out: dict[str, set[str]] = {}
+    """`{name: names it stands instead of}` for the properties of one object schema: groups of
+    ways to say one thing, each member an alternative of every other (due_date and due_datetime
+    both say "use instead of due_string": one due date, so any one of the three)."""
+    groups: list[set[str]] = []
     for name, others in _named(_INSTEAD, properties).items():
-        for other in others:
-            out.setdefault(name, set()).add(other)
-            out.setdefault(other, set()).add(name)
-    return {k: frozenset(v) for k, v in out.items()}
+        group = {name, *others}
+        touching = [g for g in groups if g & group]
+        for g in touching:
+            group |= g
+            groups.remove(g)
+        groups.append(group)
+    return {name: frozenset(g - {name}) for g in groups for name in g}
 
 
 def companions(properties: Mapping[str, Any]) -> dict[str, frozenset[str]]:

@@ -109,6 +109,8 @@ def _described_format(schema: dict[str, Any]) -> str:
     return "date-time" if _DESCRIBED_DATETIME.search(description) else ""
 
 
+# A description that starts by calling the field a title or name.
+_TITLE_DESCRIPTION = re.compile(r"^\s*(?:the\s+)?(?:\w+\s+)?(?:title|name)\b", re.I)
 _EXAMPLES = re.compile(r"\be\.g\.,?\s+(.+?)(?:\.\s|\.$|;|\)|$)")
 _QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
 _ARTICLES = frozenset({"a", "an", "the", "any", "some"})
@@ -336,6 +338,9 @@ class ValueFactory:
 
     def string(self, name: str, schema: dict[str, Any], holder: str = "") -> str:
         value = self._string_by_format(schema.get("format", "") or _described_format(schema), name)
+        if value is None and snake(name).split("_")[-1] in ("content", "text", "body") \
+                and _TITLE_DESCRIPTION.match(str(schema.get("description", ""))):
+            value = self.title()  # Todoist's `content` is the "Task title", not a message body
         examples = [e for e in schema.get("examples") or [] if isinstance(e, str)]
         if value is None and examples and " " not in examples[0] and len(examples[0]) > 1:
             # Token-like examples (PROJ-123, C024BE91L) give the shape; prose examples don't.

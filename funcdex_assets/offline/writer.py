@@ -292,11 +292,14 @@ class ConversationWriter:
     # ---- before a call: clarifications, a choice among candidates, a go-ahead ------------
     def _clarify(self, step: PlannedStep, tool: Tool) -> None:
         phrase = request_phrase(tool)
-        fields = " and ".join(humanize(c) for c in step.clarify)
+        fields = " and ".join(field_noun(c) for c in step.clarify)
         if self.plan.thoughts:
             self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_clarify", request=phrase, fields=fields)))
         self._say(pick(self.rng, "clarify_question", request=phrase, fields=fields))
-        answer = _bare({k: step.user_args[k] for k in step.clarify})
+        asked = {k: step.user_args[k] for k in step.clarify}
+        # One value alone ("Q3 plan"); several as the user states values ("to +1..., saying
+        # "..."), never "<value> for the <field>" read back like a form.
+        answer = _bare(asked) if len(asked) == 1 else say(self.rng, asked, self.tone)
         self.turns.append(UserTurn(text=pick(self.rng, "clarify_answer", self.tone, values=answer)))
 
     def _choose_target(self, step: PlannedStep, i: int, request: PlannedRequest) -> None:
@@ -500,7 +503,10 @@ class ConversationWriter:
         if not ids:
             return f"I {done} the {humanize(request_phrase(tool).split(' ', 1)[-1]).removeprefix('the ').removeprefix('a ').removeprefix('an ')} successfully."
         # The outermost object is what the call was about (an issue, not its issuetype).
-        outer = min(ids, key=_depth)
+        # The tool's own entity where the response has one (SEND_MESSAGE's message, not the
+        # contact's wa_id beside it).
+        own = [p for p in ids if p.entity == _entity_of(tool)]
+        outer = min(own or ids, key=_depth)
         entity = outer.entity
         main = _unique_by_value(sorted((p for p in ids if p.entity == entity), key=_depth))
         # A read that returns several (GET_ALL_PROJECTS, GET_COMMENTS) is a listing too: "I
@@ -560,6 +566,16 @@ def _entity_of(tool: Tool) -> str:
 
 def _count_word(n: int) -> str:
     return {2: "both", 3: "all three", 4: "all four"}.get(n, f"all {n}")
+
+
+_FIELD_NOUNS = {"to": "recipient", "recipient": "recipient", "recipient_email": "recipient",
+                "body": "text", "body_text": "text", "message_body": "text", "text": "text", "content": "text",
+                "text_content": "text", "markdown_text": "text", "q": "search terms", "query": "search terms"}
+
+
+def field_noun(name: str) -> str:
+    """What an assistant asking for the value calls the field ("recipient", not "to")."""
+    return _FIELD_NOUNS.get(snake(name), humanize(name))
 
 
 def _bare(args: dict[str, Any]) -> str:
