@@ -143,6 +143,8 @@ class ConversationWriter:
             reference = self._reference(step, i)
             if reference:
                 part += " " + reference
+            for placement in self._placements(step, i):
+                part += " " + placement
             # A value to carry over from an earlier result is the user's to say when no result
             # shown so far holds one that fits (an address list, not a single address).
             said = {k for k in step.reuse if k not in step.clarify and not self._reusable(step, k, i)}
@@ -204,6 +206,31 @@ class ConversationWriter:
         if choice.label:
             return pick(self.rng, "label_reference", self.tone, entity=entity_phrase(choice.entity), label=choice.label)
         return pick(self.rng, "it_reference", self.tone, entity=entity_phrase(choice.entity))
+
+    def _placements(self, step: PlannedStep, i: int) -> list[str]:
+        """How the user says where the rest goes: an optional id taken from an earlier result
+        besides the one the call acts on (a folder for a copy, a parent project) is the user's
+        choice, so they say it ("in the folder "Q3""); the assistant adds nothing unasked."""
+        if not step.grounded:
+            return []
+        primary, _ = self._primary(step)
+        required = set(self.tools[step.tool].input_schema.get("required") or [])
+        out = []
+        for arg, key in step.grounded.items():
+            if arg == primary or arg in required:
+                continue
+            hits = [h for h in self._latest(key, i) if repr(h.value) not in self.retired]
+            source = step.sources.get(arg)
+            seen = source is not None and source < self._request_start(i)
+            named = [h for h in hits if h.label]
+            if seen and named:
+                choice = self.rng.choice(named)
+                self.chosen.setdefault(i, {})[arg] = choice.value
+                out.append(pick(self.rng, "placement_reference", self.tone, entity=entity_phrase(choice.entity),
+                                label=choice.label))
+            elif hits:
+                out.append(pick(self.rng, "placement_it", self.tone, entity=entity_phrase(key[:-3])))
+        return out
 
     def _target_phrase(self, step: PlannedStep, i: int) -> str:
         choice = self._pointed(step, i)
