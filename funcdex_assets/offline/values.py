@@ -30,6 +30,7 @@ _LABELS = ("urgent", "follow-up", "q3", "backend", "design", "billing", "errands
 _JQL = ('project = {key} AND status != Done ORDER BY updated DESC', 'assignee = currentUser() AND resolution = Unresolved',
         'project = {key} AND text ~ "{word}"', 'project = {key} AND priority = High AND created >= -14d',
         'project = {key} AND labels = {word} ORDER BY priority DESC', 'reporter = currentUser() AND status = "In Progress"')
+_TEAMS = ("ops", "design", "finance", "sales", "support", "platform", "marketing", "hiring", "legal", "data")
 _SECTIONS = ("Backlog", "This week", "Next up", "Waiting on others", "Ideas", "In review")
 _RRULES = ("RRULE:FREQ=WEEKLY;BYDAY=MO", "RRULE:FREQ=WEEKLY;BYDAY=TU,TH", "RRULE:FREQ=DAILY;COUNT=5",
            "RRULE:FREQ=MONTHLY;BYMONTHDAY=1", "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", "RRULE:FREQ=WEEKLY;COUNT=6")
@@ -438,8 +439,9 @@ class ValueFactory:
             return fake.name()  # invitee_name, assignee_name: a person's
         if last == "name":
             return self.title()
-        if last in ("body", "text", "message", "content", "comment", "note", "notes", "description",
-                    "snippet", "caption", "bio", "details", "reason", "html"):
+        if last in ("description", "notes", "details", "bio", "about", "caption"):
+            return self.description()  # what a thing is for, not a message
+        if last in ("body", "text", "message", "content", "comment", "note", "snippet", "reason", "html"):
             return self.free_text()
         if holder in ("address", "billing_address", "shipping_address", "shipping", "location") or "address" in s:
             parts = {"line1": fake.street_address, "line2": fake.secondary_address, "street": fake.street_address,
@@ -462,6 +464,11 @@ class ValueFactory:
         if last == "section":
             return rng.choice(_SECTIONS)
         return None
+
+    def description(self) -> str:
+        """A line saying what something is for ("Planning space for the Q3 launch; owned by Ana.")."""
+        return pick(self.rng, "free_description", first_name=self.fake.first_name(), title=self.title(),
+                    team=self.rng.choice(_TEAMS))
 
     def free_text(self) -> str:
         day = self.future_datetime().strftime("%A %B %-d")

@@ -76,7 +76,7 @@ from funcdex_assets.offline.values import GENERIC_TIME_KEYS, ValueFactory, _sche
 _LIVE_STATES = ("confirmed", "active", "open", "sent", "scheduled", "pending", "created", "draft", "todo",
                 "to do", "accepted", "succeeded", "published", "incomplete", "new")
 LABEL_FIELDS = ("summary", "title", "subject", "name", "display_name", "number", "content", "text",
-                "email", "key", "snippet", "description", "filename", "login")
+                "email", "key", "filename", "login")
 # A verb that leaves its object in a state: the states it may be in after it (in enum order).
 _TARGET_STATES = {
     "cancel": ("canceled", "cancelled"), "void": ("void", "voided"), "archive": ("archived",),

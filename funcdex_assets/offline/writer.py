@@ -177,7 +177,11 @@ class ConversationWriter:
             return None
         if arg in self.chosen.get(i, {}):
             return next((h for h in hits if h.value == self.chosen[i][arg]), None)
-        choice = self.rng.choice(hits)
+        # The user names what they were shown: a listing's summary names a few of its items
+        # ("... and 13 more"), and those are the ones they can point at.
+        shown = " ".join(t.text for t in self.turns if isinstance(t, AssistantTurn))
+        visible = [h for h in hits if h.label and f'"{h.label}"' in shown]
+        choice = self.rng.choice(visible or hits)
         self.chosen.setdefault(i, {})[arg] = choice.value
         return choice
 
