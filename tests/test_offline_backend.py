@@ -617,3 +617,24 @@ def test_the_closing_names_the_user_only_once_they_said_their_name_as_a_word() -
             assert "Michael" not in closing, (seed, closing)
         named_closings += "Michael" in closing
     assert named_closings >= 1  # when the greeting gave the name, the closing may use it
+
+
+def test_thoughts_reason_about_the_call_at_hand() -> None:
+    # Before a call grounded on something just created, the thought says where its id comes
+    # from and gives the id; fixed lines that fit any call are not reasoning.
+    backend = EmbeddedOfflineBackend()
+    chain = [BY_NAME["TASKS_CREATE_PROJECT"], BY_NAME["TASKS_CREATE_TASK"]]
+    seen = 0
+    for seed in range(6):
+        outline = _outline(backend, chain, "excellent", seed=seed, thoughts=True)
+        turns = list(parse_dml(_conversation(backend, outline, seed=seed, thoughts=True)).turns)
+        calls = [i for i, t in enumerate(turns) if isinstance(t, ToolCallTurn) and t.name == "TASKS_CREATE_TASK"]
+        for i in calls:
+            thought = next((t for t in reversed(turns[:i]) if isinstance(t, ThoughtTurn)), None)
+            project = turns[i].arguments.get("project_id")
+            if thought is None or project is None or i - 1 > 0 and isinstance(turns[i - 1], ToolCallTurn):
+                continue
+            seen += 1
+            assert "TASKS_CREATE_TASK" in thought.text, thought.text
+            assert str(project) in thought.text, (project, thought.text)
+    assert seen, "no grounded call with a thought before it"

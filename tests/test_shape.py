@@ -372,7 +372,7 @@ def test_the_phrasebook_user_keys_exist_and_only_user_templates_become_frames():
     keys = set(user_templates(book))
     assert {"greeting", "followup_request", "closing_user", "say_title", "say_value"} <= keys
     assert keys.isdisjoint({"before_call", "segment_summary", "clarify_question", "system_prompt", "scenario",
-                            "thought_call", "free_text", "actors", "tones"})
+                            "thought_intent", "free_text", "actors", "tones"})
     ids = {f.id for f in frames_from_phrasebook(book)}
     assert "followup_request[0]" in ids and "first_request[0]" in ids
     assert "first_request[3]" not in ids  # "Please {request}." has one fixed word

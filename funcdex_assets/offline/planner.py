@@ -210,8 +210,11 @@ def plan_conversation(
                                       or rng.random() > OPTIONAL_RATE.get(persona.clarity, 0.6)):
                 continue
             shared = [k for k in slot.keys if k in produced_keys]
-            # A new thing gets its own name and text: only addresses and times carry over into a create.
-            kinds = ("email", "datetime", "date") if name_action(tool.original_name) == "create" else (
+            # A new thing gets its own name and text: only addresses and times carry over into a
+            # create. An update sets what changes: another item's title or dates carried into it
+            # would rename or move it to someone else's (only an address carries over).
+            action = name_action(tool.original_name)
+            kinds = ("email", "datetime", "date") if action == "create" else ("email",) if action == "update" else (
                 "email", "value", "datetime", "date")
             if shared and slot.kind in kinds and rng.random() < 0.7:
                 reuse[slot.name] = shared[-1]

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from funcdex_assets.backends.base import Persona
-from funcdex_assets.catalog.actions import destructive_kind
+from funcdex_assets.catalog.actions import destructive_kind, name_action
 from funcdex_assets.catalog.fields import input_slots, snake
 from funcdex_assets.catalog.names import toolkit_display_name
 from funcdex_assets.catalog.models import Tool
@@ -88,10 +88,16 @@ class ConversationWriter:
             self._user_request(req_no, request)
             for g, group in enumerate(request.groups):
                 self._group(group, request, g)
-            if self.plan.thoughts:
-                self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_summary")))
             results = " ".join(self._result(i) for i in request.steps)
             mixed = any(i in self.outcome for i in request.steps)
+            if self.plan.thoughts:
+                done = [i for i in request.steps if i not in self.outcome]
+                missed = _series([request_phrase(self.tools[self.plan.steps[i].tool]) for i in request.steps
+                                  if i in self.outcome])
+                calls = "the one call" if len(done) == 1 else f"{_count_word(len(done))} calls"
+                text = (pick(self.rng, "thought_summary_mixed", missed=missed) if mixed else
+                        pick(self.rng, "thought_summary", calls=calls))
+                self.turns.append(ThoughtTurn(text=text[:1].upper() + text[1:]))
             summary = pick(self.rng, "segment_summary_mixed" if mixed else "segment_summary", results=results)
             if req_no == len(self.plan.requests) - 1 and not self.plan.closing:
                 summary += pick(self.rng, "anything_else")
@@ -230,7 +236,10 @@ class ConversationWriter:
             if seen and named:
                 choice = self.rng.choice(named)
                 self.chosen.setdefault(i, {})[arg] = choice.value
-                out.append(pick(self.rng, "placement_reference", self.tone, entity=entity_phrase(choice.entity),
+                # Where a new thing goes ("into"); where a read looks ("within").
+                key_word = "placement" if name_action(self.tools[step.tool].original_name) in (
+                    "create", "update", "copy", "move") else "scope"
+                out.append(pick(self.rng, f"{key_word}_reference", self.tone, entity=entity_phrase(choice.entity),
                                 label=choice.label))
             elif hits:
                 out.append(pick(self.rng, "placement_it", self.tone, entity=entity_phrase(key[:-3])))
@@ -289,8 +298,7 @@ class ConversationWriter:
             if len(calls) > 1:
                 text = pick(self.rng, "thought_parallel", n=len(calls), tools=" and ".join(tools))
             else:
-                grounding = self._grounding_note(step, tool, calls[0][2])
-                text = pick(self.rng, "thought_call", request=phrase, tool=tool.name, grounding=grounding)
+                text = self._call_thought(step, tool, calls[0][2], i)
             self.turns.append(ThoughtTurn(text=text))
         asked = self.turns and isinstance(self.turns[-1], UserTurn) and (step.clarify or step.confirm != "none")
         phrases = list(dict.fromkeys(request_phrase(t) for _, t, _ in calls))
@@ -313,12 +321,40 @@ class ConversationWriter:
         if self.carry:
             self._say("")
 
-    def _grounding_note(self, step: PlannedStep, tool: Tool, args: dict[str, Any]) -> str:
-        for name in step.grounded:
-            if name in args:
-                value = args[name][0] if isinstance(args[name], list) and args[name] else args[name]
-                return pick(self.rng, "thought_grounding", param=humanize(name), value=format_value(value))
-        return ""
+    def _call_thought(self, step: PlannedStep, tool: Tool, args: dict[str, Any], i: int) -> str:
+        """Reasoning before one call, about this situation: what the user wants, which earlier
+        result an id comes from and why that one (the item they named among several, the thing
+        just created), what they said themselves, and what the assistant sets on its own."""
+        parts = [pick(self.rng, "thought_intent", request=request_phrase(tool), tool=tool.name)]
+        for name, key in step.grounded.items():
+            if name not in args:
+                continue
+            value = args[name][0] if isinstance(args[name], list) and args[name] else args[name]
+            hits = self._latest(key, i)
+            hit = next((h for h in hits if h.value == value), None)
+            fields = dict(param=humanize(name), value=format_value(value), tool=tool.name,
+                          entity=entity_phrase(hit.entity if hit else key[:-3]), n=len(hits),
+                          entities=plural(entity_phrase(hit.entity if hit else key[:-3])),
+                          label=hit.label if hit and hit.label else "")
+            if hit is None:
+                parts.append(pick(self.rng, "thought_grounding", **fields))
+            elif len(hits) > 1 and hit.label:
+                parts.append(pick(self.rng, "thought_pick_named", **fields))
+            elif name_action(self.tools[self.plan.steps[hit.step].tool].original_name) == "create":
+                parts.append(pick(self.rng, "thought_pick_created", **fields))
+            else:
+                parts.append(pick(self.rng, "thought_grounding", **fields))
+            break
+        said = self.said_reuse.get(i, set())
+        stated = [field_noun(k) for k in step.user_args if k in args and k not in step.grounded
+                  and (k not in step.reuse or k in said)]
+        if stated:
+            parts.append(pick(self.rng, "thought_stated", fields=_series(stated)))
+        own = [k for k in step.assistant_args if k in args]
+        if own:
+            parts.append(pick(self.rng, "thought_own", fields=_series([f"{field_noun(k)} {format_value(args[k])}"
+                                                                        for k in own])))
+        return " ".join(parts)
 
     # ---- before a call: clarifications, a choice among candidates, a go-ahead ------------
     def _clarify(self, step: PlannedStep, tool: Tool) -> None:
