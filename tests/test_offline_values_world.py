@@ -1021,3 +1021,25 @@ def test_a_text_field_the_docs_call_a_title_gets_a_title():
     for _ in range(10):
         title = values.value("content", {"type": "string", "description": "Task title; supports Markdown."})
         assert len(title.split()) <= 8 and not title.endswith((".", "!", "?")), title
+
+
+def test_counts_offsets_and_nested_fields_mean_what_their_names_say():
+    import random
+    from datetime import datetime, timezone
+
+    from faker import Faker
+
+    from funcdex_assets.offline.values import ValueFactory
+
+    values = ValueFactory(random.Random(2), Faker(), datetime(2026, 3, 9, tzinfo=timezone.utc))
+    for _ in range(5):
+        # days_until_due is a number of days and startAt an offset, not Unix timestamps.
+        assert values.value("days_until_due", {"type": "integer"}) <= 90
+        assert values.value("startAt", {"type": "integer", "description": "Index of the first item to return."}) == 0
+        # One id-shaped example in the prose gives the shape.
+        key = values.value("parent_key", {"type": "string", "description": "Key of the parent issue, e.g. PROJ-120."})
+        assert key.startswith("PROJ-") and key[5:].isdigit(), key
+        # An address's parts are address parts.
+        address = values.object_value({"type": "object", "required": ["postal_code", "line1"], "properties": {
+            "line1": {"type": "string"}, "postal_code": {"type": "string"}}}, parent="address")
+        assert any(ch.isdigit() for ch in address["line1"]) and any(ch.isdigit() for ch in address["postal_code"]), address

@@ -29,6 +29,8 @@ _RECIPIENT = frozenset({"to", "recipient", "recipients", "cc", "bcc"})
 # Places and tags people name ("at the Berlin office", "tag it urgent").
 _PLACE = frozenset({"location", "address", "venue", "place", "city"})
 _TAG = frozenset({"label", "labels", "tag", "tags"})
+# Also said: a currency ("in euros"), a phone number, a file name.
+_SAID = frozenset({"currency", "phone", "filename"})
 _FROM = frozenset({"min", "start", "from", "after", "since", "begin"})
 _UNTIL = frozenset({"max", "end", "to", "until", "before"})
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
@@ -91,7 +93,7 @@ def speakable(key: str, value: Any, schema: dict[str, Any]) -> bool:
     # "due tomorrow at 5pm": a natural-language date is said as it is.
     if "due" in words and last == "string":
         return True
-    return last in _TITLE | _TEXT | _QUERY | _RECIPIENT | _PLACE | _TAG
+    return last in _TITLE | _TEXT | _QUERY | _RECIPIENT | _PLACE | _TAG | _SAID
 
 
 def _one(rng: random.Random, key: str, value: Any, tone: str | None = None) -> list[str]:

@@ -288,7 +288,8 @@ class ValueFactory:
             if key in required or (depth < 3 and self.rng.random() < optional_p):
                 # A bare time key ("dateTime") takes its meaning from the object's name (start / end).
                 named = f"{snake(parent)}_{snake(key)}" if parent and snake(key) in GENERIC_TIME_KEYS else key
-                out[key] = self.value(named, sub, depth + 1)
+                # The object's name is whose field it is (an address's postal_code is a postcode).
+                out[key] = self.value(named, sub, depth + 1, holder=snake(parent) if parent else "")
         # {"date": ..., "dateTime": ...} where the docs say one or the other: one.
         return without_alternatives(out, props, required)
 
@@ -315,7 +316,12 @@ class ValueFactory:
     def integer(self, name: str, schema: dict[str, Any]) -> int:
         s = snake(name)
         words = set(s.split("_"))
-        if words & {"max", "limit", "size", "count", "per", "top", "quantity"}:
+        described = str(schema.get("description", "")).lower()
+        if "days" in words:
+            value = self.rng.choice((7, 14, 30, 45))  # days_until_due: a number of days, not a date
+        elif re.search(r"\b(index|offset) of the first\b|\bfirst (item|result)\b", described) or s == "start_at":
+            value = 0  # Jira's startAt: where a page starts, not a time
+        elif words & {"max", "limit", "size", "count", "per", "top", "quantity"}:
             value = self.rng.choice((1, 2, 5, 10, 20, 25, 50))
         elif words & {"amount", "price", "total", "balance", "subtotal", "cost"}:
             value = self.rng.randint(5, 2000) * 100  # minor units, as payment APIs use
@@ -343,6 +349,12 @@ class ValueFactory:
                 and _TITLE_DESCRIPTION.match(str(schema.get("description", ""))):
             value = self.title()  # Todoist's `content` is the "Task title", not a message body
         examples = [e for e in schema.get("examples") or [] if isinstance(e, str)]
+        if not examples:
+            # "Key of the parent issue, e.g. PROJ-120.": one token in the prose is a shape too.
+            match = _EXAMPLES.search(str(schema.get("description", "")))
+            token = match.group(1).strip().strip("'\"") if match else ""
+            if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:-]*\d[A-Za-z0-9_.:-]*", token):
+                examples = [token]
         if value is None and examples and " " not in examples[0] and len(examples[0]) > 1:
             # Token-like examples (PROJ-123, C024BE91L) give the shape; prose examples don't.
             value = self._like(self.rng.choice(examples))
