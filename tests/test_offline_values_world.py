@@ -1043,3 +1043,18 @@ def test_counts_offsets_and_nested_fields_mean_what_their_names_say():
         address = values.object_value({"type": "object", "required": ["postal_code", "line1"], "properties": {
             "line1": {"type": "string"}, "postal_code": {"type": "string"}}}, parent="address")
         assert any(ch.isdigit() for ch in address["line1"]) and any(ch.isdigit() for ch in address["postal_code"]), address
+
+
+def test_filler_words_never_say_when():
+    import random
+    from datetime import datetime, timezone
+
+    from faker import Faker
+
+    from funcdex_assets.offline.values import ValueFactory
+
+    fake = Faker()
+    fake.seed_instance(0)
+    values = ValueFactory(random.Random(0), fake, datetime(2026, 3, 9, tzinfo=timezone.utc))
+    words = {w.lower() for _ in range(400) for w in values.title().replace(":", " ").split()}
+    assert not words & {"today", "tonight", "tomorrow", "now", "week", "yesterday"}, words & {"today", "tonight"}

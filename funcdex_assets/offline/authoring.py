@@ -9,7 +9,7 @@ from faker import Faker
 from funcdex_assets.backends.base import Persona
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.offline.language import phrasebook, pick, request_phrase
-from funcdex_assets.offline.values import ValueFactory
+from funcdex_assets.offline.values import ValueFactory, plain_word
 
 CLARITY_WEIGHTS = {"excellent": 0.4, "good": 0.4, "average": 0.2}
 
@@ -24,7 +24,7 @@ def write_scenario(chain: list[Tool], rng: random.Random, fake: Faker) -> str:
     else:
         steps = ", ".join(phrases[:-1]) + f", and finally {phrases[-1]}"
     actor = rng.choice(_phrases("actors"))
-    topic = rng.choice(_phrases("topics")).format(word=fake.word())
+    topic = rng.choice(_phrases("topics")).format(word=plain_word(fake))
     return pick(rng, "scenario", actor=actor, actor_lower=actor[0].lower() + actor[1:], steps=steps, topic=topic)
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from faker import Faker
+from faker.providers.lorem.en_US import Provider as LoremProvider
 
 from funcdex_assets.catalog.fields import snake
 from funcdex_assets.catalog.relations import without_alternatives
@@ -40,6 +41,18 @@ PERSON_ENTITIES = frozenset({"user", "assignee", "reporter", "owner", "author", 
                              "customer", "invitee", "sender", "creator", "collaborator", "person", "organizer",
                              "profile", "account", "participant", "recipient", "follower", "host", "guest",
                              "requester", "approver", "reviewer", "commenter", "actor", "from", "to"})
+
+
+# Filler words for titles and queries, less the ones that say when ("Q2 tonight review" reads
+# as a date the user gave: the relative_date_mismatch detector).
+_TIME_WORDS = frozenset({"ago", "day", "days", "evening", "later", "month", "morning", "night", "now", "recently",
+                         "soon", "today", "tonight", "tomorrow", "yesterday", "week", "weekend", "year"})
+PLAIN_WORDS: tuple[str, ...] = tuple(w for w in LoremProvider.word_list if w not in _TIME_WORDS)
+
+
+def plain_word(fake: Faker) -> str:
+    """One filler word (Faker's lorem list, no time words)."""
+    return fake.word(ext_word_list=PLAIN_WORDS)
 
 
 def concrete(schema: dict[str, Any], rng: random.Random) -> dict[str, Any]:
@@ -372,7 +385,7 @@ class ValueFactory:
             # name, e.g. Task, Bug, Story, Epic") before random words.
             examples = described_examples(schema)
             value = self.rng.choice(examples) if examples else (
-                self.fake.word() if self.rng.random() < 0.5 else " ".join(self.fake.words(nb=2)))
+                plain_word(self.fake) if self.rng.random() < 0.5 else " ".join(self.fake.words(nb=2, ext_word_list=PLAIN_WORDS)))
         min_len = int(schema.get("minLength", 0))
         max_len = schema.get("maxLength")
         if max_len is not None and len(value) > int(max_len):
@@ -431,14 +444,14 @@ class ValueFactory:
         if last == "number":
             return f"{self._alnum(4, string.ascii_uppercase)}-{self.rng.randint(1, 9999):04d}"
         if s == "jql":
-            return rng.choice(_JQL).format(key=fake.word().upper()[:4], word=fake.word())
+            return rng.choice(_JQL).format(key=plain_word(fake).upper()[:4], word=plain_word(fake))
         if s in ("q", "query", "search", "search_query", "filter"):
-            return " ".join(fake.words(nb=2))
+            return " ".join(fake.words(nb=2, ext_word_list=PLAIN_WORDS))
         if last in ("subject", "title", "summary", "headline"):
             return self.title()
         if last in ("name", "filename") and ("file" in s or "document" in s):
             base, ext = rng.choice(_FILE_KINDS)
-            return f"{fake.word().title()} {base}.{ext}"
+            return f"{plain_word(fake).title()} {base}.{ext}"
         if s in ("first_name", "given_name"):
             return fake.first_name()
         if s in ("last_name", "family_name", "surname"):
@@ -521,10 +534,10 @@ class ValueFactory:
         rng, fake = self.rng, self.fake
         forms = (
             lambda: f"{fake.bs().capitalize()}",
-            lambda: f"Q{rng.randint(1, 4)} {fake.word()} review",
+            lambda: f"Q{rng.randint(1, 4)} {plain_word(fake)} review",
             lambda: f"{fake.catch_phrase()}",
-            lambda: f"{fake.word().capitalize()} sync with {fake.company().split()[0].rstrip(',')}",
-            lambda: f"{fake.word().capitalize()} {rng.choice(('plan', 'update', 'kickoff', 'proposal', 'retro'))}",
+            lambda: f"{plain_word(fake).capitalize()} sync with {fake.company().split()[0].rstrip(',')}",
+            lambda: f"{plain_word(fake).capitalize()} {rng.choice(('plan', 'update', 'kickoff', 'proposal', 'retro'))}",
         )
         return rng.choice(forms)()
 
