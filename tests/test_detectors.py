@@ -445,6 +445,10 @@ def test_list_omits_created():
     assert "list_omits_created" not in codes(row({"q": "design"}, [EVENT]))
     assert "list_omits_created" not in codes(row({}, [EVENT], next_page_token="abc"))
     assert "list_omits_created" not in codes(row({"max_results": 1}, [EVENT]))
+    # Listed under labels the new one was not given (Gmail's label_ids): it need not be there;
+    # a keyword such as "primary" names no container.
+    assert "list_omits_created" not in codes(row({"label_ids": ["Label_88"]}, [EVENT]))
+    assert "list_omits_created" in codes(row({"calendar_id": "primary"}, [EVENT]))
     # A reply lands in a thread that existed: the thread was not created, and a list of other
     # threads omits nothing.
     reply = conversation(user("Reply 'on it' to the budget thread, then list my threads."),

@@ -275,12 +275,19 @@ def list_consistency(d: Dialogue) -> list[Finding]:
             shared = {k: v for k, v in maker.arguments.items() if k in call.arguments}
             if any(call.arguments[k] != v for k, v in shared.items()):
                 continue  # made in another container (calendar, project) than the one listed
-            if any(k not in maker.arguments and id_entity(k) not in (None, "") and isinstance(v, (str, int))
-                   and str(v).lower() not in ID_KEYWORDS for k, v in call.arguments.items()):
-                continue  # listed in a container (project) the create did not name: it need not be in it
+            if any(k not in maker.arguments and id_entity(k) not in (None, "") and _named_ids(v)
+                   for k, v in call.arguments.items()):
+                continue  # listed in a container (project, label) the create did not name: it need not be in it
             out.append(Finding(code="list_omits_created", message_index=call.result_index, message=(
                 f"{call.name} lists no {entity} {new_id!r}, which {maker.name} (message {maker.index}) just created")))
     return out
+
+
+def _named_ids(value: Any) -> bool:
+    """An id (or a list of ids, Gmail's label_ids) that is not a keyword such as "me" or "primary"."""
+    values = value if isinstance(value, list) else [value]
+    return bool(values) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values) \
+        and any(str(v).lower() not in ID_KEYWORDS for v in values)
 
 
 _COPIES = frozenset({"copy", "duplicate", "clone", "fork", "forward", "reply", "move", "convert", "import", "restore"})
