@@ -457,6 +457,13 @@ def test_list_omits_created():
                          assistant("", call("list_threads", {}, {"threads": [{"id": "thr_12", "snippet": "hi"}]})),
                          assistant("Replied; you have one other thread."))
     assert "list_omits_created" not in codes(reply)
+    # Labelling a message answers with that message: nothing new is owed to a list of messages.
+    labelled = conversation(user("Label the budget mail, then list my mail."),
+                            assistant("", call("add_label_to_email", {"message_id": "msg_5", "label_ids": ["L1"]},
+                                               {"id": "msg_5", "labelIds": ["L1"]})),
+                            assistant("", call("list_emails", {}, {"messages": [{"id": "msg_12", "snippet": "hi"}]})),
+                            assistant("Labelled; here is your mail."))
+    assert "list_omits_created" not in codes(labelled)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -247,7 +247,9 @@ def list_consistency(d: Dialogue) -> list[Finding]:
             # REPLY_TO_THREAD(thread_id=X) answers in thread X: the thread existed (the reply made
             # a message in it), so no new thread is owed to a list of threads.
             inside_own = any(id_entity(k) == tool_entity(call.name) for k in call.arguments)
-            if new_id and not inside_own:
+            # ADD_LABEL_TO_EMAIL(message_id=X) answers with message X: it changed X, made nothing.
+            given = {str(v) for _, v in iter_scalars(call.arguments)}
+            if new_id and not inside_own and new_id not in given:
                 created.append((call, new_id))
             continue
         if deletion_kind(call.name):
