@@ -1058,3 +1058,22 @@ def test_filler_words_never_say_when():
     values = ValueFactory(random.Random(0), fake, datetime(2026, 3, 9, tzinfo=timezone.utc))
     words = {w.lower() for _ in range(400) for w in values.title().replace(":", " ").split()}
     assert not words & {"today", "tonight", "tomorrow", "now", "week", "yesterday"}, words & {"today", "tonight"}
+
+
+def test_deleting_a_part_retires_nothing_and_trash_retires_the_message(repo_root: Path):
+    from funcdex_assets.offline.world import retired_slot
+
+    tools = catalog_tools(repo_root)
+    assert retired_slot(tools["GOOGLEDOCS_DELETE_CONTENT_RANGE"]) is None
+    assert retired_slot(tools["GMAIL_MOVE_TO_TRASH"]).name == "message_id"  # not user_id "me"
+    assert retired_slot(tools["GOOGLEDRIVE_DELETE_PERMISSION"]).name == "permissionId"
+
+
+def test_the_same_item_keeps_its_title_across_list_and_get(repo_root: Path):
+    tools = catalog_tools(repo_root)
+    for seed in range(4):
+        w = World(factory(seed))
+        found = w.execute(tools["GOOGLEDOCS_SEARCH_DOCUMENTS"], {"query": "budget"}, step=0)
+        doc = found["data"]["documents"][0]
+        got = w.execute(tools["GOOGLEDOCS_GET_DOCUMENT_BY_ID"], {"document_id": doc["id"]}, step=1)
+        assert got["data"]["document"]["title"] == doc["name"], (doc, got)

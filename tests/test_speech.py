@@ -85,3 +85,10 @@ def test_a_tone_split_entry_gives_everyones_phrasings_plus_the_tones_own(monkeyp
     assert seen == {"Can you go?", "go."}
     with pytest.raises(KeyError):
         language.phrasings("missing")
+
+
+def test_a_max_start_bound_is_an_upper_bound():
+    text = say(random.Random(3), {"min_start_time": "2026-01-30T11:00:00Z", "max_start_time": "2026-02-20T11:45:00Z"})
+    lower, upper = text.index("January 30"), text.index("February 20")
+    assert any(w in text[:lower] for w in ("from", "starting")), text
+    assert any(w in text[lower:upper] for w in ("until", "ending")), text

@@ -21,6 +21,7 @@ from funcdex_assets.catalog.models import Tool
 from funcdex_assets.offline.language import humanize, mention, request_phrase
 from funcdex_assets.offline.speech import speakable
 from funcdex_assets.offline.values import ValueFactory
+from funcdex_assets.offline.world import retired_slot
 from funcdex_assets.sampling.graph import build_node
 
 # Optional inputs a person would not mention: paging, field masks, output switches.
@@ -296,10 +297,10 @@ def _without_uses_after_delete(chain: list[Tool]) -> list[Tool]:
         if node.needs & gone:
             continue
         gone -= node.produces
-        entity = entity_of_object((), tool.original_name)
         if destructive_kind(tool.original_name) in ("delete", "cancel"):
-            # What it acts on: its own entity's id, or its one required id (MOVE_TO_TRASH's message).
-            gone |= {f"{entity}_id"} & node.needs or (set(node.needs) if len(node.needs) == 1 else set())
+            # What it retires (MOVE_TO_TRASH's message; DELETE_CONTENT_RANGE retires nothing).
+            slot = retired_slot(tool)
+            gone |= {slot.key} if slot is not None else set()
         out.append(tool)
     return out
 
@@ -358,7 +359,10 @@ def _plan_confirmation(step: PlannedStep, tool: Tool, i: int, needed: bool, deps
     # The goal alone ("X is off") names the entity: only when the user has seen it (its
     # producer answered an earlier request).
     seen = bool(deps) and all(j < request[0] for j in deps.values())
-    if kind in ("delete", "cancel") and seen and rng.random() < IMPLICIT_RATE:
+    # "X is obsolete" asks for X gone: only a call that retires X itself answers it (deleting a
+    # range of a document does not).
+    whole = retired_slot(tool) is not None
+    if kind in ("delete", "cancel") and seen and whole and rng.random() < IMPLICIT_RATE:
         step.implicit = True
         step.confirm = "decline" if not needed and rng.random() < DECLINE_RATE else "ask"
     elif kind in ("delete", "cancel", "pay", "refund") and rng.random() < CONFIRM_RATE:

@@ -118,8 +118,10 @@ def _one(rng: random.Random, key: str, value: Any, tone: str | None = None) -> l
         when = spoken_date(value)
         if when:
             # The bounds of a window read as one: "from March 5 ... until March 9 ...".
-            bound = ("say_when_from" if set(words) & _FROM else "say_when_until" if set(words) & _UNTIL
-                     else "say_when")
+            # min / max decide before start / end: max_start_time is an upper bound.
+            ws = set(words)
+            bound = ("say_when_from" if "min" in ws else "say_when_until" if "max" in ws else
+                     "say_when_from" if ws & _FROM else "say_when_until" if ws & _UNTIL else "say_when")
             return [pick(rng, bound, tone, when=when)]
         if last in _TITLE:
             return [pick(rng, "say_title", tone, value=value)]

@@ -766,6 +766,18 @@ class World:
                 return value
         if record is not None and sn in record and _compatible(record[sn], schema):
             return record[sn]
+        if record is not None and sn in _LABEL_ALIASES:
+            # A list calls it `name`, the get `title`: one document, one title.
+            known = next((record[a] for a in _LABEL_ALIASES if a in record and _compatible(record[a], schema)), None)
+            if known is not None:
+                record[sn] = known
+                return known
+        if record is not None and sn in ("first_name", "last_name") and isinstance(record.get("name"), str) \
+                and len(record["name"].split()) >= 2:
+            # An invitee called "Patrick Lawson" is Patrick, not Anthony Thomas.
+            first, _, last = record["name"].partition(" ")
+            record[sn] = first if sn == "first_name" else last
+            return record[sn]
         if about_self(ctx.tool.original_name) and not in_list and len(path) <= 3 and self.me:
             mine = self.me.get("email") if "email" in sn else self.me.get("name") if sn in _PERSON_NAME_KEYS else None
             if isinstance(mine, str) and _compatible(mine, schema):
@@ -865,6 +877,8 @@ def _listed_item(index: int, item_id: Any, item: Any, differs: tuple[str, ...] |
 
 
 _PERSON_NAME_KEYS = frozenset({"name", "display_name", "full_name", "real_name"})
+# Fields that hold what a thing is called, whatever an API names them.
+_LABEL_ALIASES = ("title", "name", "summary", "subject")
 
 
 @dataclass
@@ -966,16 +980,28 @@ def _made_noun(name: str) -> str:
 
 
 def _deleted_ids(tool: Tool, args: dict[str, Any], slots) -> list[Any]:
-    """The id a deleting call retires: the last id argument naming a noun of the tool's name
-    (`DELETE_EVENT(calendarId, eventId)` -> eventId); with no such noun (`GMAIL_MOVE_TO_TRASH`),
-    its last id; none when the name deletes a part of something else (`DELETE_CONTENT_RANGE`)."""
+    """The id a deleting call retires (see `retired_slot`)."""
+    ids = [s for s in slots if str(args[s.name]).lower() not in _KEYWORD_IDS]
+    slot = retired_slot(tool, ids)
+    return [args[slot.name]] if slot is not None else []
+
+
+def retired_slot(tool: Tool, slots=None):
+    """The id input (a `catalog.fields.Slot`) whose entity a deleting call retires: the last one
+    naming a noun of the tool's name (`DELETE_EVENT(calendarId, eventId)` -> eventId); with no
+    such noun (`GMAIL_MOVE_TO_TRASH`), its last id; None when the name deletes a part of
+    something else (`DELETE_CONTENT_RANGE(document_id)`: the document stays). `slots`: the id
+    inputs to choose from (default: all of the tool's)."""
+    if slots is None:
+        # An id defaulting to a keyword ("me") names the account, not what is deleted.
+        slots = [s for s in input_slots(tool.input_schema, tool.original_name) if s.kind == "id"
+                 and str(s.schema.get("default", "")).lower() not in _KEYWORD_IDS - {""}]
     ws = words(tool.original_name)
     nouns = {singular(w) for w in ws if w not in NAME_NOISE and w not in ALL_VERBS}
-    ids = [s for s in slots if str(args[s.name]).lower() not in _KEYWORD_IDS]
-    own = [s for s in ids if singular((id_entity(s.name) or snake(s.name)).split("_")[-1]) in nouns]
+    own = [s for s in slots if singular((id_entity(s.name) or snake(s.name)).split("_")[-1]) in nouns]
     if own:
-        return [args[own[-1].name]]
-    return [args[ids[-1].name]] if ids and nouns <= {singular(ws[0])} else []
+        return own[-1]
+    return slots[-1] if slots and nouns <= {singular(ws[0])} else None
 
 
 def _gone_words(name: str) -> str:

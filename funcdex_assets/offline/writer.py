@@ -36,7 +36,7 @@ from funcdex_assets.offline.language import (
 from funcdex_assets.offline.planner import MAX_PARALLEL, ConversationPlan, PlannedRequest, PlannedStep, order_windows
 from funcdex_assets.offline.speech import say, spoken_date
 from funcdex_assets.offline.values import ValueFactory
-from funcdex_assets.offline.world import Produced, World, tool_action
+from funcdex_assets.offline.world import Produced, World, retired_slot, tool_action
 from funcdex_assets.sampling.graph import build_node
 
 _LINK_KEYS = ("html_link", "web_view_link", "html_url", "url", "permalink", "link", "web_url", "hosted_invoice_url")
@@ -187,7 +187,13 @@ class ConversationWriter:
         # ("... and 13 more"), and those are the ones they can point at.
         shown = " ".join(t.text for t in self.turns if isinstance(t, AssistantTurn))
         visible = [h for h in hits if h.label and f'"{h.label}"' in shown]
-        choice = self.rng.choice(visible or hits)
+        # A name two items share points at neither: the user names one only it has.
+        counts: dict[str, int] = {}
+        for h in hits:
+            if h.label:
+                counts[h.label] = counts.get(h.label, 0) + 1
+        unique = [h for h in (visible or hits) if h.label and counts[h.label] == 1]
+        choice = self.rng.choice(unique or visible or hits)
         self.chosen.setdefault(i, {})[arg] = choice.value
         return choice
 
@@ -486,10 +492,9 @@ class ConversationWriter:
         needed = any(i in s.sources.values() for s in self.plan.steps)
         response = self.world.execute(tool, args, step=i, min_items=1 if needed else 0)
         self.responses[i] = response
-        step = self.plan.steps[i]
-        if step.grounded and destructive_kind(tool.original_name, args) in ("delete", "cancel"):
-            arg, _ = self._primary(step)
-            value = args.get(arg)
+        slot = retired_slot(tool) if destructive_kind(tool.original_name, args) in ("delete", "cancel") else None
+        if slot is not None:
+            value = args.get(slot.name)
             for item in value if isinstance(value, list) else [value]:
                 self.retired.add(repr(item))
                 self.retired.add(repr(str(item)))
@@ -564,9 +569,13 @@ class ConversationWriter:
         verb = tool_verb(tool)
         done = _PAST_OVERRIDES.get(verb, past(verb))
         ids = [p for p in produced if p.key == f"{p.entity}_id"]
-        if not ids and tool_action(tool) == "list" and _largest_list(self.responses.get(i)) == 0:
-            # An empty listing is news, not a success ("I found the permissions successfully").
-            return f"I found no {plural(entity_phrase(_entity_of(tool)))}."
+        listed = _largest_list(self.responses.get(i))
+        if not ids and tool_action(tool) == "list" and listed is not None:
+            # An empty listing is news, not a success ("I found the permissions successfully");
+            # items without ids (available times) are still counted.
+            noun = entity_phrase(_entity_of(tool))
+            return f"I found no {plural(noun)}." if listed == 0 else (
+                f"I found {listed} {noun if listed == 1 else plural(noun)}.")
         if not ids:
             return f"I {done} the {humanize(request_phrase(tool).split(' ', 1)[-1]).removeprefix('the ').removeprefix('a ').removeprefix('an ')} successfully."
         # The outermost object is what the call was about (an issue, not its issuetype).
@@ -592,7 +601,12 @@ class ConversationWriter:
             return f"I {done} {len(main)} {plural(entity_phrase(entity))}{named}."
         first = main[0]
         label = f' "{first.label}"' if first.label else ""
-        text = f"I {done} the {entity_phrase(entity)}{label} (ID {first.value})"
+        part = _entity_of(tool)
+        if part != entity and part in _PARTS and (verb in ("insert", "replace", "delete") or part == "subtask"):
+            # DELETE_CONTENT_RANGE on a document deleted a range, not the document.
+            text = f"I {done} the {entity_phrase(part)} in the {entity_phrase(entity)}{label} (ID {first.value})"
+        else:
+            text = f"I {done} the {entity_phrase(entity)}{label} (ID {first.value})"
         link = next((p.value for p in produced if snake(p.path.rsplit('.', 1)[-1]) in _LINK_KEYS and p.entity == entity), None)
         if link:
             text += f"; you can open it at {link}"
@@ -606,6 +620,11 @@ class ConversationWriter:
             if p.entity == entity and leaf in ("status", "state") and isinstance(p.value, str):
                 return f"status {p.value}"
         return ""
+
+
+# Parts of a thing a call inserts, replaces or deletes inside it (a document's text, a range).
+_PARTS = frozenset({"range", "table", "image", "bullet", "bullets", "paragraph", "row", "column", "text", "subtask",
+                    "content range", "inline image", "paragraph bullets"})
 
 
 def _largest_list(value: Any) -> int | None:
