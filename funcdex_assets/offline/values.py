@@ -466,7 +466,9 @@ class ValueFactory:
             return self.title()
         if last in ("description", "notes", "details", "bio", "about", "caption"):
             return self.description()  # what a thing is for, not a message
-        if last in ("body", "text", "message", "content", "comment", "note", "snippet", "reason", "html"):
+        if last == "reason" or s in ("cancellation_comment", "cancel_reason"):
+            return pick(self.rng, "free_reason", title=self.title())  # why, in a line
+        if last in ("body", "text", "message", "content", "comment", "note", "snippet", "html"):
             return self.free_text()
         if holder in ("address", "billing_address", "shipping_address", "shipping", "location") or "address" in s:
             parts = {"line1": fake.street_address, "line2": fake.secondary_address, "street": fake.street_address,
