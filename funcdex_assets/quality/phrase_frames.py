@@ -73,7 +73,10 @@ def frame(frame_id: str, template: str) -> Frame | None:
     for literal, field_name, _, _ in pieces:
         parts.append(_literal(literal))
         if field_name is not None:
-            parts.append(".+?")
+            # A field the template starts with only asks for some text before the rest: a
+            # one-character look-behind finds the same turns as ".+?" without trying every
+            # start position against every end (quadratic in the turn's length).
+            parts.append("(?<=.)" if not parts[:-1] and not literal else ".+?")
     body = "".join(parts)
     # Not inside a word: "Great. Now" is not found in "ungreat. now"; an end that is a field,
     # punctuation or a space needs no guard.
