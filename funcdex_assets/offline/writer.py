@@ -16,7 +16,7 @@ from string import Formatter
 from typing import Any
 
 from funcdex_assets.backends.base import Persona
-from funcdex_assets.catalog.actions import destructive_kind
+from funcdex_assets.catalog.actions import destructive_kind, reads_many
 from funcdex_assets.catalog.fields import input_slots, snake
 from funcdex_assets.catalog.names import toolkit_display_name
 from funcdex_assets.catalog.models import Tool
@@ -235,9 +235,12 @@ class ConversationWriter:
         return self._joined(parts), "phrase", ""
 
     def _joined(self, parts: list[str]) -> str:
-        text = parts[0]
+        """Steps joined in one sentence, no joiner twice in a row ("..., then ..., and after
+        that ...")."""
+        text, last = parts[0], None
         for part in parts[1:]:
-            text += self._phrase("then_join") + part
+            joiner = self.rng.choice([j for j in phrasings("then_join", self.tone) if j != last])
+            text, last = text + joiner + part, joiner
         return text
 
     def _step_phrase(self, step: PlannedStep, i: int, pos: int,
@@ -259,17 +262,7 @@ class ConversationWriter:
             choice = self._pointed(step, i)
             source = step.sources.get(arg)
             if choice is None:
-                producer = self.tools[self.plan.steps[source].tool] if source is not None else None
-                # What the producer is about ("it", "the new event"), not another id in its result.
-                own = producer is not None and entity_phrase(_entity_of(producer)) == entity
-                action = tool_action(producer) if own else ""
-                # "it": one thing the step just before made or got ("create a task, then ..."),
-                # not a list ("get the active tasks").
-                single = own and request_phrase(producer).endswith(f" {entity}")
-                if pos and source == request.steps[pos - 1] and single and action in ("create", "get", "update"):
-                    noun = "it"
-                else:
-                    noun = self._phrase("made_reference" if action == "create" else "found_reference", entity=entity)
+                noun = self._pending(entity, source, pos, request)
             else:
                 entity = entity_phrase(choice.entity)
                 if choice.label:
@@ -283,6 +276,24 @@ class ConversationWriter:
                 else:
                     noun = self._phrase("it_reference", entity=entity)
         return self._placed(phrase, entity, noun), context
+
+    def _pending(self, entity: str, source: int | None, pos: int, request: PlannedRequest) -> str:
+        """How the user names what an earlier step of the same request gives (not seen yet):
+        "it" for the one thing the step just before made or got, "the new event" for what a
+        step creates, "the event you find" for one out of a list, else "that event"."""
+        producer = self.tools[self.plan.steps[source].tool] if source is not None else None
+        if producer is None:
+            return self._phrase("same_reference", entity=entity)
+        if reads_many(producer.original_name):
+            return self._phrase("found_reference", entity=entity)
+        # What the producer is about, not another id in its result (an event's calendar).
+        own = entity_phrase(_entity_of(producer)) == entity
+        single = own and request_phrase(producer).endswith(f" {entity}")
+        if pos and source == request.steps[pos - 1] and single:
+            return "it"
+        if own and tool_action(producer) == "create":
+            return self._phrase("made_reference", entity=entity)
+        return self._phrase("same_reference", entity=entity)
 
     def _placed(self, phrase: str, entity: str, noun: str) -> str:
         """`noun` in the request: in place of its own noun when that is the entity ("delete
@@ -301,7 +312,7 @@ class ConversationWriter:
             options.append("on")
         if verb == "insert":
             options = ["into", "in"]
-        elif entity in _CONTAINERS and verb in _IN_VERBS:
+        elif entity in _CONTAINERS and verb in _IN_VERBS and entity not in phrase:
             options += ["in", "in"]
         return f"{phrase} {self.rng.choice(options)} {noun}"
 

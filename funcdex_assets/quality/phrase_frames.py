@@ -34,7 +34,7 @@ USER_KEYS: tuple[str, ...] = ("greeting", "first_request", "followup_request", "
                               "confirm_yes", "confirm_no", "another_copy", "each_reference", "which_answer",
                               "not_found_answer", "conflict_answer", "validation_error_answer",
                               "out_of_scope_request", "step_first", "step_next", "step_last", "steps_intro",
-                              "list_intro", "context_request", "made_reference", "found_reference")
+                              "list_intro", "context_request", "made_reference", "same_reference", "found_reference")
 USER_KEY_PREFIXES: tuple[str, ...] = ("say_",)
 MIN_FRAME_WORDS = 2
 OPENING_WORDS = 3
