@@ -129,6 +129,10 @@ def test_user_turns_are_punctuated_sentences(user_turns: list[tuple[str, str]]) 
     lower = [text for tone, text in user_turns if tone != "casual"
              and re.search(r"^[a-z]|(?<!\.)[.!?]\s+[a-z]", re.sub(r'"[^"]*"', '"Q"', text))]
     assert not lower, lower[:5]
+    # Nor a capital in mid-sentence ("Oh btw, That message ..."): a phrasing put inside another
+    # is filled as it is.
+    mid = [text for _, text in user_turns if re.search(r"\w, (The|That|It|Nobody|We) ", text)]
+    assert not mid, mid[:5]
 
 
 def test_steps_are_said_in_several_ways(user_turns: list[tuple[str, str]]) -> None:

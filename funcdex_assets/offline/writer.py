@@ -182,7 +182,8 @@ class ConversationWriter:
         if first.implicit:
             thing = self._target_phrase(first, request.steps[0], spoken=True)
             kind = destructive_kind(self.tools[first.tool].original_name, first.user_args) or "delete"
-            goal = self._pick(f"implicit_{kind}", thing=thing)
+            # Lowercase as written: the goal phrasing capitalises it where it starts a sentence.
+            goal = self._phrase(f"implicit_{kind}", thing=thing)
             self.turns.append(UserTurn(text=self._greeted(self._pick("first_goal", request=goal)) if req_no == 0
                                        else self._pick("followup_goal", goal=goal)))
             return
@@ -284,7 +285,9 @@ class ConversationWriter:
         producer = self.tools[self.plan.steps[source].tool] if source is not None else None
         if producer is None:
             return self._phrase("same_reference", entity=entity)
-        if reads_many(producer.original_name):
+        made = self.plan.steps[source]
+        if reads_many(producer.original_name) or made.each or made.copies:
+            # One out of several: not "it".
             return self._phrase("found_reference", entity=entity)
         # What the producer is about, not another id in its result (an event's calendar).
         own = entity_phrase(_entity_of(producer)) == entity
