@@ -30,7 +30,7 @@ PER_BUNDLE = 24
 # The dataset goal is 1% of user turns (`funcdex check` on 15 bundles x 50); this sample holds
 # about a sixth as many turns, so a frame at 1% can read up to about 1.6% here.
 FRAME_LIMIT = 0.02
-OPENING_LIMIT = 0.05
+OPENING_LIMIT = 0.03
 
 
 @pytest.fixture(scope="module")

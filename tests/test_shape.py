@@ -369,14 +369,17 @@ def test_frames_of_and_matching_name_each_template():
 def test_the_phrasebook_user_keys_exist_and_only_user_templates_become_frames():
     book = phrasebook()
     assert set(USER_KEYS) <= set(book), set(USER_KEYS) - set(book)
-    keys = set(user_templates(book))
+    # An entry split by tone gives keys "greeting.friendly", ...: the entry is its first part.
+    keys = {key.split(".")[0] for key in user_templates(book)}
     assert {"greeting", "followup_request", "closing_user", "say_title", "say_value"} <= keys
     assert keys.isdisjoint({"before_call", "segment_summary", "clarify_question", "system_prompt", "scenario",
                             "thought_intent", "free_text", "actors", "tones"})
     ids = {f.id for f in frames_from_phrasebook(book)}
-    assert "followup_request[0]" in ids and "first_request[0]" in ids
-    assert "first_request[3]" not in ids  # "Please {request}." has one fixed word
-    assert "greeting[4]" not in ids  # the empty greeting
+    assert "followup_request.friendly[0]" in ids and "first_request.friendly[0]" in ids
+    assert book["first_request"]["any"][1] == "Please {request}."
+    assert "first_request.any[1]" not in ids  # "Please {request}." has one fixed word
+    assert book["greeting"]["any"][0] == ""
+    assert "greeting.any[0]" not in ids  # the empty greeting
 
 
 def test_an_entry_split_by_tone_gives_a_frame_list_per_tone():
@@ -433,7 +436,7 @@ def _write(tmp_path, *rows):
 
 def test_check_prints_the_shape_table_after_the_defects_and_keeps_its_exit_code(tmp_path):
     row = conversation(user("Can you list my events?"), _listed(1), assistant("You have the design review."),
-                       user("Great. Now cancel it."),
+                       user("Perfect. Please also cancel it."),
                        assistant("", call("cancel_event", {"event_id": "evt_0"}, {"status": "cancelled"})),
                        assistant("Cancelled."))
     path = _write(tmp_path, row, row)
@@ -443,12 +446,12 @@ def test_check_prints_the_shape_table_after_the_defects_and_keeps_its_exit_code(
     assert out.index("have at least one defect") < out.index("conversation shape (2 conversations")
     assert "messages per conversation" in out and "mean 8, p90 8, max 8" in out and "FAIL" in out
     assert "2: 2 ordered, 0 confirmed, 0 neither" in out
-    assert "Great. Now {request}." in out  # the most used frames, with their templates
+    assert "Perfect. Please also {request}." in out  # the most used frames, with their templates
 
     report = json.loads(_check(str(path), "--json").output)
     shape = report["shape"]
     assert shape["figures"]["conversations"] == 2 and shape["figures"]["list_share_1"] == 1.0
-    assert shape["figures"]["frame_max_share"] == 0.5  # "Can you {request}?" and "Great. Now {request}."
+    assert shape["figures"]["frame_max_share"] == 0.5  # "Can you {request}?", "Perfect. Please also {request}."
     rows = {r["key"]: r for r in shape["goals"]}
     assert rows["list_sizes"]["passed"] is False and rows["destructive"]["passed"] is True
     assert report["passed"] is True

@@ -283,6 +283,16 @@ OUT_OF_SCOPE = (
     "turn the thermostat in the meeting room down a bit",
     "renew my passport online",
     "buy two tickets for the conference",
+    "find me a hotel near the office for Thursday night",
+    "pick up my dry cleaning on the way in",
+    "fix the printer on the third floor",
+    "get me a coffee from the place downstairs",
+    "look up the score of last night's game",
+    "order new business cards with my updated title",
+    "check if my package has been delivered yet",
+    "find out when the next train to Boston leaves",
+    "water the plants in the office while I'm away",
+    "make a dinner reservation for six on Friday",
 )
 
 

@@ -12,10 +12,11 @@ each request ends with an assistant summary built from what actually happened.
 from __future__ import annotations
 
 import re
+from string import Formatter
 from typing import Any
 
 from funcdex_assets.backends.base import Persona
-from funcdex_assets.catalog.actions import destructive_kind, name_action
+from funcdex_assets.catalog.actions import destructive_kind, name_action, reads_many
 from funcdex_assets.catalog.fields import input_slots, snake
 from funcdex_assets.catalog.names import toolkit_display_name
 from funcdex_assets.catalog.models import Tool
@@ -28,6 +29,7 @@ from funcdex_assets.offline.language import (
     humanize,
     ing,
     past,
+    phrasings,
     pick,
     plural,
     request_phrase,
@@ -42,6 +44,29 @@ from funcdex_assets.sampling.graph import build_node
 _LINK_KEYS = ("html_link", "web_view_link", "html_url", "url", "permalink", "link", "web_url", "hosted_invoice_url")
 _PAST_OVERRIDES = {"get": "retrieved", "list": "found", "search": "found", "find": "found", "fetch": "fetched",
                    "reply": "replied to"}
+
+# How a request of several steps is said (people vary it): as sentences ("First, ... Then ...")
+# this often, as a numbered list (three steps) this often, else one sentence with joiners.
+SENTENCES_RATE = 0.4
+LIST_RATE = 0.3
+# A request about something the user has seen by name starts with it this often ("About the
+# "Q3 plan" event: update it ...").
+CONTEXT_RATE = 0.15
+# Request verbs whose "a/an <entity>" is the one the user points at ("send an invoice" + the
+# invoice "INV-7" -> "send the invoice "INV-7""); after other verbs it is a new one.
+_ACTS_ON_INDEFINITE = frozenset({"send", "submit", "open"})
+# Entities other things live in: "list the tasks in the "Launch" project".
+_CONTAINERS = frozenset({"project", "folder", "calendar", "document", "channel", "board", "list", "space", "drive",
+                         "spreadsheet", "sheet", "workspace", "repository", "repo", "team", "thread", "chat",
+                         "group", "section", "task list", "tasklist", "notebook", "conversation", "mailbox",
+                         "playlist", "database", "table", "sprint", "site", "page"})
+_IN_VERBS = frozenset({"list", "search", "find", "get", "fetch", "create", "add", "post", "send", "upload", "insert",
+                       "count", "query", "write"})
+# Nouns a request puts on something ("add a comment on the "OPS-2" issue").
+_ON_NOUNS = frozenset({"comment", "comments", "note", "notes", "reaction", "label", "labels", "tag", "tags", "watcher",
+                       "watchers", "attachment", "attachments", "attendee", "attendees", "reply", "vote", "star"})
+_COUNT_WORDS = {2: "two", 3: "three", 4: "four"}
+_ORDINALS = ("second", "third", "fourth", "fifth")
 
 
 class ConversationWriter:
@@ -72,6 +97,8 @@ class ConversationWriter:
         self.said_reuse: dict[int, set[str]] = {}
         # Values of entities a call deleted, trashed or cancelled: nothing later acts on them.
         self.retired: set[str] = set()
+        # (entity, label) the step just put into words named by its label (_step_phrase).
+        self._named: tuple[str, str] | None = None
 
     def _say(self, text: str) -> None:
         """Assistant text, after anything still to be said (a refused call's report)."""
@@ -103,7 +130,7 @@ class ConversationWriter:
                 summary += pick(self.rng, "anything_else")
             self._say(summary)
         if self.plan.closing:
-            self.turns.append(UserTurn(text=pick(self.rng, "closing_user", self.tone)))
+            self.turns.append(UserTurn(text=self._pick("closing_user")))
             # The user's name only once they have said it (the system prompt may not give it).
             # As a word: "New Michaelport" does not give the name Michael.
             said = re.compile(rf"\b{re.escape(self.persona.first_name)}\b")
@@ -113,18 +140,45 @@ class ConversationWriter:
         return self.turns
 
     # ---- user requests -----------------------------------------------------------------
-    def _opening(self, req_no: int, request_text: str, key: str = "first_request") -> str:
-        if req_no:
-            return pick(self.rng, "followup_request", self.tone, request=request_text)
+    def _pick(self, key: str, **fields: Any) -> str:
+        """A phrasing of `key` for the user's tone, chosen by the conversation's rng (as
+        `language.pick`), with a field that starts a sentence capitalised."""
+        return _fill(self.rng.choice(phrasings(key, self.tone)), fields)
+
+    def _phrase(self, key: str, **fields: Any) -> str:
+        """A phrasing of `key` for the user's tone that goes inside a sentence (a reference, a
+        joiner): filled in as it is."""
+        return pick(self.rng, key, self.tone, **fields)
+
+    def _greeted(self, text: str) -> str:
+        """The first user turn: a greeting (or none), then `text`."""
         p = self.persona
+        greeting = self._pick("greeting", name=p.name, first_name=p.first_name, role=p.role, company=p.company)
+        return " ".join(x for x in (greeting, text) if x)
+
+    def _opening(self, req_no: int, body: str, kind: str = "phrase", steps: int = 1, intro: str = "") -> str:
+        """The user turn asking for `body`: a verb phrase (`kind` "phrase"), or whole sentences
+        ("sentences", "list"), which only fit a phrasing that ends with them. A phrase of
+        several `steps` takes no phrasing that adds to its last step ("{request} next.").
+        `intro` ("I have three requests.") goes before sentences, unless a first request's
+        phrasing introduces them already ("I need the following done. {request}")."""
+        options = phrasings("followup_request" if req_no else "first_request", self.tone)
+        if kind != "phrase":
+            options = [t for t in options if _takes_sentences(t)]
+        elif steps > 1:
+            options = [t for t in options if not _adds_to_last_step(t)]
+        template = self.rng.choice(options)
+        if kind == "phrase" and _takes_sentences(template):
+            body = _ended(body)
+        if intro and (req_no or template == "{request}"):
+            body = f"{intro} {body}"
+        text = _fill(template, {"request": body})
         # The scenario stays out of the user's words: it is the generator's brief, written
         # about the user in the third person (the prompt_leak detector).
-        pieces = [pick(self.rng, "greeting", self.tone, name=p.name, role=p.role, company=p.company),
-                  pick(self.rng, key, self.tone, request=request_text)]
-        return " ".join(x for x in pieces if x)
+        return text if req_no else self._greeted(text)
 
     def _out_of_scope(self, req_no: int, request: PlannedRequest) -> None:
-        self.turns.append(UserTurn(text=pick(self.rng, "out_of_scope_request", self.tone, request=request.out_of_scope)))
+        self.turns.append(UserTurn(text=self._pick("out_of_scope_request", request=request.out_of_scope)))
         names = _series(sorted({toolkit_display_name(t.toolkit) for t in self.tools.values()}))
         if self.plan.thoughts:
             self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_out_of_scope", request=request.out_of_scope,
@@ -135,20 +189,21 @@ class ConversationWriter:
     def _user_request(self, req_no: int, request: PlannedRequest) -> None:
         first = self.plan.steps[request.steps[0]]
         if first.implicit:
-            thing = self._target_phrase(first, request.steps[0])
+            thing = self._target_phrase(first, request.steps[0], spoken=True)
             kind = destructive_kind(self.tools[first.tool].original_name, first.user_args) or "delete"
-            text = pick(self.rng, f"implicit_{kind}", self.tone, thing=thing)
-            self.turns.append(UserTurn(text=self._opening(req_no, text, "first_goal") if req_no == 0
-                                       else pick(self.rng, "followup_goal", self.tone, goal=text)))
+            # Lowercase as written: the goal phrasing capitalises it where it starts a sentence.
+            goal = self._phrase(f"implicit_{kind}", thing=thing)
+            self.turns.append(UserTurn(text=self._greeted(self._pick("first_goal", request=goal)) if req_no == 0
+                                       else self._pick("followup_goal", goal=goal)))
             return
         parts = []
-        for i in request.steps:
+        context: dict[str, str] | None = None
+        # What the previous step named by its label: named again, it is "it".
+        self._named = None
+        for pos, i in enumerate(request.steps):
             step = self.plan.steps[i]
-            tool = self.tools[step.tool]
-            part = request_phrase(tool)
-            reference = self._reference(step, i)
-            if reference:
-                part += " " + reference
+            part, about = self._step_phrase(step, i, pos, request)
+            context = context or about
             for placement in self._placements(step, i):
                 part += " " + placement
             # A value to carry over from an earlier result is the user's to say when no result
@@ -159,15 +214,121 @@ class ConversationWriter:
                       if k not in step.clarify and (k not in step.reuse or k in said)}
             spoken = say(self.rng, stated, self.tone) if stated else ""
             if spoken:
-                part += " " + pick(self.rng, "mention_values", self.tone, values=spoken)
-            for copy in step.copies:
+                part += " " + self._phrase("mention_values", values=spoken)
+            for n, copy in enumerate(step.copies):
                 extra = {k: v for k, v in copy.items() if k not in step.reuse}
-                part += pick(self.rng, "another_copy", self.tone) + (" " + say(self.rng, extra, self.tone) if extra else "")
+                part += self._phrase("another_copy", nth=_ORDINALS[min(n, len(_ORDINALS) - 1)]) + (
+                    " " + say(self.rng, extra, self.tone) if extra else "")
             parts.append(part)
-        text = parts[0]
+        body, kind, intro = self._body(parts, context)
+        self.turns.append(UserTurn(text=self._opening(req_no, body, kind, len(parts), intro)))
+
+    def _body(self, parts: list[str], context: dict[str, str] | None) -> tuple[str, str, str]:
+        """The steps of one request as the user says them: (text, kind, intro), kind "phrase"
+        (one verb phrase, "create ..., then share it"), "sentences" ("First, create ... Then
+        share it.", after `intro`, "I have two requests.", or none) or "list" (an intro, then
+        "1. Create ..." lines)."""
+        if context is not None:
+            return self._pick("context_request", request=self._joined(parts), **context), "sentences", ""
+        n = len(parts)
+        if n < 2:
+            return parts[0], "phrase", ""
+        r = self.rng.random()
+        if n >= 3 and r < LIST_RATE:
+            items = "\n".join(f"{k}. {_capitalised(part)}" for k, part in enumerate(parts, 1))
+            return f"{self._pick('list_intro')}\n{items}", "list", ""
+        if r >= 1 - SENTENCES_RATE:
+            sentences = [self._pick("step_first", request=parts[0])]
+            for k, part in enumerate(parts[1:], 1):
+                last = k == n - 1 and (n > 2 or self.rng.random() < 0.3)
+                sentences.append(self._pick("step_last" if last else "step_next", request=part))
+            intro = self._pick("steps_intro", n=_COUNT_WORDS.get(n, str(n)))
+            return " ".join(sentences), "sentences", intro
+        return self._joined(parts), "phrase", ""
+
+    def _joined(self, parts: list[str]) -> str:
+        """Steps joined in one sentence, no joiner twice in a row ("..., then ..., and after
+        that ...")."""
+        text, last = parts[0], None
         for part in parts[1:]:
-            text += pick(self.rng, "then_join", self.tone) + part
-        self.turns.append(UserTurn(text=self._opening(req_no, text)))
+            joiner = self.rng.choice([j for j in phrasings("then_join", self.tone) if j != last])
+            text, last = text + joiner + part, joiner
+        return text
+
+    def _step_phrase(self, step: PlannedStep, i: int, pos: int,
+                     request: PlannedRequest) -> tuple[str, dict[str, str] | None]:
+        """The step's request ("delete the event") with what it acts on, as the user can name
+        it: by its label when they have seen it, "the new event" / "it" / "each of them" for
+        what the same request makes or lists first. Also, when the request is to open with the
+        thing it is about ("About the "Q3 plan" event: update it"), {entity, label} of it."""
+        phrase = request_phrase(self.tools[step.tool])
+        named, self._named = self._named, None
+        if not step.grounded:
+            return phrase, None
+        arg, key = self._primary(step)
+        entity = entity_phrase(key[:-3])
+        context = None
+        if step.each:
+            noun = self._phrase("each_reference", entities=plural(entity), entity=entity)
+        else:
+            choice = self._pointed(step, i)
+            source = step.sources.get(arg)
+            if choice is None:
+                noun = self._pending(entity, source, pos, request)
+            else:
+                entity = entity_phrase(choice.entity)
+                if choice.label:
+                    self._named = (entity, choice.label)
+                if choice.label and pos == 0 and self.rng.random() < CONTEXT_RATE:
+                    context, noun = {"entity": entity, "label": choice.label}, "it"
+                elif choice.label and named == self._named:
+                    noun = "it"
+                elif choice.label:
+                    noun = self._phrase("label_reference", entity=entity, label=choice.label)
+                else:
+                    noun = self._phrase("it_reference", entity=entity)
+        return self._placed(phrase, entity, noun), context
+
+    def _pending(self, entity: str, source: int | None, pos: int, request: PlannedRequest) -> str:
+        """How the user names what an earlier step of the same request gives (not seen yet):
+        "it" for the one thing the step just before made or got, "the new event" for what a
+        step creates, "the event you find" for one out of a list, else "that event"."""
+        producer = self.tools[self.plan.steps[source].tool] if source is not None else None
+        if producer is None:
+            return self._phrase("same_reference", entity=entity)
+        made = self.plan.steps[source]
+        if reads_many(producer.original_name) or made.each or made.copies:
+            # One out of several: not "it".
+            return self._phrase("found_reference", entity=entity)
+        # What the producer is about, not another id in its result (an event's calendar).
+        own = entity_phrase(_entity_of(producer)) == entity
+        single = own and request_phrase(producer).endswith(f" {entity}")
+        if pos and source == request.steps[pos - 1] and single:
+            return "it"
+        if own and tool_action(producer) == "create":
+            return self._phrase("made_reference", entity=entity)
+        return self._phrase("same_reference", entity=entity)
+
+    def _placed(self, phrase: str, entity: str, noun: str) -> str:
+        """`noun` in the request: in place of its own noun when that is the entity ("delete
+        the event" -> "delete the "Q3 plan" event"), else after a preposition that fits ("add
+        a comment on ...", "list the tasks in ...", "get the event instances for ...")."""
+        verb = phrase.split(" ", 1)[0]
+        for article in ("the", "a", "an"):
+            tail = f" {article} {entity}"
+            if phrase.endswith(tail) and (article == "the" or verb in _ACTS_ON_INDEFINITE):
+                return phrase[: -len(tail)] + " " + noun
+        head = phrase.rsplit(" ", 1)[-1]
+        options = ["for"]
+        if verb in ("add", "attach", "invite"):
+            options += ["to", "to"]
+        if head in _ON_NOUNS:
+            options.append("on")
+        if verb == "insert":
+            options = ["into", "in"]
+        elif entity in _CONTAINERS and verb in _IN_VERBS and entity not in phrase:
+            options += ["in", "in"]
+        return f"{phrase} {self.rng.choice(options)} {noun}"
 
     def _pointed(self, step: PlannedStep, i: int) -> Produced | None:
         """The entity a grounded step acts on, when the user has seen it: they name it (results
@@ -207,22 +368,6 @@ class ConversationWriter:
     def _request_start(self, i: int) -> int:
         return next(r.steps[0] for r in self.plan.requests if i in r.steps)
 
-    def _reference(self, step: PlannedStep, i: int) -> str:
-        """How the user points at the entity a grounded step acts on, without knowing its id:
-        by its label when they have seen it; "that one" / "each of them" for something the
-        same request asks for first."""
-        if not step.grounded:
-            return ""
-        _, key = self._primary(step)
-        if step.each:
-            return pick(self.rng, "each_reference", self.tone, entities=plural(entity_phrase(key[:-3])))
-        choice = self._pointed(step, i)
-        if choice is None:
-            return pick(self.rng, "it_reference", self.tone, entity=entity_phrase(key[:-3]))
-        if choice.label:
-            return pick(self.rng, "label_reference", self.tone, entity=entity_phrase(choice.entity), label=choice.label)
-        return pick(self.rng, "it_reference", self.tone, entity=entity_phrase(choice.entity))
-
     def _placements(self, step: PlannedStep, i: int) -> list[str]:
         """How the user says where the rest goes: an optional id taken from an earlier result
         besides the one the call acts on (a folder for a copy, a parent project) is the user's
@@ -251,12 +396,19 @@ class ConversationWriter:
                 out.append(pick(self.rng, "placement_it", self.tone, entity=entity_phrase(key[:-3])))
         return out
 
-    def _target_phrase(self, step: PlannedStep, i: int) -> str:
+    def _target_phrase(self, step: PlannedStep, i: int, spoken: bool = False) -> str:
+        """What a destructive step acts on: `the event "Q3 plan"` / `that event` (the
+        assistant's wording, which _confirm fits into its question), or as the user names it
+        (`spoken`: phrasings of label_reference / it_reference)."""
         choice = self._pointed(step, i)
         key = self._primary(step)[1] if step.grounded else "item_id"
         entity = entity_phrase(choice.entity if choice else key[:-3])
         if choice is not None and choice.label:
+            if spoken:
+                return self._phrase("label_reference", entity=entity, label=choice.label)
             return f'the {entity} "{choice.label}"'
+        if spoken and choice is not None:
+            return self._phrase("it_reference", entity=entity)
         return f"that {entity}"
 
     # ---- one group of calls ------------------------------------------------------------
@@ -373,7 +525,7 @@ class ConversationWriter:
         # One value alone ("Q3 plan"); several as the user states values ("to +1..., saying
         # "..."), never "<value> for the <field>" read back like a form.
         answer = _bare(asked) if len(asked) == 1 else say(self.rng, asked, self.tone)
-        self.turns.append(UserTurn(text=pick(self.rng, "clarify_answer", self.tone, values=answer)))
+        self.turns.append(UserTurn(text=self._pick("clarify_answer", values=answer)))
 
     def _choose_target(self, step: PlannedStep, i: int, request: PlannedRequest) -> None:
         """A grounded step on something the same request listed: with several candidates and
@@ -636,6 +788,48 @@ def _largest_list(value: Any) -> int | None:
         inner = [n for v in value.values() if (n := _largest_list(v)) is not None]
         return max(inner) if inner else None
     return None
+
+
+def _fill(template: str, fields: dict[str, Any]) -> str:
+    """`template.format(**fields)`, with a field that starts a sentence (first in the template,
+    or after ". ", "! ", "? " or a line break) capitalised: "{request}." -> "Create ..."."""
+    out: list[str] = []
+    for literal, name, spec, _ in Formatter().parse(template):
+        out.append(literal)
+        if name is None:
+            continue
+        value = format(fields[name], spec or "")
+        before = "".join(out).rstrip(" ")
+        out.append(_capitalised(value) if not before or before[-1] in ".!?\n" else value)
+    return "".join(out)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _takes_sentences(template: str) -> bool:
+    """Whether `template` ends with "{request}" at a sentence start, where whole sentences fit
+    ("Great! {request}"; not "Could you {request}?")."""
+    if not template.endswith("{request}"):
+        return False
+    before = template[: -len("{request}")].rstrip(" ")
+    return not before or before[-1] in ".!?"
+
+
+# Words after "{request}" that would read as part of its last step when it has several
+# ("create X, then list Y next").
+_LAST_STEP_WORDS = frozenset({"next", "too", "also", "as", "well", "now", "first", "while", "again"})
+
+
+def _adds_to_last_step(template: str) -> bool:
+    tail = template.rsplit("{request}", 1)[-1] if "{request}" in template else ""
+    return any(w.strip(".,?!").lower() in _LAST_STEP_WORDS for w in tail.split())
+
+
+def _ended(text: str) -> str:
+    """`text` as a sentence: a full stop unless it ends with one already (or ! or ?)."""
+    return text if text.rstrip().endswith((".", "!", "?")) else text + "."
 
 
 def _spoken(value: Any) -> str:

@@ -33,8 +33,9 @@ USER_KEYS: tuple[str, ...] = ("greeting", "first_request", "followup_request", "
                               "first_goal", "followup_goal", "implicit_delete", "implicit_cancel",
                               "confirm_yes", "confirm_no", "another_copy", "each_reference", "which_answer",
                               "not_found_answer", "conflict_answer", "validation_error_answer",
-                              "out_of_scope_request", "placement_reference", "placement_it",
-                              "scope_reference")
+                              "out_of_scope_request", "step_first", "step_next", "step_last", "steps_intro",
+                              "list_intro", "context_request", "made_reference", "same_reference", "found_reference",
+                              "placement_reference", "placement_it", "scope_reference")
 USER_KEY_PREFIXES: tuple[str, ...] = ("say_",)
 MIN_FRAME_WORDS = 2
 OPENING_WORDS = 3
@@ -73,7 +74,10 @@ def frame(frame_id: str, template: str) -> Frame | None:
     for literal, field_name, _, _ in pieces:
         parts.append(_literal(literal))
         if field_name is not None:
-            parts.append(".+?")
+            # A field the template starts with only asks for some text before the rest: a
+            # one-character look-behind finds the same turns as ".+?" without trying every
+            # start position against every end (quadratic in the turn's length).
+            parts.append("(?<=.)" if not parts[:-1] and not literal else ".+?")
     body = "".join(parts)
     # Not inside a word: "Great. Now" is not found in "ungreat. now"; an end that is a field,
     # punctuation or a space needs no guard.
