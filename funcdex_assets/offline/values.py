@@ -356,7 +356,7 @@ class ValueFactory:
             return rng.choice(_CURRENCIES)
         if last in ("color", "colour"):
             return rng.choice(_COLORS)
-        if last in ("language", "locale", "lang"):
+        if last in ("language", "locale", "lang") or s in ("language_code", "locale_code", "lang_code"):
             return rng.choice(_LANGUAGES)
         if "phone" in s or s in ("wa_id", "msisdn"):
             return "+1" + "".join(rng.choice(string.digits) for _ in range(10))
@@ -394,6 +394,8 @@ class ValueFactory:
                 return parts[last]()
         if last == "country":
             return fake.country_code()
+        if last == "emoji":
+            return rng.choice(("👍", "❤️", "😂", "🎉", "🙏", "✅", "👀", "🔥"))
         if last in ("location", "address", "city", "place", "venue"):
             return f"{fake.city()}, {fake.country()}"
         if last in ("status", "state"):
