@@ -34,7 +34,7 @@ from funcdex_assets.offline.language import (
     tool_verb,
 )
 from funcdex_assets.offline.planner import MAX_PARALLEL, ConversationPlan, PlannedRequest, PlannedStep, order_windows
-from funcdex_assets.offline.speech import say, spoken_date
+from funcdex_assets.offline.speech import bare, say, spoken_date
 from funcdex_assets.offline.values import ValueFactory
 from funcdex_assets.offline.world import Produced, World, tool_action
 from funcdex_assets.sampling.graph import build_node
@@ -150,7 +150,8 @@ class ConversationWriter:
             if spoken:
                 part += " " + pick(self.rng, "mention_values", self.tone, values=spoken)
             for copy in step.copies:
-                extra = {k: v for k, v in copy.items() if k not in step.reuse}
+                # A reused value the user had to state is stated for each copy too.
+                extra = {k: v for k, v in copy.items() if k not in step.reuse or k in said}
                 part += pick(self.rng, "another_copy", self.tone) + (" " + say(self.rng, extra, self.tone) if extra else "")
             parts.append(part)
         text = parts[0]
@@ -374,7 +375,7 @@ class ConversationWriter:
                     args[name] = user_args[name]
                 # An optional value nothing showed and nobody said is left out.
             elif name in user_args:
-                args[name] = user_args[name]
+                args[name] = self._nested_grounded(step, name, user_args[name], schema, i)
             elif name in step.assistant_args:
                 args[name] = step.assistant_args[name]
         # A bound carried over from a result (an event's start) may land after the one the user
@@ -384,6 +385,25 @@ class ConversationWriter:
         # Keys in schema order at every level: the plan's JSON went through sorted keys, and a
         # bundle grammar (what a model is held to) fixes property order.
         return schema_order(args, tool.input_schema)
+
+    def _nested_grounded(self, step: PlannedStep, name: str, value: Any, schema: dict[str, Any], i: int) -> Any:
+        """`value` with the ids the plan grounds inside its objects (`items[].price`) taken from
+        the latest response that has one; items left without one are dropped."""
+        fields = step.nested.get(name)
+        if not fields or not isinstance(value, list):
+            return value
+        props = (schema.get("items") or {}).get("properties") or {}
+        out = []
+        for k, item in enumerate(value):
+            item = dict(item)
+            for field, key in fields.items():
+                hits = _unique_by_value(self._latest(key, i))
+                if not hits:
+                    break
+                item[field] = _as_type(hits[k % len(hits)].value, props.get(field, {}))
+            else:
+                out.append(item)
+        return out
 
     def _reuse_hits(self, step: PlannedStep, name: str, i: int) -> list[Produced]:
         schema = (self.tools[step.tool].input_schema.get("properties") or {}).get(name, {})
@@ -427,14 +447,9 @@ class ConversationWriter:
             if not hits:
                 return None
             value = self.rng.choice(hits).value
-        stype = schema.get("type")
-        if stype == "array":
+        if schema.get("type") == "array":
             return [value]
-        if stype == "integer" and isinstance(value, str) and value.isdigit():
-            return int(value)
-        if stype == "string" and isinstance(value, int):
-            return str(value)
-        return value
+        return _as_type(value, schema)
 
     # ---- a call that fails first -------------------------------------------------------
     def _failing_call(self, i: int, tool: Tool, args: dict[str, Any], last: bool) -> None:
@@ -522,6 +537,16 @@ class ConversationWriter:
         return ""
 
 
+def _as_type(value: Any, schema: dict[str, Any]) -> Any:
+    """An id from a response in the type the argument takes ("42" for a string, 42 for an integer)."""
+    stype = schema.get("type")
+    if stype == "integer" and isinstance(value, str) and value.isdigit():
+        return int(value)
+    if stype == "string" and isinstance(value, int):
+        return str(value)
+    return value
+
+
 def _spoken(value: Any) -> str:
     if isinstance(value, str):
         return spoken_date(value) or f'"{value}"'
@@ -539,12 +564,8 @@ def _count_word(n: int) -> str:
 
 
 def _bare(args: dict[str, Any]) -> str:
-    """Values as an answer to "which X?": the value alone, or value-first with its field when
-    there are several ("\"Q3 plan\" for the title and March 5, 2026 for the date")."""
-    spoken = [(humanize(k), _spoken(v) if not isinstance(v, (dict, list)) else format_value(v)) for k, v in args.items()]
-    if len(spoken) == 1:
-        return spoken[0][1]
-    return _series([f"{value} for the {field}" for field, value in spoken])
+    """Values as an answer to "which X?" (`speech.bare`)."""
+    return bare(args)
 
 
 def _series(items: list[str]) -> str:
