@@ -415,8 +415,12 @@ class ConversationWriter:
         if self._reuse_hits(step, name, i):
             return True
         key = step.reuse[name]
-        return any(key in build_node(self.tools[self.plan.steps[j].tool]).produces
-                   for j in range(self._request_start(i), i))
+        # Only a field of the argument's own type: a message's `to` list gives no single address
+        # for a reply's `recipient_email`, and the user has to say one.
+        wanted = ((self.tools[step.tool].input_schema.get("properties") or {}).get(name) or {}).get("type")
+        return any(key in slot.keys and (wanted is None or slot.schema.get("type") in (None, wanted))
+                   for j in range(self._request_start(i), i)
+                   for slot in build_node(self.tools[self.plan.steps[j].tool]).outputs)
 
     def _latest(self, key: str, i: int) -> list[Produced]:
         """Values under `key` from the latest step before `i` that exposed any, except entities
