@@ -325,8 +325,14 @@ def _text(t: _Turn, key: str, words: list[str], last: str, value: str, parent: s
     if last in ("timezone", "zone", "tz") or "time_zone" in snake(key):
         city = _zone_city(value)
         return t.pick("say_zone_city", city=city) if city and t.rng.random() < 0.6 else t.pick("say_zone", zone=value)
+    if "unit" in ws and last == "label":
+        return t.pick("say_unit_label", value=value)
+    if ws & {"header", "heading", "footer", "footnote"} and last in _TEXT | {"header", "footer", "heading"}:
+        return t.pick("say_footer" if ws & {"footer", "footnote"} else "say_header", value=value)
     if last in _TITLE:
         return t.pick("say_title", value=value)
+    if last == "reason" and re.fullmatch(r"[A-Za-z_]+", value):
+        return t.pick("say_reason", value=_plain(value).replace("_", " "))
     if last in _TEXT:
         entry = {"description": "say_description", "details": "say_description", "comment": "say_comment",
                  "notes": "say_note", "note": "say_note", "caption": "say_caption"}.get(last, "say_text")
@@ -357,6 +363,9 @@ def _text(t: _Turn, key: str, words: list[str], last: str, value: str, parent: s
     if "role" in ws:
         role = "free/busy reader" if value == "freeBusyReader" else _plain(value)
         return t.pick("say_min_role" if "min" in ws else "say_role", role=role, a_role=_article(role))
+    if value in ("include", "exclude") and last in ("behavior", "behaviour") and len(words) > 1:
+        thing = " ".join(words[:-1])
+        return t.pick("say_including" if value == "include" else "say_excluding", thing=thing)
     if value in ("show", "hide") and last == "visibility" and len(words) > 1:
         where = " ".join(words[:-1])
         return t.pick("say_shown" if value == "show" else "say_hidden", where=where)
@@ -526,6 +535,11 @@ def _pairs(t: _Turn, args: dict[str, Any]) -> tuple[list[tuple[str, str]], set[s
     if start and end and all(isinstance(args[k], int) for k in (start, end)):
         out.append((start, t.pick("say_range", start=args[start], end=args[end])))
         used |= {start, end}
+    find = next((k for s, k in keys.items() if s in ("find_text", "old_text", "search_text", "find")), None)
+    replace = next((k for s, k in keys.items() if s in ("replace_text", "new_text", "replacement", "replace_with")), None)
+    if find and replace and all(isinstance(args[k], str) for k in (find, replace)):
+        out.append((find, t.pick("say_replace", old=args[find], new=args[replace])))
+        used |= {find, replace}
     rows, cols = keys.get("rows"), keys.get("columns")
     if rows and cols and all(isinstance(args[k], int) for k in (rows, cols)):
         out.append((rows, t.pick("say_grid", rows=args[rows], columns=args[cols])))
