@@ -35,6 +35,10 @@ _UNTIL = frozenset({"max", "end", "to", "until", "before"})
 _PEOPLE = frozenset({"attendees", "attendee", "invitees", "invitee", "guests", "guest", "participants", "members",
                      "member", "collaborators", "reviewers", "assignees", "watchers"})
 _MONEY = frozenset({"amount", "price", "cents", "cost", "fee", "total"})
+# A window on one kind of time ("completedSince", "dueMax"): the event, and its bound in words.
+_EVENTS = frozenset({"completed", "modified", "updated", "created", "changed", "due", "sent", "received", "published"})
+_BOUNDS = {"since": "since", "after": "after", "min": "after", "from": "from", "before": "before", "max": "before",
+           "until": "until", "to": "until"}
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
@@ -277,8 +281,8 @@ def _number(t: _Turn, key: str, words: list[str], last: str, value: int | float)
         # Payment APIs (and the value factory) keep integer amounts in minor units.
         return t.pick("say_unit_price" if "unit" in ws else "say_money",
                       money=money(value, None, isinstance(value, int)))
-    if last in _COUNT or ws & {"limit", "max"}:
-        return t.pick("say_count", n=value)
+    if (last in _COUNT or ws & {"limit", "max"}) and "interval" not in ws:
+        return t.pick("say_count_one" if value == 1 else "say_count", n=value)
     if "priority" in ws:
         return t.pick("say_priority_level", n=value)
     if "quantity" in ws or last in ("qty", "units", "seats"):
@@ -307,6 +311,9 @@ def _text(t: _Turn, key: str, words: list[str], last: str, value: str, parent: s
     if when:
         # The bounds of a window read as one: "from March 5 ... until March 9 ..."; a bare
         # `dateTime` takes its bound from the object holding it (an event's start / end).
+        if len(words) >= 2 and words[0] in _EVENTS and words[-1] in _BOUNDS:
+            # "completed since ...", "modified after ...": which time a window is on.
+            return t.pick("say_when_event", event=words[0], bound=_BOUNDS[words[-1]], when=when)
         bound = set(_words(parent)) | ws
         entry = "say_when_from" if bound & _FROM else "say_when_until" if bound & _UNTIL else "say_when"
         return t.pick(entry, when=when)
@@ -329,6 +336,8 @@ def _text(t: _Turn, key: str, words: list[str], last: str, value: str, parent: s
         return t.pick("say_unit_label", value=value)
     if ws & {"header", "heading", "footer", "footnote"} and last in _TEXT | {"header", "footer", "heading"}:
         return t.pick("say_footer" if ws & {"footer", "footnote"} else "say_header", value=value)
+    if last == "subject":
+        return t.pick("say_subject", value=value)
     if last in _TITLE:
         return t.pick("say_title", value=value)
     if last == "reason" and re.fullmatch(r"[A-Za-z_]+", value):
@@ -411,6 +420,11 @@ def _object(t: _Turn, key: str, value: dict[str, Any]) -> list[str]:
         order = ("line1", "street", "line2", "city", "state", "postal_code", "zip", "postcode", "country")
         ranked = sorted(scalars.items(), key=lambda kv: order.index(snake(kv[0])) if snake(kv[0]) in order else 99)
         return [t.pick("say_address", value=", ".join(str(v) for _, v in ranked))]
+    interval, every = value.get("interval"), value.get("interval_count")
+    if isinstance(interval, str) and interval.lower() in _INTERVALS and isinstance(every, int) and every > 1:
+        # A billing interval of several units reads as one: "every 3 months".
+        rest = {k: v for k, v in value.items() if k not in ("interval", "interval_count")}
+        return [t.pick("say_every", n=every, units=interval.lower() + "s"), *_object(t, key, rest)]
     # A whole-day date beside a date-time of the same bound ({"date": ..., "dateTime": ...}) is
     # one time to a person: the date-time says it.
     timed = any(snake(k) in ("date_time", "datetime") and isinstance(v, str) and _DATETIME.match(v)
@@ -570,6 +584,8 @@ def bare(args: dict[str, Any]) -> str:
     currency = next((v for k, v in args.items() if _words(k)[-1:] == ["currency"] and isinstance(v, str)), None)
 
     def one(key: str, value: Any) -> str:
+        if isinstance(value, str) and _words(key)[-1:] == ["currency"]:
+            return value.upper()
         if isinstance(value, str):
             return spoken_date(value) or (value if _EMAIL.match(value) or _PHONE.match(value) else f'"{value}"')
         if isinstance(value, (int, float)) and not isinstance(value, bool) and set(_words(key)) & _MONEY:

@@ -400,6 +400,9 @@ class ValueFactory:
             return f"{fake.city()}, {fake.country()}"
         if last in ("status", "state"):
             return rng.choice(("active", "open", "pending", "completed"))
+        if s in ("project_key", "project_key_or_id"):
+            # A project key as trackers spell them (Jira's PROJ), the ones the world's issue keys use.
+            return rng.choice(("OPS", "PROJ", "ENG", "MKT", "SUP", "FIN", "WEB", "DATA"))
         if last in ("owner", "org", "repo", "repository", "slug", "project", "key"):
             return fake.slug().split("-")[0]
         if last in ("mime", "mimetype") or "mime_type" in s:
