@@ -156,7 +156,10 @@ def _series(items: list[str]) -> str:
 
 
 def _article(phrase: str) -> str:
-    return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase
+    """"an owner", "a user" (a "u" read as "you" takes "a")."""
+    lower = phrase.lower()
+    vowel = lower[:1] in "aeiou" and not lower.startswith(("us", "uni", "use", "eu", "one"))
+    return ("an " if vowel else "a ") + phrase
 
 
 def money(amount: float | int, currency: str | None, minor_units: bool) -> str:
