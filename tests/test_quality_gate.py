@@ -111,6 +111,14 @@ def test_the_rubric_bounds_any_judge():
 
 def test_the_offline_judge_does_not_pass_everything(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    # The embedded generator seldom writes a defect the judge rejects, so one is made: a user
+    # who never says the addresses they mail to leaves calls with addresses nobody gave
+    # (unsourced_argument), which the judge, bounded by the detectors, must reject.
+    from funcdex_assets.offline import writer
+
+    real_say = writer.say
+    monkeypatch.setattr(writer, "say", lambda rng, args, tone=None: real_say(
+        rng, {k: v for k, v in args.items() if "@" not in json.dumps(v)}, tone))
     summary = generate(["jira_gmail"], 12, 11, tmp_path / "out")
     assert summary.ok, summary.failures
     scores = summary.metadata("jira_gmail", "conversation_scores")
