@@ -486,6 +486,36 @@ def test_plan_grounds_ids_on_earlier_producers_only() -> None:
         assert all(seg for seg in plan.segments)
 
 
+def test_ids_inside_lists_of_objects_come_from_the_price_made_or_are_stated(repo_root: Path) -> None:
+    # STRIPE_CREATE_SUBSCRIPTION's items[].price is an id no user makes up: after CREATE_PRICE the
+    # call takes that price; after a list (several prices) the user states the ones they mean.
+    stripe = {t.original_name: t for t in load_catalog(repo_root / "tool_catalog").bundle_tools("stripe")}
+    backend = EmbeddedOfflineBackend()
+    made = [stripe[n] for n in ("CREATE_CUSTOMER", "CREATE_PRODUCT", "CREATE_PRICE", "CREATE_SUBSCRIPTION")]
+    listed = [stripe[n] for n in ("CREATE_CUSTOMER", "LIST_PRICES", "CREATE_SUBSCRIPTION")]
+    for seed in range(6):
+        plan = plan_conversation(made, persona("excellent"), _values(seed), "2026-03-02", False)
+        step = plan.steps[3]
+        assert step.nested == {"items": {"price": "price_id"}} and step.sources["items[].price"] == 2
+        assert all("price" not in item for item in step.user_args["items"])
+        plan = plan_conversation(listed, persona("excellent"), _values(seed), "2026-03-02", False)
+        assert plan.steps[2].nested == {}
+        for chain in (made, listed):
+            (outline,) = backend.outlines([OutlineRequest(
+                bundle="stripe", scenario="s", persona=persona("excellent"), tools=chain, links=[],
+                bundle_tools=list(stripe.values()), include_thoughts=False, seed=seed)])
+            (dml,) = backend.conversations([ConversationRequest(
+                bundle="stripe", scenario="s", persona=persona("excellent"), outline=outline, tools=chain,
+                include_thoughts=False, seed=seed)])
+            turns = list(parse_dml(dml).turns)
+            said = "\n".join(t.text for t in turns if isinstance(t, UserTurn))
+            for k, turn in enumerate(turns):
+                if isinstance(turn, ToolCallTurn) and turn.name.endswith("CREATE_SUBSCRIPTION"):
+                    before = json.dumps([t.content for t in turns[:k] if isinstance(t, ToolResponseTurn)])
+                    for item in turn.arguments["items"]:
+                        assert (item["price"] in before) if chain is made else (item["price"] in said), item
+
+
 def test_plan_clarifications_follow_clarity() -> None:
     chain = [BY_NAME["TASKS_CREATE_PROJECT"], BY_NAME["MAIL_SEND_EMAIL"]]
     excellent = [plan_conversation(chain, persona("excellent"), _values(s), "2026-03-02", False) for s in range(30)]

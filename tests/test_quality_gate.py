@@ -109,17 +109,24 @@ def test_the_rubric_bounds_any_judge():
     assert bound(generous, []) == generous
 
 
-def test_the_offline_judge_does_not_pass_everything(tmp_path, monkeypatch):
+def test_a_meaning_defect_of_the_embedded_generator_blocks_its_bundle(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    # The embedded generator seldom writes a defect the detectors find, so one is made: a user
+    # who never says the addresses they mail to leaves calls with addresses nobody gave
+    # (unsourced_argument). The meaning check is an error on the embedded backend too: the
+    # bundle stops there, says why, and nothing is published.
+    from funcdex_assets.offline import writer
+
+    real_say = writer.say
+    monkeypatch.setattr(writer, "say", lambda rng, args, tone=None: real_say(
+        rng, {k: v for k, v in args.items() if "@" not in json.dumps(v)}, tone))
     summary = generate(["jira_gmail"], 12, 11, tmp_path / "out")
-    assert summary.ok, summary.failures
-    scores = summary.metadata("jira_gmail", "conversation_scores")
+    assert not summary.ok
+    message = summary.failures["jira_gmail"]
+    assert "semantic_defect_rate" in message and "unsourced_argument" in message, message
     validated = summary.metadata("jira_gmail", "validated_conversations")
-    assert scores["rejected_by_reason"].get("low_tool_use_quality", 0) > 0
     assert validated["conversations_with_defects"] > 0 and validated["meaning_defects"]
-    # On the embedded backend the meaning check warns (README): the run goes on and says why.
-    [warning] = [c for c in summary.warnings if c.check == "semantic_defect_rate"]
-    assert "have a meaning defect" in warning.summary
+    assert not list((tmp_path / "out").glob("*/conversations.jsonl"))
 
 
 # ---------------------------------------------------------------------------------------------

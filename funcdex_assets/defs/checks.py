@@ -17,7 +17,7 @@ from funcdex_assets.defs.assets import (
     validated_conversations,
 )
 from funcdex_assets.defs.partitions import bundle_partitions
-from funcdex_assets.defs.resources import EmbeddedOfflineLLM, GenerationSettings, LLMResource
+from funcdex_assets.defs.resources import GenerationSettings
 from funcdex_assets.quality import checks
 
 # Per-partition checks are a Dagster preview feature, used knowingly; keep the CLI output clean.
@@ -50,11 +50,10 @@ def tool_call_schema_validity(settings: GenerationSettings,
 @dg.asset_check(asset=validated_conversations, blocking=True, partitions_def=bundle_partitions,
                 description="Share of accepted conversations with a meaning defect (false success, use after "
                             "delete, invented values, dictated parameters, ...; docs/quality.md).")
-def semantic_defect_rate(settings: GenerationSettings, llm: LLMResource,
+def semantic_defect_rate(settings: GenerationSettings,
                          validated_conversations: pl.DataFrame) -> dg.AssetCheckResult:
-    severity = settings.semantic_check_severity
-    if severity == "auto":
-        severity = "warn" if isinstance(llm, EmbeddedOfflineLLM) else "error"
+    # auto: an error on every backend; the embedded generator is held to the bar a model is.
+    severity = "error" if settings.semantic_check_severity == "auto" else settings.semantic_check_severity
     return _result(checks.semantic_defect_rate(validated_conversations, settings.max_semantic_defect_rate),
                    severity=dg.AssetCheckSeverity.WARN if severity == "warn" else dg.AssetCheckSeverity.ERROR)
 

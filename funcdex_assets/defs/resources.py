@@ -53,8 +53,8 @@ class GenerationSettings(dg.ConfigurableResource):
         default=0.01, ge=0, le=1,
         description="Check: share of accepted conversations with a meaning defect (docs/quality.md).")
     semantic_check_severity: Literal["auto", "error", "warn"] = Field(
-        default="auto", description=("error blocks the bundle, warn only reports; auto: warn on the embedded offline "
-                                     "backend (its generator still writes such defects), error on a model."))
+        default="auto", description=("error blocks the bundle, warn only reports; auto: error on every backend, the "
+                                     "embedded offline one included (its rows are held to the same bar)."))
     max_stage_reject_rate: float = Field(
         default=0.5, ge=0, le=1, description="Check: share of a generation stage's rows it may reject.")
     dedup_across_bundles: bool = Field(default=False,

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from funcdex_assets.backends.base import Persona
 from funcdex_assets.catalog.actions import destructive_kind, name_action
 from funcdex_assets.catalog.relations import companions, without_alternatives
-from funcdex_assets.catalog.fields import LIMIT_KEYS, Slot, entity_of_object, snake
+from funcdex_assets.catalog.fields import LIMIT_KEYS, Slot, classify, entity_of_object, snake
 from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.offline.language import humanize, mention, request_phrase
@@ -78,8 +78,13 @@ class PlannedStep(BaseModel):
     # user says no and the step is not run). `implicit`: the user stated the goal, not the action.
     confirm: str = "none"
     implicit: bool = False
-    # Grounded argument -> the step whose response it comes from.
+    # Grounded argument -> the step whose response it comes from (an id inside a list of
+    # objects as "items[].price").
     sources: dict[str, int] = {}
+    # Ids inside a list of objects taken from an earlier response, as `grounded` is for top-level
+    # ones: argument -> item field -> key (CREATE_SUBSCRIPTION's items[].price: the price the
+    # conversation created). The planned items leave those fields out.
+    nested: dict[str, dict[str, str]] = {}
     # Optional arguments the assistant sets itself: a page size for a list, the user's time
     # zone, a documented default spelled out. Nobody states them.
     assistant_args: dict[str, Any] = {}
@@ -178,7 +183,7 @@ def plan_conversation(
     context: dict[str, Any] = {}
     steps: list[PlannedStep] = []
     nodes = [build_node(tool) for tool in chain]
-    for tool, node in zip(chain, nodes):
+    for at, (tool, node) in enumerate(zip(chain, nodes)):
         holder = entity_of_object((), tool.original_name)
         user_args: dict[str, Any] = {}
         defaults: dict[str, Any] = {}
@@ -235,6 +240,7 @@ def plan_conversation(
             for other in sorted(companions(props).get(name, ())):
                 if other not in user_args and other not in assistant_args and isinstance(props.get(other), dict):
                     user_args[other] = values.value(other, props[other], holder=holder)
+        nested = _plan_nested(user_args, node, nodes[:at], produced_keys, values)
         if name_action(tool.original_name) == "create" and not any(_names_it(k) for k in user_args):
             # Something new gets a name from the user (the world would otherwise invent one:
             # "I created the customer Cynthia Bullock" when nobody said that name).
@@ -247,7 +253,7 @@ def plan_conversation(
             lasting(user_args, rng)
         clarify = _choose_clarifications(node.inputs, user_args, reuse, persona.clarity, rng)
         steps.append(PlannedStep(tool=tool.name, user_args=user_args, clarify=clarify, defaults=defaults,
-                                 grounded=grounded, reuse=reuse, assistant_args=assistant_args))
+                                 grounded=grounded, reuse=reuse, assistant_args=assistant_args, nested=nested))
         produced_keys |= node.produces
     producers = _producers(nodes, steps)
     for step, deps in zip(steps, producers):
@@ -296,6 +302,38 @@ OUT_OF_SCOPE = (
 )
 
 
+def _plan_nested(user_args: dict[str, Any], node, earlier, produced_keys: set[str],
+                 values: ValueFactory) -> dict[str, dict[str, str]]:
+    """Ids inside the planned lists of objects (`items[].price`): a value drawn for them is no id
+    anyone knows. Where an earlier step made or fetched one entity of that kind (CREATE_PRICE),
+    the call takes it from that response: the field leaves the planned items, which shrink to
+    one (one price to subscribe to). Otherwise the user states ids of the right shape. A part's
+    own id (a button's `id`) is the caller's to choose and stays. Returns argument -> item
+    field -> key of what is grounded; `user_args` is changed in place."""
+    out: dict[str, dict[str, str]] = {}
+    for slot in node.inputs:
+        value = user_args.get(slot.name)
+        items = slot.schema.get("items") if isinstance(slot.schema.get("items"), dict) else {}
+        if slot.kind == "id" or not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            continue
+        for field, sub in (items.get("properties") or {}).items():
+            if not isinstance(sub, dict) or snake(field) in ("id", "key", "uuid", "gid"):
+                continue
+            kind, key = classify(field, sub, entity_of_object((slot.name,), node.tool.original_name))
+            if kind != "id" or not any(field in item for item in value):
+                continue
+            producer = next((n for n in reversed(earlier) if key in n.produces), None)
+            if key in produced_keys and producer is not None and name_action(producer.tool.original_name) != "list":
+                out.setdefault(slot.name, {})[field] = key
+                del value[1:]
+                value[0].pop(field, None)
+            else:
+                for item in value:
+                    if field in item:
+                        item[field] = values.make_id(sub, key[:-3])
+    return out
+
+
 def _without_uses_after_delete(chain: list[Tool]) -> list[Tool]:
     """The chain less the steps that would need an entity an earlier step deleted, trashed or
     cancelled, with nothing producing a new one in between (a sampled chain can list, delete,
@@ -321,7 +359,9 @@ def _producers(nodes, steps: list[PlannedStep]) -> list[dict[str, int]]:
     out: list[dict[str, int]] = []
     for i, step in enumerate(steps):
         deps = {}
-        for arg, key in step.grounded.items():
+        wanted = [*step.grounded.items(),
+                  *((f"{arg}[].{field}", key) for arg, fields in step.nested.items() for field, key in fields.items())]
+        for arg, key in wanted:
             j = next((j for j in range(i - 1, -1, -1) if key in nodes[j].produces), None)
             if j is not None:
                 deps[arg] = j
@@ -338,14 +378,16 @@ def _plan_copies(step: PlannedStep, tool: Tool, nodes, values: ValueFactory, dep
     rng = values.rng
     node = nodes[i]
     action = name_action(tool.original_name)
-    if action == "create" and not step.grounded and step.user_args and destructive_kind(tool.original_name) is None \
+    if action == "create" and not step.grounded and not step.nested and step.user_args \
+            and destructive_kind(tool.original_name) is None \
             and rng.random() < COPY_RATE:
         holder = entity_of_object((), tool.original_name)
         schemas = {s.name: s.schema for s in node.inputs}
         for _ in range(rng.randint(1, 2)):
-            step.copies.append({k: (v if k not in schemas or _is_id_slot(node, k) else
-                                    values.value(k, schemas[k], holder=holder))
-                                for k, v in step.user_args.items()})
+            copy = {k: (v if k not in schemas or _is_id_slot(node, k) else values.value(k, schemas[k], holder=holder))
+                    for k, v in step.user_args.items()}
+            _plan_nested(copy, node, [], set(), values)  # ids in its lists of objects: stated
+            step.copies.append(copy)
         step.clarify = []
     elif deps and action in ("get", "update") and len(deps) == 1 \
             and name_action(nodes[max(deps.values())].tool.original_name) == "list" and rng.random() < EACH_RATE:
@@ -657,8 +699,10 @@ def outline_text(plan: ConversationPlan, chain: list[Tool], persona: Persona) ->
                 if step.confirm == "decline":
                     continue
                 detail = []
-                if step.grounded:
-                    detail.append("taking " + ", ".join(humanize(a) for a in step.grounded) + " from earlier results")
+                taken = [humanize(a) for a in step.grounded] + [
+                    f"the {humanize(f)} of the {humanize(a)}" for a, fields in step.nested.items() for f in fields]
+                if taken:
+                    detail.append("taking " + ", ".join(taken) + " from earlier results")
                 stated = {k: v for k, v in step.user_args.items() if k not in step.reuse}
                 if stated:
                     detail.append("with " + mention(stated))

@@ -433,7 +433,7 @@ class ValueFactory:
             return rng.choice(_CURRENCIES)
         if last in ("color", "colour"):
             return rng.choice(_COLORS)
-        if last in ("language", "locale", "lang"):
+        if last in ("language", "locale", "lang") or s in ("language_code", "locale_code", "lang_code"):
             return rng.choice(_LANGUAGES)
         if "phone" in s or s in ("wa_id", "msisdn"):
             return "+1" + "".join(rng.choice(string.digits) for _ in range(10))
@@ -478,10 +478,15 @@ class ValueFactory:
                 return parts[last]()
         if last == "country":
             return fake.country_code()
+        if last == "emoji":
+            return rng.choice(("👍", "❤️", "😂", "🎉", "🙏", "✅", "👀", "🔥"))
         if last in ("location", "address", "city", "place", "venue"):
             return f"{fake.city()}, {fake.country()}"
         if last in ("status", "state"):
             return rng.choice(("active", "open", "pending", "completed"))
+        if s in ("project_key", "project_key_or_id"):
+            # A project key as trackers spell them (Jira's PROJ), the ones the world's issue keys use.
+            return rng.choice(("OPS", "PROJ", "ENG", "MKT", "SUP", "FIN", "WEB", "DATA"))
         if last in ("owner", "org", "repo", "repository", "slug", "project", "key"):
             return fake.slug().split("-")[0]
         if last in ("mime", "mimetype") or "mime_type" in s:

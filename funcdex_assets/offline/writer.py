@@ -36,7 +36,7 @@ from funcdex_assets.offline.language import (
     tool_verb,
 )
 from funcdex_assets.offline.planner import MAX_PARALLEL, ConversationPlan, PlannedRequest, PlannedStep, order_windows
-from funcdex_assets.offline.speech import say, spoken_date
+from funcdex_assets.offline.speech import bare, say, spoken_date
 from funcdex_assets.offline.values import ValueFactory
 from funcdex_assets.offline.world import Produced, World, retired_slot, tool_action
 from funcdex_assets.sampling.graph import build_node
@@ -216,7 +216,8 @@ class ConversationWriter:
             if spoken:
                 part += " " + self._phrase("mention_values", values=spoken)
             for n, copy in enumerate(step.copies):
-                extra = {k: v for k, v in copy.items() if k not in step.reuse}
+                # A reused value the user had to state is stated for each copy too.
+                extra = {k: v for k, v in copy.items() if k not in step.reuse or k in said}
                 part += self._phrase("another_copy", nth=_ORDINALS[min(n, len(_ORDINALS) - 1)]) + (
                     " " + say(self.rng, extra, self.tone) if extra else "")
             parts.append(part)
@@ -607,7 +608,7 @@ class ConversationWriter:
                     args[name] = user_args[name]
                 # An optional value nothing showed and nobody said is left out.
             elif name in user_args:
-                args[name] = user_args[name]
+                args[name] = self._nested_grounded(step, name, user_args[name], schema, i)
             elif name in step.assistant_args:
                 args[name] = step.assistant_args[name]
         # A bound carried over from a result (an event's start) may land after the one the user
@@ -617,6 +618,25 @@ class ConversationWriter:
         # Keys in schema order at every level: the plan's JSON went through sorted keys, and a
         # bundle grammar (what a model is held to) fixes property order.
         return schema_order(args, tool.input_schema)
+
+    def _nested_grounded(self, step: PlannedStep, name: str, value: Any, schema: dict[str, Any], i: int) -> Any:
+        """`value` with the ids the plan grounds inside its objects (`items[].price`) taken from
+        the latest response that has one; items left without one are dropped."""
+        fields = step.nested.get(name)
+        if not fields or not isinstance(value, list):
+            return value
+        props = (schema.get("items") or {}).get("properties") or {}
+        out = []
+        for k, item in enumerate(value):
+            item = dict(item)
+            for field, key in fields.items():
+                hits = _unique_by_value(self._latest(key, i))
+                if not hits:
+                    break
+                item[field] = _as_type(hits[k % len(hits)].value, props.get(field, {}))
+            else:
+                out.append(item)
+        return out
 
     def _reuse_hits(self, step: PlannedStep, name: str, i: int) -> list[Produced]:
         schema = (self.tools[step.tool].input_schema.get("properties") or {}).get(name, {})
@@ -628,8 +648,12 @@ class ConversationWriter:
         if self._reuse_hits(step, name, i):
             return True
         key = step.reuse[name]
-        return any(key in build_node(self.tools[self.plan.steps[j].tool]).produces
-                   for j in range(self._request_start(i), i))
+        # Only a field of the argument's own type: a message's `to` list gives no single address
+        # for a reply's `recipient_email`, and the user has to say one.
+        wanted = ((self.tools[step.tool].input_schema.get("properties") or {}).get(name) or {}).get("type")
+        return any(key in slot.keys and (wanted is None or slot.schema.get("type") in (None, wanted))
+                   for j in range(self._request_start(i), i)
+                   for slot in build_node(self.tools[self.plan.steps[j].tool]).outputs)
 
     def _latest(self, key: str, i: int) -> list[Produced]:
         """Values under `key` from the latest step before `i` that exposed any, except entities
@@ -660,14 +684,9 @@ class ConversationWriter:
             if not hits:
                 return None
             value = self.rng.choice(hits).value
-        stype = schema.get("type")
-        if stype == "array":
+        if schema.get("type") == "array":
             return [value]
-        if stype == "integer" and isinstance(value, str) and value.isdigit():
-            return int(value)
-        if stype == "string" and isinstance(value, int):
-            return str(value)
-        return value
+        return _as_type(value, schema)
 
     # ---- a call that fails first -------------------------------------------------------
     def _failing_call(self, i: int, tool: Tool, args: dict[str, Any], last: bool) -> None:
@@ -805,6 +824,11 @@ def _fill(template: str, fields: dict[str, Any]) -> str:
 
 
 def _capitalised(text: str) -> str:
+    """`text` with a capital first letter, unless it starts with a value that is written as it
+    is (an address, a link, an id: "ana@acme.io" stays lowercase)."""
+    first = text.split(" ", 1)[0] if text else ""
+    if not re.fullmatch(r"[a-z][a-z']*[,.:;!?]?", first):
+        return text
     return text[:1].upper() + text[1:]
 
 
@@ -830,6 +854,16 @@ def _adds_to_last_step(template: str) -> bool:
 def _ended(text: str) -> str:
     """`text` as a sentence: a full stop unless it ends with one already (or ! or ?)."""
     return text if text.rstrip().endswith((".", "!", "?")) else text + "."
+
+
+def _as_type(value: Any, schema: dict[str, Any]) -> Any:
+    """An id from a response in the type the argument takes ("42" for a string, 42 for an integer)."""
+    stype = schema.get("type")
+    if stype == "integer" and isinstance(value, str) and value.isdigit():
+        return int(value)
+    if stype == "string" and isinstance(value, int):
+        return str(value)
+    return value
 
 
 def _spoken(value: Any) -> str:
@@ -859,12 +893,8 @@ def field_noun(name: str) -> str:
 
 
 def _bare(args: dict[str, Any]) -> str:
-    """Values as an answer to "which X?": the value alone, or value-first with its field when
-    there are several ("\"Q3 plan\" for the title and March 5, 2026 for the date")."""
-    spoken = [(humanize(k), _spoken(v) if not isinstance(v, (dict, list)) else format_value(v)) for k, v in args.items()]
-    if len(spoken) == 1:
-        return spoken[0][1]
-    return _series([f"{value} for the {field}" for field, value in spoken])
+    """Values as an answer to "which X?" (`speech.bare`)."""
+    return bare(args)
 
 
 def _series(items: list[str]) -> str:
