@@ -127,10 +127,14 @@ def main() -> None:
               type=click.IntRange(min=1, max=40),
               help="Mean length of the sampled tool chains (planned calls per conversation; retries and "
                    "parallel fan-out add to it).")
+@click.option("--meaning-check", "meaning_check", type=click.Choice(["error", "warn"]), default="error",
+              show_default=True,
+              help="A bundle whose accepted rows show meaning defects above 1% (false success, values nobody "
+                   "gave, ...): error stops it unpublished; warn publishes it and prints the defects.")
 @llm_options
 def generate_cmd(bundles: str, conversations: int, seed: int, out: Path, thoughts: bool, catalog_dir: Path | None,
                  llm_url: str | None, model: str | None, wait: bool, allow_incomplete: bool,
-                 calls_per_conversation: int, model_options: LLMOptions) -> None:
+                 calls_per_conversation: int, meaning_check: str, model_options: LLMOptions) -> None:
     """Materialize the whole graph for BUNDLES and write the dataset files."""
     names = [b.strip() for b in bundles.split(",") if b.strip()]
     if not names:
@@ -145,7 +149,8 @@ def generate_cmd(bundles: str, conversations: int, seed: int, out: Path, thought
     try:
         summary = generate(names, conversations, seed, out, include_thoughts=thoughts, catalog_dir=catalog_dir,
                            on_stage=_stage_line, llm=llm, wait=wait, on_wait=waiting,
-                           allow_incomplete=allow_incomplete, calls_per_conversation=calls_per_conversation)
+                           allow_incomplete=allow_incomplete, calls_per_conversation=calls_per_conversation,
+                           meaning_check=meaning_check)
     except (CatalogError, OutputFolderError, BusyError) as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         sys.exit(2)

@@ -251,11 +251,13 @@ def generate(
     on_wait: Callable[[Path, str, float], None] = lambda folder, holder, seconds: None,
     allow_incomplete: bool = False,
     calls_per_conversation: int = DEFAULT_CHAIN_LENGTH,
+    meaning_check: str = "error",
 ) -> GenerationSummary:
     """Materialize every asset of `bundles`, then publish those bundles together as one new
     version of `out` (only when every bundle succeeded; otherwise `out` is left as it was).
 
-    Raises CatalogError (bad catalog or bundle name), OutputFolderError (`out` unusable, found
+    `meaning_check`: "error" (a bundle above the meaning-defect maximum is not published) or
+    "warn" (it is, with a warning). Raises CatalogError (bad catalog or bundle name), OutputFolderError (`out` unusable, found
     before any work), BusyError (another run holds `out` or the Dagster home; `wait` queues
     instead) and GenerationInterrupted (Ctrl-C / SIGTERM: the run is marked canceled)."""
     catalog_resource = CatalogResource(directory=str(catalog_dir) if catalog_dir else "")
@@ -278,7 +280,8 @@ def generate(
         settings=GenerationSettings(conversations_per_bundle=conversations, seed=seed,
                                     include_assistant_thoughts=include_thoughts,
                                     allow_incomplete_rows=allow_incomplete,
-                                    tool_calls_per_conversation=calls_per_conversation),
+                                    tool_calls_per_conversation=calls_per_conversation,
+                                    semantic_check_severity=meaning_check),
         # Bundles are published together by the dataset run, once every bundle succeeded.
         output=DatasetOutputResource(directory=str(out), publish_bundles=False),
         catalog=catalog_resource,

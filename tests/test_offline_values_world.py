@@ -1077,3 +1077,20 @@ def test_the_same_item_keeps_its_title_across_list_and_get(repo_root: Path):
         doc = found["data"]["documents"][0]
         got = w.execute(tools["GOOGLEDOCS_GET_DOCUMENT_BY_ID"], {"document_id": doc["id"]}, step=1)
         assert got["data"]["document"]["title"] == doc["name"], (doc, got)
+
+
+def test_a_refusal_names_what_the_call_would_do(repo_root: Path):
+    import random
+    from datetime import datetime, timezone
+
+    from funcdex_assets.offline.failures import problem
+
+    tools = catalog_tools(repo_root)
+    now = datetime(2026, 3, 9, tzinfo=timezone.utc)
+    made = problem(tools["STRIPE_CREATE_PAYMENT_INTENT"], {"customer": "cus_1", "amount": 100}, "permission_denied",
+                   random.Random(1), now).message
+    # Creating a payment intent for a customer is not "creating customer cus_1".
+    assert "create a payment intent" in made and "customer 'cus_1'" in made, made
+    gone = problem(tools["GOOGLECALENDAR_DELETE_EVENT"], {"eventId": "e1"}, "permission_denied",
+                   random.Random(1), now).message
+    assert gone.endswith("permission to delete event 'e1'."), gone

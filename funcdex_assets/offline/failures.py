@@ -28,7 +28,7 @@ from funcdex_assets.catalog.actions import deletion_kind, name_action
 from funcdex_assets.catalog.fields import classify, input_slots, snake, tool_entity
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.validator import schema_validator
-from funcdex_assets.offline.language import humanize
+from funcdex_assets.offline.language import humanize, request_phrase
 from funcdex_assets.quality.dates import parse_time
 
 FAILURE_KINDS = ("not_found", "permission_denied", "validation_error", "rate_limit", "conflict")
@@ -82,7 +82,14 @@ def problem(tool: Tool, args: dict[str, Any], kind: str, rng, now: datetime, arg
         return Problem(kind, message, code, status, argument=target_arg)
     if kind == "permission_denied":
         verb = "delete" if deletion_kind(tool.original_name) else _VERB_WORDS.get(action, "use")
-        message = f"The authenticated user does not have permission to {verb} {named}."
+        own = humanize(tool_entity(tool.original_name))
+        if action == "create" or (own and own != noun and noun.split()[-1] not in own.split()):
+            # What the call would do, on whose object: creating a payment intent for customer X
+            # is not "creating customer X".
+            message = f"The authenticated user does not have permission to {request_phrase(tool)}" + (
+                f" for {named}." if target is not None and own != noun else ".")
+        else:
+            message = f"The authenticated user does not have permission to {verb} {named}."
         return Problem(kind, message, code, status, argument=target_arg)
     if kind == "rate_limit":
         wait = rng.choice((2, 5, 10, 15, 30, 60))

@@ -20,7 +20,7 @@ from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.offline.language import humanize, mention, request_phrase
 from funcdex_assets.offline.speech import speakable
-from funcdex_assets.offline.values import ValueFactory
+from funcdex_assets.offline.values import SERVER_SET, ValueFactory
 from funcdex_assets.offline.world import retired_slot
 from funcdex_assets.sampling.graph import build_node
 
@@ -135,8 +135,9 @@ def _assistant_choice(slot: Slot, tool: Tool, persona: Persona, rng: random.Rand
         return rng.choice(sizes) if sizes else None
     if s in _TIME_ZONE_KEYS and stype == "string" and not schema.get("enum") and persona.timezone:
         return persona.timezone
+    # (Not on a listing: there an enum narrows what comes back, a filter nobody asked for.)
     if schema.get("enum") and "default" in schema and schema["default"] in schema["enum"] \
-            and rng.random() < SPELLED_DEFAULT_RATE:
+            and name_action(tool.original_name) not in ("list", "get") and rng.random() < SPELLED_DEFAULT_RATE:
         return schema["default"]
     # A documented default switch said out loud (`is_html: false` on a plain-text mail): what
     # the API would do anyway, so never a wrong call, and how careful callers write them.
@@ -211,6 +212,9 @@ def plan_conversation(
                 if own is not None:
                     assistant_args[slot.name] = own
                     continue
+            # What the server sets (readOnly, an etag, `updated`) is nobody's to state.
+            if not slot.required and (slot.schema.get("readOnly") or snake(slot.name) in SERVER_SET):
+                continue
             # An optional switch is the assistant's business, not something a user says.
             if not slot.required and (_is_plumbing(slot) or slot.schema.get("type") == "boolean"
                                       or rng.random() > OPTIONAL_RATE.get(persona.clarity, 0.6)):

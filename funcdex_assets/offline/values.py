@@ -31,6 +31,8 @@ _LABELS = ("urgent", "follow-up", "q3", "backend", "design", "billing", "errands
 _JQL = ('project = {key} AND status != Done ORDER BY updated DESC', 'assignee = currentUser() AND resolution = Unresolved',
         'project = {key} AND text ~ "{word}"', 'project = {key} AND priority = High AND created >= -14d',
         'project = {key} AND labels = {word} ORDER BY priority DESC', 'reporter = currentUser() AND status = "In Progress"')
+# Body fields a server sets.
+SERVER_SET = frozenset({"id", "etag", "kind", "self_link", "created", "updated", "created_at", "updated_at"})
 _TEAMS = ("ops", "design", "finance", "sales", "support", "platform", "marketing", "hiring", "legal", "data")
 _SECTIONS = ("Backlog", "This week", "Next up", "Waiting on others", "Ideas", "In review")
 _RRULES = ("RRULE:FREQ=WEEKLY;BYDAY=MO", "RRULE:FREQ=WEEKLY;BYDAY=TU,TH", "RRULE:FREQ=DAILY;COUNT=5",
@@ -297,6 +299,10 @@ class ValueFactory:
         out: dict[str, Any] = {}
         for key, sub in props.items():
             if not isinstance(sub, dict):
+                continue
+            # What the server sets (readOnly, an id, an etag) is not the caller's to invent: an
+            # `id` in an update body would name another object than the one in the path.
+            if key not in required and (sub.get("readOnly") or snake(key) in SERVER_SET or snake(key).endswith("_id")):
                 continue
             if key in required or (depth < 3 and self.rng.random() < optional_p):
                 # A bare time key ("dateTime") takes its meaning from the object's name (start / end).
