@@ -127,6 +127,14 @@ def test_a_meaning_defect_of_the_embedded_generator_blocks_its_bundle(tmp_path, 
     validated = summary.metadata("jira_gmail", "validated_conversations")
     assert validated["conversations_with_defects"] > 0 and validated["meaning_defects"]
     assert not list((tmp_path / "out").glob("*/conversations.jsonl"))
+    # Asked to (funcdex generate --meaning-check warn), the check only warns and the bundle goes
+    # on to the judge, which (bounded by the same detectors) rejects most of these rows.
+    warned = generate(["jira_gmail"], 12, 11, tmp_path / "out2", meaning_check="warn")
+    [warning] = [c for c in warned.warnings if c.check == "semantic_defect_rate"]
+    assert "unsourced_argument" in warning.summary
+    assert "semantic_defect_rate" not in str(warned.failures), warned.failures
+    scores = warned.metadata("jira_gmail", "conversation_scores")
+    assert scores["rejected_by_reason"].get("low_tool_use_quality", 0) > 0
 
 
 # ---------------------------------------------------------------------------------------------
