@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from funcdex_assets.backends.base import Persona
-from funcdex_assets.catalog.actions import destructive_kind, name_action
+from funcdex_assets.catalog.actions import destructive_kind, name_action, reads_many
 from funcdex_assets.catalog.relations import companions, without_alternatives
 from funcdex_assets.catalog.fields import LIMIT_KEYS, Slot, classify, entity_of_object, snake
 from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS
@@ -137,7 +137,7 @@ def _assistant_choice(slot: Slot, tool: Tool, persona: Persona, rng: random.Rand
         return persona.timezone
     # (Not on a listing: there an enum narrows what comes back, a filter nobody asked for.)
     if schema.get("enum") and "default" in schema and schema["default"] in schema["enum"] \
-            and name_action(tool.original_name) not in ("list", "get") and rng.random() < SPELLED_DEFAULT_RATE:
+            and not reads_many(tool.original_name) and rng.random() < SPELLED_DEFAULT_RATE:
         return schema["default"]
     # A documented default switch said out loud (`is_html: false` on a plain-text mail): what
     # the API would do anyway, so never a wrong call, and how careful callers write them.
@@ -155,7 +155,7 @@ SPELLED_DEFAULT_RATE = 0.5
 GROUNDED_OPTIONAL_RATE = 0.8
 # How often the assistant passes a self default ("me", "primary") explicitly, as the tools'
 # own examples do.
-SELF_DEFAULT_RATE = 0.7
+SELF_DEFAULT_RATE = 0.8
 # How often a speakable optional value the user could give is part of their request, by how
 # clearly the persona states what they want.
 OPTIONAL_RATE = {"excellent": 0.85, "good": 0.7, "average": 0.5}
