@@ -170,3 +170,12 @@ def test_window_bounds_the_user_states_are_in_order() -> None:
     dates = {"start_date": "2026-03-09", "end_date": "2026-03-02"}
     order_windows(dates)
     assert dates == {"start_date": "2026-03-02", "end_date": "2026-03-09"}
+
+
+def test_a_summary_names_what_the_call_made_not_an_id_it_refers_to(written) -> None:
+    # ADD_WATCHER answers with the watcher's accountId: what was added is a watcher, not "the
+    # account (ID ...)"; a sent WhatsApp message is not "the wa".
+    texts = [t.text for _, turns, _ in written for t in turns if isinstance(t, AssistantTurn)]
+    watched = [t for t in texts if "the watcher" in t]
+    assert watched, "no watcher was added in the sample"
+    assert not any("I added the account" in t for t in texts)

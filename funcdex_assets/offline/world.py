@@ -124,6 +124,9 @@ class Produced:
     entity: str
     label: str | None
     path: str
+    # The id of the object at `path` itself (its `id` / `gid`), not a reference to another one
+    # (a watcher's accountId, a contact's wa_id).
+    own: bool = False
 
 
 @dataclass(frozen=True)
@@ -862,7 +865,8 @@ class World:
                     owner = key[:-3]
                     named = next((p.label for p in reversed(self.produced)
                                   if p.key == key and p.value == value and p.entity == owner and p.label), None)
-                self.produced.append(Produced(key, value, step, owner, named, f"{where}.{prop}"))
+                self.produced.append(Produced(key, value, step, owner, named, f"{where}.{prop}",
+                                              own=prop == id_prop))
 
 
 def _listed_item(index: int, item_id: Any, item: Any, differs: tuple[str, ...] | None) -> ListedItem:

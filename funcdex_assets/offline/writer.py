@@ -739,7 +739,9 @@ class ConversationWriter:
         produced = [p for p in self.world.produced if p.step == i]
         verb = tool_verb(tool)
         done = _PAST_OVERRIDES.get(verb, past(verb))
-        ids = [p for p in produced if p.key == f"{p.entity}_id"]
+        # Objects the response is about (their own ids), not ids they refer to: ADD_WATCHER's
+        # answer names an account, but what was added is a watcher.
+        ids = [p for p in produced if p.key == f"{p.entity}_id" and p.own]
         listed = _largest_list(self.responses.get(i))
         if not ids and tool_action(tool) == "list" and listed is not None:
             # An empty listing is news, not a success ("I found the permissions successfully");
