@@ -21,6 +21,11 @@ def test_each_night_is_a_new_round_for_every_partition_and_runs(tmp_path):
     defs = build_definitions(settings=GenerationSettings(conversations_per_bundle=2),
                              output=DatasetOutputResource(directory=str(tmp_path / "out")))
     with dg.instance_for_test() as instance:
+        # The job is resolved while the test instance is the current one: Dagster reads its
+        # definitions-state storage from a context variable, which a schedule context built
+        # below can leave pointing at an instance already gone (seen once in CI: "Attempted to
+        # resolve undefined DagsterInstance weakref").
+        job = defs.resolve_job_def("generate_bundle")
         assert isinstance(nightly_regeneration(_context(instance, night)), dg.SkipReason)
         instance.add_dynamic_partitions("bundles", ["whatsapp", "todoist"])
         requests = nightly_regeneration(_context(instance, night))
@@ -29,7 +34,7 @@ def test_each_night_is_a_new_round_for_every_partition_and_runs(tmp_path):
         assert requests[0].run_key == "nightly-20261122-whatsapp"
         next_night = nightly_regeneration(_context(instance, datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)))
         assert next_night[0].run_config["resources"]["settings"]["config"]["seed"] == 20261123
-        result = defs.resolve_job_def("generate_bundle").execute_in_process(
+        result = job.execute_in_process(
             instance=instance, partition_key="whatsapp", run_config=requests[0].run_config)
         assert result.success
         assert nightly_training_dataset(_context(instance, night)).run_key == "merge-20261122"
