@@ -3,13 +3,11 @@ before destructive calls, requests no tool serves, and failure bodies exempt fro
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
+from offline_frames import write_bundle
 
-from funcdex_assets.backends.offline import EmbeddedOfflineBackend
-from funcdex_assets.catalog.loader import load_catalog
 from funcdex_assets.dml.model import AssistantTurn, ToolCallTurn, ToolResponseTurn, UserTurn
 from funcdex_assets.dml.parser import parse_dml
 from funcdex_assets.dml.validator import reports_failure, validate_conversation
@@ -18,15 +16,7 @@ from funcdex_assets.offline.planner import FAILURE_KINDS, ConversationPlan
 from funcdex_assets.quality.detectors import detect
 from funcdex_assets.quality.dialogue import dialogue_from_messages
 from funcdex_assets.export.trl import to_messages
-from funcdex_assets.stages.generation import (
-    combinations_frame,
-    conversations_frame,
-    outlines_frame,
-    personas_frame,
-    scenarios_frame,
-)
 
-REPO = Path(__file__).resolve().parents[1]
 BUNDLES = ("gmail_googlecalendar", "jira_gmail", "asana")
 
 
@@ -40,17 +30,10 @@ def written() -> list[tuple[ConversationPlan, list[Any], dict]]:
 
 
 def _written() -> list[tuple[ConversationPlan, list[Any], dict]]:
-    catalog = load_catalog(REPO / "tool_catalog")
-    backend = EmbeddedOfflineBackend()
     out = []
     for bundle in BUNDLES:
-        tools = catalog.bundle_tools(bundle)
-        toolkits = sorted({t.toolkit for t in tools})
-        combos = combinations_frame(tools, bundle, 40, 5, mean_length=9)
-        scenarios = scenarios_frame(combos, tools, backend, 5, bundle)
-        personas = personas_frame(scenarios, backend, 5, bundle, toolkits)
-        outlines = outlines_frame(personas, scenarios, combos, tools, backend, 5, bundle, False)
-        conversations = conversations_frame(outlines, personas, scenarios, tools, backend, 5, bundle, toolkits)
+        written = write_bundle(bundle, 40, 5)
+        tools, outlines, conversations = written.tools, written.outlines, written.conversations
         plans = {r["outline_id"]: ConversationPlan.model_validate_json(r["plan"]) for r in outlines.iter_rows(named=True)}
         by_name = {t.name: t for t in tools}
         for row in conversations.iter_rows(named=True):

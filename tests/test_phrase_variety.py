@@ -4,27 +4,17 @@ for several bundles without Dagster, with the same measure `funcdex check` repor
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
+from offline_frames import write_bundle
 
-from funcdex_assets.backends.offline import EmbeddedOfflineBackend
-from funcdex_assets.catalog.loader import load_catalog
 from funcdex_assets.dml.parser import parse_dml
 from funcdex_assets.export.trl import to_messages
 from funcdex_assets.offline.language import phrasebook
 from funcdex_assets.quality.dialogue import dialogue_from_messages
 from funcdex_assets.quality.phrase_frames import frames_from_phrasebook
 from funcdex_assets.quality.shape import conversation_shape, shape_report
-from funcdex_assets.stages.generation import (
-    combinations_frame,
-    conversations_frame,
-    outlines_frame,
-    personas_frame,
-    scenarios_frame,
-)
 
-REPO = Path(__file__).resolve().parents[1]
 BUNDLES = ("gmail_googlecalendar", "jira", "stripe", "whatsapp_todoist", "googledrive_googledocs")
 PER_BUNDLE = 24
 # The dataset goal is 1% of user turns (`funcdex check` on 15 bundles x 50); this sample holds
@@ -35,19 +25,10 @@ OPENING_LIMIT = 0.03
 
 @pytest.fixture(scope="module")
 def report():
-    catalog = load_catalog(REPO / "tool_catalog")
-    backend = EmbeddedOfflineBackend()
     frames = frames_from_phrasebook(phrasebook())
     shapes = []
     for bundle in BUNDLES:
-        tools = catalog.bundle_tools(bundle)
-        toolkits = sorted({t.toolkit for t in tools})
-        n = PER_BUNDLE
-        combos = combinations_frame(tools, bundle, 8 * n, n, mean_length=9)
-        scenarios = scenarios_frame(combos, tools, backend, n, bundle)
-        personas = personas_frame(scenarios, backend, n, bundle, toolkits)
-        outlines = outlines_frame(personas, scenarios, combos, tools, backend, n, bundle, False)
-        conversations = conversations_frame(outlines, personas, scenarios, tools, backend, n, bundle, toolkits)
+        conversations = write_bundle(bundle, 8 * PER_BUNDLE, PER_BUNDLE).conversations
         for row in conversations.iter_rows(named=True):
             messages = to_messages(list(parse_dml(row["dml"]).turns), "c", system_prompt="Today.")
             shapes.append(conversation_shape(dialogue_from_messages(messages), frames))

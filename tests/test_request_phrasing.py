@@ -6,26 +6,16 @@ phrasing ends with them, and written turns read as punctuated sentences."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from string import Formatter
 
 import pytest
+from offline_frames import write_bundle
 
-from funcdex_assets.backends.offline import EmbeddedOfflineBackend
-from funcdex_assets.catalog.loader import load_catalog
 from funcdex_assets.dml.model import UserTurn
 from funcdex_assets.dml.parser import parse_dml
 from funcdex_assets.offline.language import phrasebook, phrasings
 from funcdex_assets.offline.writer import _adds_to_last_step, _ended, _fill, _takes_sentences
-from funcdex_assets.stages.generation import (
-    combinations_frame,
-    conversations_frame,
-    outlines_frame,
-    personas_frame,
-    scenarios_frame,
-)
 
-REPO = Path(__file__).resolve().parents[1]
 TONES = ("friendly", "formal", "terse", "casual")
 # Entry -> the fields the writer fills it with.
 FIELDS = {
@@ -98,19 +88,12 @@ def test_phrasebook_request_entries_are_split_by_tone() -> None:
 @pytest.fixture(scope="module")
 def user_turns() -> list[tuple[str, str]]:
     """(tone, text) of the user turns of conversations written for two bundles."""
-    catalog = load_catalog(REPO / "tool_catalog")
-    backend = EmbeddedOfflineBackend()
     out = []
     for bundle in ("jira", "googledrive_googledocs"):
-        tools = catalog.bundle_tools(bundle)
-        toolkits = sorted({t.toolkit for t in tools})
         n = 16
-        combos = combinations_frame(tools, bundle, 8 * n, n, mean_length=9)
-        scenarios = scenarios_frame(combos, tools, backend, n, bundle)
-        personas = personas_frame(scenarios, backend, n, bundle, toolkits)
+        written = write_bundle(bundle, 8 * n, n)
+        personas, conversations = written.personas, written.conversations
         tone = {pid: p for pid, p in zip(personas["persona_id"], personas["persona"])}
-        outlines = outlines_frame(personas, scenarios, combos, tools, backend, n, bundle, False)
-        conversations = conversations_frame(outlines, personas, scenarios, tools, backend, n, bundle, toolkits)
         for row in conversations.iter_rows(named=True):
             persona_tone = re.search(r'"tone":\s*"(\w+)"', tone[row["persona_id"]]).group(1)
             out.extend((persona_tone, t.text) for t in parse_dml(row["dml"]).turns if isinstance(t, UserTurn))
