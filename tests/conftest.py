@@ -23,6 +23,28 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _dagster_storage_context_restored():
+    """Restore Dagster's current definitions-state storage (a context variable) after each test.
+
+    A schedule or sensor context built on a persistent instance opens an instance of its own and
+    makes it current; one left unexited leaves the variable on an instance that is collected
+    later, and the next test to resolve a job fails with "Attempted to resolve undefined
+    DagsterInstance weakref". Tests exit their contexts; this keeps one slip from failing an
+    unrelated test far away."""
+    try:
+        from dagster._core.storage.defs_state.base import _current_storage
+    except ImportError:  # Dagster moved it: nothing to restore
+        yield
+        return
+    token = _current_storage.set(_current_storage.get())
+    yield
+    try:
+        _current_storage.reset(token)
+    except ValueError:
+        _current_storage.set(None)
+
+
 @pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT

@@ -59,9 +59,9 @@ def test_every_per_bundle_asset_is_partitioned_by_bundle_and_versioned():
 def test_sensor_adds_listed_bundles_once_and_requests_their_runs(repo_root):
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("bundles", ["gmail"])
-        context = dg.build_sensor_context(instance=instance, resources={"catalog": CatalogResource()},
-                                          definitions=build_definitions())
-        result = bundle_partitions_sensor(context)
+        with dg.build_sensor_context(instance=instance, resources={"catalog": CatalogResource()},
+                                     definitions=build_definitions()) as context:
+            result = bundle_partitions_sensor(context)
         added = result.dynamic_partitions_requests[0].partition_keys
         assert "gmail" not in added and "jira_gmail" in added and "whatsapp_todoist" in added
         assert {r.partition_key for r in result.run_requests} == set(added)
@@ -70,9 +70,9 @@ def test_sensor_adds_listed_bundles_once_and_requests_their_runs(repo_root):
 def test_sensor_skips_with_the_reason_when_the_catalog_is_broken(tmp_path):
     (tmp_path / "bundles.yaml").write_text("toolkits: [nope]\n")
     with dg.instance_for_test() as instance:
-        context = dg.build_sensor_context(instance=instance,
-                                          resources={"catalog": CatalogResource(directory=str(tmp_path))})
-        result = bundle_partitions_sensor(context)
+        with dg.build_sensor_context(instance=instance,
+                                     resources={"catalog": CatalogResource(directory=str(tmp_path))}) as context:
+            result = bundle_partitions_sensor(context)
         assert isinstance(result, dg.SkipReason) and "catalog does not load" in result.skip_message
 
 

@@ -11,9 +11,16 @@ from funcdex_assets.defs.resources import DatasetOutputResource, GenerationSetti
 from funcdex_assets.defs.schedules import nightly_regeneration, nightly_training_dataset
 
 
-def _context(instance, when, settings=None):
-    return dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
-                                     resources={"settings": settings or GenerationSettings(conversations_per_bundle=2)})
+def _evaluate(schedule, instance, when, settings=None):
+    """Evaluate `schedule` the way the daemon does: inside its context. A schedule context on a
+    persistent instance opens its own instance from the ref and makes it Dagster's current
+    definitions-state storage (a context variable); leaving the context unexited leaves that
+    variable on an instance that is later collected, and a job resolved afterwards fails with
+    "Attempted to resolve undefined DagsterInstance weakref" (seen in CI, order-dependent)."""
+    with dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=when,
+            resources={"settings": settings or GenerationSettings(conversations_per_bundle=2)}) as context:
+        return schedule(context)
 
 
 def test_each_night_is_a_new_round_for_every_partition_and_runs(tmp_path):
@@ -21,23 +28,19 @@ def test_each_night_is_a_new_round_for_every_partition_and_runs(tmp_path):
     defs = build_definitions(settings=GenerationSettings(conversations_per_bundle=2),
                              output=DatasetOutputResource(directory=str(tmp_path / "out")))
     with dg.instance_for_test() as instance:
-        # The job is resolved while the test instance is the current one: Dagster reads its
-        # definitions-state storage from a context variable, which a schedule context built
-        # below can leave pointing at an instance already gone (seen once in CI: "Attempted to
-        # resolve undefined DagsterInstance weakref").
         job = defs.resolve_job_def("generate_bundle")
-        assert isinstance(nightly_regeneration(_context(instance, night)), dg.SkipReason)
+        assert isinstance(_evaluate(nightly_regeneration, instance, night), dg.SkipReason)
         instance.add_dynamic_partitions("bundles", ["whatsapp", "todoist"])
-        requests = nightly_regeneration(_context(instance, night))
+        requests = _evaluate(nightly_regeneration, instance, night)
         assert [r.partition_key for r in requests] == ["whatsapp", "todoist"]
         assert {r.run_config["resources"]["settings"]["config"]["seed"] for r in requests} == {20261122}
         assert requests[0].run_key == "nightly-20261122-whatsapp"
-        next_night = nightly_regeneration(_context(instance, datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)))
+        next_night = _evaluate(nightly_regeneration, instance, datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc))
         assert next_night[0].run_config["resources"]["settings"]["config"]["seed"] == 20261123
         result = job.execute_in_process(
             instance=instance, partition_key="whatsapp", run_config=requests[0].run_config)
         assert result.success
-        assert nightly_training_dataset(_context(instance, night)).run_key == "merge-20261122"
+        assert _evaluate(nightly_training_dataset, instance, night).run_key == "merge-20261122"
 
 
 def _exported_rows(instance, bundle: str) -> int:
@@ -63,7 +66,7 @@ def test_targets_per_bundle_and_from_the_environment(tmp_path, monkeypatch):
         monkeypatch.setenv("FUNCDEX_CONVERSATIONS_PER_BUNDLE", "4")
         defs = build_definitions()
         night = datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc)
-        requests = nightly_regeneration(_context(instance, night, defs.resources["settings"]))
+        requests = _evaluate(nightly_regeneration, instance, night, defs.resources["settings"])
         config = requests[1].run_config["resources"]["settings"]["config"]
         assert (requests[1].partition_key, config["seed"], config["conversations_per_bundle"]) == ("todoist", 20261122, 4)
         assert defs.resolve_job_def("generate_bundle").execute_in_process(
