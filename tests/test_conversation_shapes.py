@@ -162,3 +162,16 @@ def test_a_summary_names_what_the_call_made_not_an_id_it_refers_to(written) -> N
     watched = [t for t in texts if "the watcher" in t]
     assert watched, "no watcher was added in the sample"
     assert not any("I added the account" in t for t in texts)
+
+
+def test_fields_people_seldom_set_are_seldom_asked_for(written) -> None:
+    """A blind copy or a second cc is the exception in real mail: the planner asks for them at a
+    fraction of the usual optional rate (planner.SELDOM_SET). Before, 74-80% of drafts, replies
+    and sent mails had a bcc."""
+    mails = [step for plan, _, _ in written for step in plan.steps
+             if step.tool.endswith(("SEND_EMAIL", "REPLY_TO_THREAD", "CREATE_EMAIL_DRAFT"))]
+    assert len(mails) >= 40
+    share = {field: sum(field in s.user_args for s in mails) / len(mails) for field in ("bcc", "cc")}
+    assert share["bcc"] <= 0.25 and share["cc"] <= 0.5, share
+    new = [s for s in mails if not s.tool.endswith("REPLY_TO_THREAD")]
+    assert sum("subject" in s.user_args for s in new) >= 0.5 * len(new)  # what people do set still is

@@ -48,6 +48,33 @@ def test_no_tool_call_leaves_labelled_and_declined_requests_alone(row):
 
 
 # ---------------------------------------------------------------------------------------------
+# empty_change
+
+
+@pytest.mark.parametrize("name,arguments", [
+    ("update_event", {"event_id": "evt_8842"}),
+    ("add_label_to_email", {"message_id": "msg_1", "user_id": "me"}),
+])
+def test_empty_change_fires_on_a_change_that_carries_nothing(name, arguments):
+    row = conversation(user("Tidy up mail msg_1 and event evt_8842."),
+                       assistant("", call(name, arguments, {"id": next(iter(arguments.values()))})), assistant("Done."))
+    assert codes(row) == ["empty_change"]
+
+
+@pytest.mark.parametrize("name,arguments", [
+    ("update_event", {"event_id": "evt_8842", "summary": "Design review (moved)"}),
+    ("add_label_to_email", {"message_id": "msg_1", "label_ids": ["STARRED"]}),
+    ("add_label_to_email", {"message_id": "msg_1", "remove_label_ids": ["UNREAD"], "user_id": "me"}),
+    ("trash_message", {"message_id": "msg_1"}),  # the verb is the change
+    ("get_event", {"event_id": "evt_8842"}),
+])
+def test_empty_change_leaves_calls_that_change_something_alone(name, arguments):
+    row = conversation(user("Tidy up the design review mail and event."),
+                       assistant("", call(name, arguments, {"id": next(iter(arguments.values()))})), assistant("Done."))
+    assert "empty_change" not in codes(row)
+
+
+# ---------------------------------------------------------------------------------------------
 # false_success
 
 
@@ -90,6 +117,22 @@ def test_after_another_call_succeeds_only_the_failed_calls_own_verbs_claim_it():
     assert "false_success" not in codes(row("I retrieved the profile successfully."))
     # ... but "deleted" is still a claim about the failed call.
     assert "false_success" in codes(row("I retrieved the profile and deleted the review."))
+
+
+def test_a_verb_another_call_made_true_claims_the_failed_call_only_with_its_object():
+    def row(text):
+        return conversation(user("Create a 3pm design review event, and draft a note to dana@x.io about it."),
+                            assistant("", call("create_event", {"summary": "Design review", "start": "2026-03-03T15:00:00Z",
+                                                                "end": "2026-03-03T16:00:00Z"},
+                                               {"successful": False, "error": "403 Forbidden"})),
+                            assistant("I couldn't create the event: permission denied. On to the draft.",
+                                      call("create_draft", {"to": "dana@x.io", "body": "Design review at 3pm"},
+                                           {"successful": True, "data": {"id": "d_1"}})),
+                            assistant(text))
+    # "created" is the draft's own verb: that draft was created ...
+    assert "false_success" not in codes(row("I created the draft to dana@x.io."))
+    # ... but a "created" that names the event claims the failed call.
+    assert "false_success" in codes(row("I created the draft and the event."))
 
 
 def test_a_false_property_or_a_failed_payment_is_not_a_failed_call():

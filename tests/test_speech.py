@@ -66,8 +66,11 @@ def test_each_part_carries_its_connector():
     assert any(w in text for w in ("called", "titled", "named"))
     assert "3" in text and "max results" not in text.lower()
     assert " but " not in text  # a count joins with "and": never "... and but only the first 3"
-    for seed in range(10):
-        assert re.fullmatch(r"[a-z ]*(to|for|of|->) \+15550100", say(random.Random(seed), {"to": "+15550100"}))
+    from funcdex_assets.offline.language import phrasings
+
+    recipient = {t.format(value="+15550100") for t in phrasings("say_recipient")}
+    for seed in range(10):  # a recipient is said with words of its own ("over to ..."), never bare
+        assert say(random.Random(seed), {"to": "+15550100"}) in recipient
     assert say(random.Random(0), {}) == ""
 
 

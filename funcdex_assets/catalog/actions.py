@@ -10,7 +10,9 @@ any dataset.
 
 from __future__ import annotations
 
-from funcdex_assets.catalog.fields import snake
+from typing import Any
+
+from funcdex_assets.catalog.fields import id_entity, snake
 
 CREATE_VERBS = frozenset({"create", "add", "insert", "send", "post", "upload", "schedule", "invite", "reply",
                           "copy", "new", "draft", "book", "open", "submit", "comment", "duplicate", "quick"})
@@ -69,6 +71,34 @@ def name_action(name: str) -> str:
         # FETCH_EMAILS lists; FETCH_MESSAGE_BY_MESSAGE_ID gets one.
         return "list" if verb in ("list", "search", "browse") or plural else "get"
     return "get"
+
+
+# Verbs whose call changes its object only as far as its arguments say (UPDATE_TASK,
+# PATCH_EVENT); `MARK_AS_READ`, `COMPLETE_TASK` and `MOVE_TO_TRASH` change it by the verb alone.
+_BY_ARGUMENTS = frozenset({"update", "modify", "edit", "patch", "put", "set", "rename", "replace"})
+
+
+def changes_by_arguments(name: str) -> bool:
+    """The call changes its object by what its arguments say, not by its verb: an update verb
+    (`UPDATE_TASK`, `events.patch`) or adding / removing something to / from an object
+    (`ADD_LABEL_TO_EMAIL`, `remove_member_from_project`). Such a call with nothing but its
+    target's id changes nothing."""
+    ws = words(name)
+    verb = action_verb(name)
+    if verb in _BY_ARGUMENTS:
+        return True
+    return verb in ("add", "remove") and verb in ws and bool({"to", "from"} & set(ws[ws.index(verb) + 1:]))
+
+
+def changes_nothing(name: str, arguments: dict[str, Any], properties: dict[str, Any]) -> bool:
+    """A call of `name` (`changes_by_arguments`) with `arguments` carries nothing but one id and
+    documented defaults while the tool (its schema's `properties`) takes more: "add a label"
+    with no label. False when the properties are unknown."""
+    if not properties or not changes_by_arguments(name):
+        return False
+    given = [k for k, v in arguments.items()
+             if not (isinstance(properties.get(k), dict) and "default" in properties[k] and properties[k]["default"] == v)]
+    return len(given) <= 1 and all(id_entity(k) is not None for k in given) and bool(set(properties) - set(arguments))
 
 
 def reads_many(name: str) -> bool:

@@ -102,6 +102,7 @@ def spoken_date(value: str) -> str | None:
     return None
 
 
+_CONSTANT = re.compile(r"[A-Z]{3,}")  # a system constant: STARRED, UNREAD, INBOX
 _PLAIN_WORDS = re.compile(r"[A-Za-z][a-z]*(?: [A-Za-z][a-z]*){0,2}")
 
 
@@ -489,6 +490,10 @@ def _listed(t: _Turn, key: str, value: list[Any]) -> list[str]:
         if last in _RECIPIENT or "recipients" in words:
             return [t.pick("say_also_to" if len(words) > 1 else "say_recipient", value=listed)]
         return [_generic(t, key, listed)]
+    if "label" in words and all(isinstance(v, str) and _CONSTANT.fullmatch(v) for v in scalars):
+        # System labels by their names: "star it" as "with the starred label".
+        names = _series([_plain(v) for v in scalars])
+        return [t.pick("say_labels_off" if "remove" in words else "say_system_labels", value=names)]
     listed = _series([f'"{v}"' if isinstance(v, str) else str(v) for v in scalars])
     if last in ("labels", "label", "tags", "tag"):
         return [t.pick("say_labels", value=listed)]

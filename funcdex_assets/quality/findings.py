@@ -60,6 +60,8 @@ CODES: dict[str, Code] = {c.code: c for c in (
     Code("no_tool_call", "calls", "tools are offered but none is ever called (and no request is declined)",
          "the model is not following the conversation prompt or the grammar is not applied: check the "
          "server applies `structured_outputs` and that the model is an instruct model that can use tools"),
+    Code("empty_change", "calls", "an update / add-to / remove-from call carries only its target's id: it changes nothing",
+         "give the call what it changes (the label to add, the field to set), or leave the call out"),
     Code("false_success", "honesty", "the assistant reports success after a tool reported failure",
          "the assistant must read the tool result: report the failure, or retry and report the retry"),
     Code("used_after_delete", "lifecycle", "an id deleted, trashed or cancelled is used again successfully",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from funcdex_assets.quality.detectors.calls import no_tool_call
+from funcdex_assets.quality.detectors.calls import empty_change, no_tool_call
 from funcdex_assets.quality.detectors.destruction import unconfirmed_destruction
 from funcdex_assets.quality.detectors.dictation import parameter_dictation
 from funcdex_assets.quality.detectors.honesty import false_success
@@ -25,7 +25,7 @@ from funcdex_assets.quality.findings import Finding
 
 Detector = Callable[[Dialogue], list[Finding]]
 
-SEMANTIC: tuple[Detector, ...] = (no_tool_call, garbled_text, prompt_leak, false_success, used_after_delete, temporal,
+SEMANTIC: tuple[Detector, ...] = (no_tool_call, empty_change, garbled_text, prompt_leak, false_success, used_after_delete, temporal,
                                   unsourced_argument, invented_name, identity_mismatch, parameter_dictation,
                                   unconfirmed_destruction, list_consistency, result_mismatch)
 STRUCTURAL: tuple[Detector, ...] = (structure, call_schemas)

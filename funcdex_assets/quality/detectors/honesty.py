@@ -168,6 +168,17 @@ def _other_call_ok(d: Dialogue, failed: Call, until: int) -> bool:
                and failure(c.result, c.name) is None for c in d.calls)
 
 
+def _verbs_of_others(d: Dialogue, failed: Call, until: int, text: str) -> set[str]:
+    """Verbs another call since the failure did successfully ("created" for a draft made after
+    a label create failed), when `text` does not name the failed call's object ("label"): an
+    "I created the draft" there is about that other call."""
+    nouns = {w for w in words(failed.name) if w not in _PARTICIPLE and len(w) > 2}
+    if any(re.search(rf"\b{re.escape(n)}s?\b", text, re.I) for n in nouns):
+        return set()
+    return {v for c in d.calls if c.index > failed.index and c.index < until and c.name != failed.name
+            and c.answered and failure(c.result, c.name) is None for v in participles(c.name)}
+
+
 def _retried_ok(d: Dialogue, failed: Call, until: int) -> bool:
     return any(c.name == failed.name and c.index > failed.index and c.index < until and c.answered
                and failure(c.result, c.name) is None for c in d.calls)
@@ -189,7 +200,8 @@ def false_success(d: Dialogue) -> list[Finding]:
                 continue
             if _retried_ok(d, call, m.index):
                 break
-            said = _claim(m.text, verbs, generic=not _other_call_ok(d, call, m.index))
+            said = _claim(m.text, verbs - _verbs_of_others(d, call, m.index, m.text),
+                          generic=not _other_call_ok(d, call, m.index))
             if said:
                 out.append(Finding(code="false_success", message_index=m.index, message=(
                     f"{call.name} (message {call.index}) failed with {why}, but the assistant says {said!r}")))
