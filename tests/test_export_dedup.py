@@ -335,3 +335,20 @@ def test_dedup_scenarios_frame() -> None:
     assert by_id["s2"]["status"] == "duplicate" and by_id["s2"]["duplicate_of"] == "s1"
     assert by_id["s3"]["status"] == "no_text" and by_id["s3"]["reject_reason"] == "empty"
     assert by_id["s4"]["status"] == "ok"
+
+
+def test_id_grounding_leaves_out_system_constants_the_description_names() -> None:
+    """Gmail's STARRED / UNREAD label ids are API keywords the description lists, like a
+    documented default; a constant it does not name still has to be shown first."""
+    tools = {"MODIFY": make_tool("MODIFY", {"label_ids": {"type": "array", "items": STR,
+                                                         "description": "Labels to add, e.g. Label_45 or STARRED."}})}
+    turns = [
+        UserTurn(text="hi"),
+        ToolCallTurn(name="MODIFY", arguments={}),
+        ToolResponseTurn(content={}),
+        ToolCallTurn(name="MODIFY", arguments={"label_ids": ["STARRED", "IMPORTANT", "Label_45"]}),
+        ToolResponseTurn(content={}),
+    ]
+    stats = id_grounding(turns, tools)
+    assert (stats.id_arguments, stats.grounded) == (2, 0)
+    assert [v for _, _, v in stats.ungrounded] == ["IMPORTANT", "Label_45"]

@@ -185,3 +185,16 @@ def test_users_answer_in_their_own_words_and_yes_reads_as_yes():
         assert _YES.search(text) and not _NO.search(text), text
     for text in phrasings("confirm_no"):
         assert _NO.search(text) or not _YES.search(text), text
+
+
+def test_one_message_names_at_most_one_field_before_its_value_across_its_requests():
+    """A request and its copies share one allowance: "with a priority of high" in the first and
+    "with the description ..." in the second read together as a form."""
+    from funcdex_assets.offline.speech import NamingBudget, _names_field
+
+    args = {"summary": "Fix login", "description": "Weekly check-in on the front end", "priority": "High"}
+    for seed in range(40):
+        rng, budget = random.Random(seed), NamingBudget()
+        texts = [say(rng, args, "formal", budget) for _ in range(3)]
+        named = sum(_names_field(t, k, v) for t in texts for k, v in args.items())
+        assert named <= 1, texts

@@ -111,6 +111,13 @@ def request_phrase(tool: Tool) -> str:
             nouns = nouns[1:]
         words = [words[at], *nouns]
     verb, rest = words[0], words[1:]
+    # `FETCH_MESSAGE_BY_THREAD_ID`: how the API finds it is no part of the request; and
+    # `ADD_LABEL_TO_EMAIL`: what it goes on is the request's target ("add a label to that
+    # message"), not a second "to email".
+    if "by" in rest[1:] and rest[-1] in ("id", "ids", "gid", "uuid"):
+        rest = rest[:rest.index("by", 1)]
+    if verb in ("add", "remove") and ({"to", "from"} & set(rest[1:])):
+        rest = rest[:min(rest.index(p, 1) for p in ("to", "from") if p in rest[1:])]
     if rest[0] in ("to", "from", "on", "in", "for", "by"):
         return f"{verb} {rest[0]} the {' '.join(rest[1:])}".strip()
     noun = " ".join(rest)

@@ -14,14 +14,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from funcdex_assets.backends.base import Persona
-from funcdex_assets.catalog.actions import changes_nothing, destructive_kind, name_action, reads_many
+from funcdex_assets.catalog.actions import action_verb, changes_nothing, destructive_kind, name_action, reads_many
 from funcdex_assets.catalog.relations import companions, without_alternatives
 from funcdex_assets.catalog.fields import LIMIT_KEYS, Slot, classify, entity_of_object, snake
 from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.offline.language import humanize, mention, request_phrase
 from funcdex_assets.offline.speech import speakable
-from funcdex_assets.offline.values import SERVER_SET, ValueFactory, described_examples
+from funcdex_assets.offline.values import SERVER_SET, ValueFactory, described_examples, described_format
 from funcdex_assets.offline.world import retired_slot
 from funcdex_assets.sampling.graph import build_node
 
@@ -170,10 +170,13 @@ USUALLY_SET = frozenset({"body", "message_body", "content", "text", "subject", "
 USUALLY_SET_RATE = 0.95
 
 
-def _optional_rate(slot: Slot, clarity: str) -> float:
+def _optional_rate(slot: Slot, clarity: str, tool: Tool) -> float:
     name = snake(slot.name)
     if name in USUALLY_SET:
         return USUALLY_SET_RATE
+    if action_verb(tool.original_name) in ("share", "invite") and (
+            "email" in name.split("_") or (slot.schema.get("format") or described_format(slot.schema)) == "email"):
+        return USUALLY_SET_RATE  # whom a calendar is shared with is the request, not a detail
     return OPTIONAL_RATE.get(clarity, 0.6) * min((SELDOM_SET.get(w, 1.0) for w in name.split("_")), default=1.0)
 
 
@@ -270,7 +273,7 @@ def plan_conversation(
                 continue
             # An optional switch is the assistant's business, not something a user says.
             if not slot.required and (_is_plumbing(slot) or slot.schema.get("type") == "boolean"
-                                      or rng.random() > _optional_rate(slot, persona.clarity)):
+                                      or rng.random() > _optional_rate(slot, persona.clarity, tool)):
                 continue
             shared = [k for k in slot.keys if k in produced_keys]
             # A new thing gets its own name and text: only addresses and times carry over into a

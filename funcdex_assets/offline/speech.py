@@ -142,6 +142,15 @@ def speakable(key: str, value: Any, schema: dict[str, Any]) -> bool:
 
 
 # ---- how values read ------------------------------------------------------------------------
+def named_constants(value: Any) -> list[str]:
+    """The system constants a value holds, as people say them (["STARRED", "IMPORTANT"] ->
+    ["starred", "important"]); [] when it holds anything else."""
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(v, str) and _CONSTANT.fullmatch(v) for v in items):
+        return []
+    return [_plain(v) for v in items]
+
+
 def _plain(value: Any) -> str:
     """A value as a person writes it in a sentence: API spellings in words ("fileOrganizer" ->
     "file organizer", "berry_red" -> "berry red", "APPROVED" -> "approved")."""
@@ -232,17 +241,34 @@ def _names_field(text: str, key: str, value: Any) -> bool:
     return bool(shown) and re.search(pattern, text, re.I) is not None
 
 
+class NamingBudget:
+    """How many fields a user message may still name before their values: one per message,
+    shared by every `say` for it (a request and its copies: two "with the description ..."
+    / "a priority of high" in one message read as a form)."""
+
+    def __init__(self, left: int = 1) -> None:
+        self.left = left
+
+
 class _Turn:
     """One request being said: its random generator, the speaker's tone, and whether a field
-    may still be named before its value (once per request, never an API word: "set the max
-    results to 5" is a form)."""
+    may still be named before its value (once per message, `NamingBudget`; never an API word:
+    "set the max results to 5" is a form)."""
 
-    def __init__(self, rng: random.Random, tone: str | None):
+    def __init__(self, rng: random.Random, tone: str | None, budget: "NamingBudget | None" = None):
         self.rng = rng
         self.tone = tone
-        self.named = 1
+        self.budget = budget or NamingBudget()
         self.zones: set[Any] = set()  # time zones said (an event's start and end share one)
         self.current: tuple[str, Any] | None = None  # the field and value being said
+
+    @property
+    def named(self) -> int:
+        return self.budget.left
+
+    @named.setter
+    def named(self, left: int) -> None:
+        self.budget.left = left
 
     def pick(self, entry: str, key: str | None = None, value: Any = None, /, **fields: Any) -> str:
         """A phrasing of `entry` filled with `fields`; for the value of `key` (default: the one
@@ -644,11 +670,12 @@ def _rank(key: str, value: Any) -> int:
     return 5
 
 
-def say(rng: random.Random, args: dict[str, Any], tone: str | None = None) -> str:
+def say(rng: random.Random, args: dict[str, Any], tone: str | None = None, budget: NamingBudget | None = None) -> str:
     """The values of `args` as a user of `tone` (persona tone; None: any) states them, joined
     as a sentence fragment ("called "Q3 plan", on March 5, 2026 at 10:00 UTC and high
-    priority")."""
-    t = _Turn(rng, tone)
+    priority"). `budget`: the message's allowance for naming a field before its value, shared
+    by every `say` of one message (default: a fresh one)."""
+    t = _Turn(rng, tone, budget)
     paired, used = _pairs(t, args)
     at = dict(paired)
     parts: list[str] = []

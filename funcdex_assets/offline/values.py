@@ -116,13 +116,21 @@ TIMESTAMP_WORDS = frozenset({"timestamp", "at", "created", "updated", "date", "t
 _DESCRIBED_DATETIME = re.compile(r"\b(rfc ?3339|iso ?8601|timestamp|date-time|datetime)\b", re.I)
 
 
-def _described_format(schema: dict[str, Any]) -> str:
+def described_format(schema: dict[str, Any]) -> str:
     """`date-time` for a string the description calls a timestamp (Google's `completedMax`:
-    "... (as a RFC 3339 timestamp)"), where the spec gives no `format`."""
+    "... (as a RFC 3339 timestamp)"), `email` for one it calls an email address first thing,
+    where the spec gives no `format`."""
     description = str(schema.get("description", ""))
     if re.search(r"\b(unix|epoch)\b", description, re.I):  # Slack's "Unix timestamp": seconds, not ISO
         return ""
+    if _DESCRIBED_EMAIL.match(description):
+        return "email"
     return "date-time" if _DESCRIBED_DATETIME.search(description) else ""
+
+
+# A description that starts by calling the field an email address (Calendar's ACL
+# `scope_value`: "Email address of the user or group, or the domain name"): a grantee, not words.
+_DESCRIBED_EMAIL = re.compile(r"^\s*(?:the\s+)?(?:\w+(?:'s)?\s+)?e-?mail\s+(?:address|of)\b", re.I)
 
 
 # A description that starts by calling the field a title or name.
@@ -363,7 +371,7 @@ class ValueFactory:
         return value
 
     def string(self, name: str, schema: dict[str, Any], holder: str = "") -> str:
-        value = self._string_by_format(schema.get("format", "") or _described_format(schema), name)
+        value = self._string_by_format(schema.get("format", "") or described_format(schema), name)
         if value is None and snake(name).split("_")[-1] in ("content", "text", "body") \
                 and _TITLE_DESCRIPTION.match(str(schema.get("description", ""))):
             value = self.title()  # Todoist's `content` is the "Task title", not a message body

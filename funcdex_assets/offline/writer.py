@@ -16,7 +16,7 @@ from string import Formatter
 from typing import Any
 
 from funcdex_assets.backends.base import Persona
-from funcdex_assets.catalog.actions import destructive_kind, name_action, reads_many
+from funcdex_assets.catalog.actions import changes_by_arguments, destructive_kind, name_action, reads_many
 from funcdex_assets.catalog.fields import input_slots, snake
 from funcdex_assets.catalog.names import toolkit_display_name
 from funcdex_assets.catalog.models import Tool
@@ -36,7 +36,7 @@ from funcdex_assets.offline.language import (
     tool_verb,
 )
 from funcdex_assets.offline.planner import MAX_PARALLEL, ConversationPlan, PlannedRequest, PlannedStep, order_windows
-from funcdex_assets.offline.speech import bare, say, spoken_date
+from funcdex_assets.offline.speech import NamingBudget, bare, named_constants, say, spoken_date
 from funcdex_assets.offline.values import ValueFactory
 from funcdex_assets.offline.world import Produced, World, retired_slot, tool_action
 from funcdex_assets.sampling.graph import build_node
@@ -200,6 +200,7 @@ class ConversationWriter:
         context: dict[str, str] | None = None
         # What the previous step named by its label: named again, it is "it".
         self._named = None
+        budget = NamingBudget()  # one field named before its value in the whole message
         for pos, i in enumerate(request.steps):
             step = self.plan.steps[i]
             part, about = self._step_phrase(step, i, pos, request)
@@ -212,14 +213,14 @@ class ConversationWriter:
             self.said_reuse.setdefault(i, set()).update(said)
             stated = {k: step.first_try.get(k, v) for k, v in step.user_args.items()
                       if k not in step.clarify and (k not in step.reuse or k in said)}
-            spoken = say(self.rng, stated, self.tone) if stated else ""
+            spoken = say(self.rng, stated, self.tone, budget) if stated else ""
             if spoken:
                 part += " " + self._phrase("mention_values", values=spoken)
             for n, copy in enumerate(step.copies):
                 # A reused value the user had to state is stated for each copy too.
                 extra = {k: v for k, v in copy.items() if k not in step.reuse or k in said}
                 part += self._phrase("another_copy", nth=_ORDINALS[min(n, len(_ORDINALS) - 1)]) + (
-                    " " + say(self.rng, extra, self.tone) if extra else "")
+                    " " + say(self.rng, extra, self.tone, budget) if extra else "")
             parts.append(part)
         body, kind, intro = self._body(parts, context)
         self.turns.append(UserTurn(text=self._opening(req_no, body, kind, len(parts), intro)))
@@ -774,6 +775,8 @@ class ConversationWriter:
             return f"I {done} {len(main)} {plural(entity_phrase(entity))}{named}."
         first = main[0]
         label = f' "{first.label}"' if first.label else ""
+        if verb in ("add", "remove") and changes_by_arguments(tool.original_name):
+            return self._attached(i, tool, f"the {entity_phrase(entity)}{label} (ID {first.value})")
         part = _entity_of(tool)
         if part != entity and part in _PARTS and (verb in ("insert", "replace", "delete") or part == "subtask"):
             # DELETE_CONTENT_RANGE on a document deleted a range, not the document.
@@ -785,6 +788,25 @@ class ConversationWriter:
             text += f"; you can open it at {link}"
         extra = self._detail(produced, entity, first)
         return text + (f", {extra}" if extra else "") + "."
+
+    def _attached(self, i: int, tool: Tool, target: str) -> str:
+        """What an add-to / remove-from call did, said about what it put on or took off its
+        target ("I added the starred label to the message "Q3" (ID ...)"), not as if it made
+        the target ("I added the message")."""
+        step = self.plan.steps[i]
+        thing = request_phrase(tool).rsplit(" ", 1)[-1]
+        added, removed = [], []
+        for name, value in step.user_args.items():
+            names = named_constants(value)
+            if names:
+                (removed if "remove" in snake(name).split("_") else added).append(_series(names))
+        if not added and not removed:
+            return f"I {past(tool_verb(tool))} the {thing} {'from' if tool_verb(tool) == 'remove' else 'to'} {target}."
+        said = [f"added the {_series(added)} {thing} to" if added else "", f"removed the {_series(removed)} {thing} from"
+                if removed else ""]
+        if added and removed:
+            return f"I {said[0]} {target} and {said[1].removesuffix(' from')}."
+        return f"I {said[0] or said[1]} {target}."
 
     @staticmethod
     def _detail(produced: list[Produced], entity: str, first: Produced) -> str:

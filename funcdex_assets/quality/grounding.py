@@ -6,7 +6,8 @@ It is value-based and independent of how the conversation was produced: an argum
 name denotes an identifier (`event_id`, `threadId`, `issueIdOrKey`, a Stripe `customer`
 described as "ID of ...") counts as grounded when its value appears among the scalar values of
 an earlier response or, as a whole word, in an earlier user turn. Documented defaults
-(`calendarId: "primary"`, `user_id: "me"`) are keywords, not ids, and are not counted.
+(`calendarId: "primary"`, `user_id: "me"`) and system constants the field's description names
+(Gmail's `STARRED`, `UNREAD` label ids) are keywords, not ids, and are not counted.
 """
 
 from __future__ import annotations
@@ -51,12 +52,20 @@ def _id_arguments(args: dict[str, Any], schema: dict[str, Any]) -> Iterator[tupl
             continue
         if not is_id_like(name, sub) or ("default" in sub and value == sub["default"]):
             continue
-        if isinstance(value, list):
-            for item in value:
-                if not isinstance(item, (dict, list)):
-                    yield name, item
-        else:
-            yield name, value
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, (dict, list)) and not _documented_constant(item, sub):
+                yield name, item
+
+
+# System constants a field's own description names ("IDs of the labels to add, e.g.
+# Label_4520183920837465 or STARRED"): keywords of the API, like a documented default.
+_CONSTANT = re.compile(r"[A-Z][A-Z_]{2,}")
+
+
+def _documented_constant(value: Any, schema: dict[str, Any]) -> bool:
+    description = str(schema.get("description", "")) + " " + str((schema.get("items") or {}).get("description", ""))
+    return isinstance(value, str) and bool(_CONSTANT.fullmatch(value)) and re.search(
+        rf"(?<![\w-]){re.escape(value)}(?![\w-])", description) is not None
 
 
 def stated_by_user(value: str, said: list[str]) -> bool:
