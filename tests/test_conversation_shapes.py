@@ -155,6 +155,28 @@ def test_window_bounds_the_user_states_are_in_order() -> None:
     assert dates == {"start_date": "2026-03-02", "end_date": "2026-03-09"}
 
 
+def test_a_bound_moved_alone_brings_the_other_so_nothing_ends_before_it_starts() -> None:
+    """PATCH_EVENT with only a new end could put the end before the event's start (seen:
+    end May 28 on an event starting June 1); the other bound comes along, 30-90 minutes away."""
+    import random
+    from datetime import datetime
+
+    from funcdex_assets.offline.planner import lasting
+
+    props = {"start": {}, "end": {}, "summary": {}}
+    only_end = {"end": {"dateTime": "2026-05-28T13:30:00Z"}}
+    lasting(only_end, random.Random(1), props)
+    only_start = {"start_time": "2026-05-28T09:00:00Z"}
+    lasting(only_start, random.Random(1), {"start_time": {}, "end_time": {}})
+    for low, high in ((only_end["start"]["dateTime"], only_end["end"]["dateTime"]),
+                      (only_start["start_time"], only_start["end_time"])):
+        minutes = (datetime.fromisoformat(high) - datetime.fromisoformat(low)).total_seconds() / 60
+        assert 30 <= minutes <= 90, (low, high)
+    no_end_field = {"start": {"dateTime": "2026-05-28T13:30:00Z"}}
+    lasting(no_end_field, random.Random(1), {"start": {}})  # a tool without an end keeps none
+    assert no_end_field == {"start": {"dateTime": "2026-05-28T13:30:00Z"}}
+
+
 def test_a_summary_names_what_the_call_made_not_an_id_it_refers_to(written) -> None:
     # ADD_WATCHER answers with the watcher's accountId: what was added is a watcher, not "the
     # account (ID ...)"; a sent WhatsApp message is not "the wa".

@@ -217,6 +217,22 @@ def _give_it_a_change(tool: Tool, inputs: list[Slot], user_args: dict[str, Any],
             return
 
 
+# Kinds of grantee an access rule names (Calendar ACL `scope.type`, Drive permission `type`).
+_PERSONAL_GRANTEES = ("user", "group")
+
+
+def _grantee_type(user_args: dict[str, Any], props: dict[str, Any], rng: random.Random) -> None:
+    """A share to an email address is to a user (or a group), not to a domain or the public:
+    the grantee-kind field (an enum holding "user") follows the address the user gives.
+    Changes `user_args` in place."""
+    if not any(isinstance(v, str) and "@" in v and " " not in v for v in user_args.values()):
+        return
+    for name, value in list(user_args.items()):
+        enum = (props.get(name) or {}).get("enum") if isinstance(props.get(name), dict) else None
+        if enum and "user" in enum and snake(name).split("_")[-1] == "type" and value not in _PERSONAL_GRANTEES:
+            user_args[name] = "group" if "group" in enum and rng.random() < 0.2 else "user"
+
+
 def _spelled_self_default(slot: Slot, rng: random.Random) -> Any:
     default = slot.schema.get("default")
     if isinstance(default, str) and default in _SELF_DEFAULTS and rng.random() < SELF_DEFAULT_RATE:
@@ -310,9 +326,10 @@ def plan_conversation(
                 user_args[naming.name] = values.value(naming.name, naming.schema, holder=holder)
         _give_it_a_change(tool, node.inputs, user_args, {**defaults, **assistant_args},
                           [*grounded, *reuse, *nested], values, holder)
+        _grantee_type(user_args, props, rng)
         order_windows(user_args)
         if name_action(tool.original_name) in ("create", "update"):
-            lasting(user_args, rng)
+            lasting(user_args, rng, props)
         clarify = _choose_clarifications(node.inputs, user_args, reuse, persona.clarity, rng)
         steps.append(PlannedStep(tool=tool.name, user_args=user_args, clarify=clarify, defaults=defaults,
                                  grounded=grounded, reuse=reuse, assistant_args=assistant_args, nested=nested))
@@ -556,14 +573,30 @@ def order_windows(args: dict[str, Any]) -> None:
 _MEETING_MINUTES = (30, 30, 45, 60, 60, 90)
 
 
-def lasting(args: dict[str, Any], rng: random.Random) -> None:
+def lasting(args: dict[str, Any], rng: random.Random, props: dict[str, Any] | None = None) -> None:
     """The end of something being scheduled follows its start: a meeting lasts 30 to 90
     minutes, an all-day one a day (values are drawn one by one: an event from May 8 to May 18
     is nobody's meeting). Only a `start` / `end` pair (`start_time` / `end_time`), whose values
     are times or {dateTime | date} objects; a window to search (timeMin / timeMax) is not
-    scheduled and is left alone."""
+    scheduled and is left alone. A bound set alone, where the tool (its `props`) takes the
+    other, gets it: moving only the end of an event can put it before a start nobody knew."""
     from datetime import timedelta
     for low, high in (("start", "end"), ("start_time", "end_time"), ("startTime", "endTime")):
+        if props and (low in args) != (high in args) and low in props and high in props:
+            # The missing bound takes the given one's shape; its value is set below.
+            given = args[low] if low in args else args[high]
+            twin = dict(given) if isinstance(given, dict) else given
+            if high in args:
+                args[low] = twin
+                if isinstance(twin, dict):
+                    for key in ("dateTime", "date_time", "date"):
+                        if isinstance(twin.get(key), str) and (when := _parse_when(twin[key])) is not None:
+                            twin[key] = (when - timedelta(days=1)).strftime("%Y-%m-%d") if key == "date" else \
+                                _same_format(twin[key], when - timedelta(minutes=rng.choice(_MEETING_MINUTES)))
+                elif isinstance(twin, str) and (when := _parse_when(twin)) is not None and len(twin) > 10:
+                    args[low] = _same_format(twin, when - timedelta(minutes=rng.choice(_MEETING_MINUTES)))
+                continue
+            args[high] = twin
         if low not in args or high not in args:
             continue
         start, end = args[low], args[high]

@@ -148,10 +148,10 @@ def named_constants(value: Any) -> list[str]:
     items = value if isinstance(value, list) else [value]
     if not items or not all(isinstance(v, str) and _CONSTANT.fullmatch(v) for v in items):
         return []
-    return [_plain(v) for v in items]
+    return [plain(v) for v in items]
 
 
-def _plain(value: Any) -> str:
+def plain(value: Any) -> str:
     """A value as a person writes it in a sentence: API spellings in words ("fileOrganizer" ->
     "file organizer", "berry_red" -> "berry red", "APPROVED" -> "approved")."""
     text = str(value)
@@ -388,7 +388,7 @@ def _text(t: _Turn, key: str, words: list[str], last: str, value: str, parent: s
     if last in _TITLE:
         return t.pick("say_title", value=value)
     if last == "reason" and re.fullmatch(r"[A-Za-z_]+", value):
-        return t.pick("say_reason", value=_plain(value).replace("_", " "))
+        return t.pick("say_reason", value=plain(value).replace("_", " "))
     if last in _TEXT:
         entry = {"description": "say_description", "details": "say_description", "comment": "say_comment",
                  "notes": "say_note", "note": "say_note", "caption": "say_caption"}.get(last, "say_text")
@@ -396,11 +396,11 @@ def _text(t: _Turn, key: str, words: list[str], last: str, value: str, parent: s
     if "phone" in ws or ("number" in ws and _PHONE.match(value)):
         return t.pick("say_phone", value=value)
     if "priority" in ws:
-        return t.pick("say_priority", value=_plain(value).lower())
+        return t.pick("say_priority", value=plain(value).lower())
     if last in ("status", "state"):
-        return t.pick("say_status", value=_plain(value).lower())
+        return t.pick("say_status", value=plain(value).lower())
     if last in ("color", "colour"):
-        return t.pick("say_color", value=_plain(value))
+        return t.pick("say_color", value=plain(value))
     if last == "currency":
         code = value.lower()
         return t.pick("say_currency", currency=_CURRENCY_NAMES.get(code, value.upper()))
@@ -417,7 +417,7 @@ def _text(t: _Turn, key: str, words: list[str], last: str, value: str, parent: s
     if ws & {"order", "sort"} or snake(key) in ("order_by", "sort_by"):
         return t.pick("say_sorted", value=_sort_words(value))
     if "role" in ws:
-        role = "free/busy reader" if value == "freeBusyReader" else _plain(value)
+        role = "free/busy reader" if value == "freeBusyReader" else plain(value)
         return t.pick("say_min_role" if "min" in ws else "say_role", role=role, a_role=_article(role))
     if value in ("include", "exclude") and last in ("behavior", "behaviour") and len(words) > 1:
         thing = " ".join(words[:-1])
@@ -436,13 +436,13 @@ def _text(t: _Turn, key: str, words: list[str], last: str, value: str, parent: s
     if last == "interval" and value.lower() in _INTERVALS:
         return t.pick("say_interval", every=value.lower(), adverb=_INTERVALS[value.lower()])
     if last in ("category", "section", "folder") and not id_entity(key):
-        return t.pick("say_category", value=_quoted(_plain(value)))
+        return t.pick("say_category", value=_quoted(plain(value)))
     if snake(key) in ("project_key", "project") or (last == "key" and "project" in ws):
         return t.pick("say_project", value=value)
     if last == "emoji":
         return t.pick("say_emoji", value=value)
     if last in ("type", "kind") and re.fullmatch(r"[A-Za-z_]+", value):
-        kind = _plain(value).replace("_", " ")
+        kind = plain(value).replace("_", " ")
         return t.pick("say_kind", kind=kind, a_kind=_article(kind))
     entity = id_entity(key)
     if entity is None and _OPAQUE.match(value) and len(words) == 1:
@@ -454,8 +454,8 @@ def _text(t: _Turn, key: str, words: list[str], last: str, value: str, parent: s
     if _EMAIL.match(value):
         return t.pick("say_email", value=value)
     if last in ("view", "style", "layout", "mode") and re.fullmatch(r"[A-Za-z_ ]+", value):
-        return t.pick("say_style", value=_plain(value), name=humanize(key))
-    return _generic(t, key, _quoted(_plain(value)) if re.fullmatch(r"[A-Za-z_]+", value) else _quoted(value))
+        return t.pick("say_style", value=plain(value), name=humanize(key))
+    return _generic(t, key, _quoted(plain(value)) if re.fullmatch(r"[A-Za-z_]+", value) else _quoted(value))
 
 
 def _object(t: _Turn, key: str, value: dict[str, Any]) -> list[str]:
@@ -518,7 +518,7 @@ def _listed(t: _Turn, key: str, value: list[Any]) -> list[str]:
         return [_generic(t, key, listed)]
     if "label" in words and all(isinstance(v, str) and _CONSTANT.fullmatch(v) for v in scalars):
         # System labels by their names: "star it" as "with the starred label".
-        names = _series([_plain(v) for v in scalars])
+        names = _series([plain(v) for v in scalars])
         return [t.pick("say_labels_off" if "remove" in words else "say_system_labels", value=names)]
     listed = _series([f'"{v}"' if isinstance(v, str) else str(v) for v in scalars])
     if last in ("labels", "label", "tags", "tag"):

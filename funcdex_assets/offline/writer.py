@@ -36,7 +36,7 @@ from funcdex_assets.offline.language import (
     tool_verb,
 )
 from funcdex_assets.offline.planner import MAX_PARALLEL, ConversationPlan, PlannedRequest, PlannedStep, order_windows
-from funcdex_assets.offline.speech import NamingBudget, bare, named_constants, say, spoken_date
+from funcdex_assets.offline.speech import NamingBudget, bare, named_constants, plain, say, spoken_date
 from funcdex_assets.offline.values import ValueFactory
 from funcdex_assets.offline.world import Produced, World, retired_slot, tool_action
 from funcdex_assets.sampling.graph import build_node
@@ -759,6 +759,8 @@ class ConversationWriter:
         outer = min(own or ids, key=_depth)
         entity = outer.entity
         main = _unique_by_value(sorted((p for p in ids if p.entity == entity), key=_depth))
+        if verb == "share" and entity != _entity_of(tool) and tool_action(tool) != "list":
+            return self._shared(i, tool, len(main))
         # A read that returns several (GET_ALL_PROJECTS, GET_COMMENTS) is a listing too: "I
         # retrieved the comment" about the first of five misreports it.
         many = len(main) > 1 and not (self.plan.steps[i].copies or self.plan.steps[i].each)
@@ -788,6 +790,26 @@ class ConversationWriter:
             text += f"; you can open it at {link}"
         extra = self._detail(produced, entity, first)
         return text + (f", {extra}" if extra else "") + "."
+
+    def _shared(self, i: int, tool: Tool, n: int) -> str:
+        """A share, said about what was shared and with whom ("I shared the calendar "Q3" with
+        ana@x.io as a writer"), not about the access rule the service made for it (`n` rules:
+        one per copy, or per item of `each`)."""
+        step = self.plan.steps[i]
+        noun = entity_phrase(_entity_of(tool))
+        if step.each and n > 1:
+            return f"I shared {n} {plural(noun)}."
+        target = self._target_phrase(step, i) if step.grounded else f"the {noun}"
+        if target.startswith("that "):
+            target = "the " + target.removeprefix("that ")
+        grantees = [v for args in (step.user_args, *step.copies) for v in args.values()
+                    if isinstance(v, str) and "@" in v and " " not in v]
+        role = next((v for k, v in step.user_args.items() if "role" in snake(k).split("_") and isinstance(v, str)), None)
+        text = f"I shared {target}" + (f" with {_series(list(dict.fromkeys(grantees)))}" if grantees else "")
+        if role and not step.copies:
+            spoken = plain(role).lower()
+            text += f" as {'an' if spoken[:1] in 'aeiou' else 'a'} {spoken}"
+        return text + "."
 
     def _attached(self, i: int, tool: Tool, target: str) -> str:
         """What an add-to / remove-from call did, said about what it put on or took off its
