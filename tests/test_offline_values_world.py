@@ -1096,3 +1096,20 @@ def test_a_refusal_names_what_the_call_would_do(repo_root: Path):
     gone = problem(tools["GOOGLECALENDAR_DELETE_EVENT"], {"eventId": "e1"}, "permission_denied",
                    random.Random(1), now).message
     assert gone.endswith("permission to delete event 'e1'."), gone
+
+
+def test_a_persons_name_and_address_agree(repo_root: Path) -> None:
+    """A project lead shown as "Randy Potts" is randy.potts@..., not john.hernandez@... (a
+    person nothing identifies still gets one name and address that match)."""
+    tool = next(t for t in load_catalog(repo_root / "tool_catalog").bundle_tools("jira")
+                if t.original_name == "GET_ALL_PROJECTS")
+    checked = 0
+    for seed in range(6):
+        for project in World(factory(seed)).execute(tool, {}, 0)["data"]["projects"]:
+            lead = project.get("lead") or {}
+            if "displayName" in lead and "emailAddress" in lead:
+                checked += 1
+                first, *_, last = [w for w in re.findall(r"[a-z]+", lead["displayName"].lower())
+                                   if w not in {"mr", "mrs", "ms", "miss", "dr", "md", "dds", "dvm", "phd", "jr", "sr", "ii", "iii", "iv", "v"}]
+                assert lead["emailAddress"].startswith(f"{first}.{last}@"), lead
+    assert checked >= 3

@@ -26,7 +26,7 @@ from funcdex_assets.offline.world import retired_slot
 from funcdex_assets.sampling.graph import build_node
 
 # Optional inputs a person would not mention: paging, field masks, output switches.
-_PLUMBING = ("token", "cursor", "fields", "verbose", "pretty", "alt", "offset", "page",
+_PLUMBING = ("token", "cursor", "fields", "verbose", "pretty", "alt", "offset", "page", "start_at",
              "include", "expand", "format", "starting_after", "ending_before", "since_id",
              "user_id", "supports", "quota", "callback", "upload_type", "media",
              # Google discovery specs' transport knobs on every operation (`$.xgafv`, `upload_protocol`).

@@ -42,7 +42,8 @@ _FILE_KINDS = (("report", "pdf"), ("notes", "docx"), ("budget", "xlsx"), ("slide
 PERSON_ENTITIES = frozenset({"user", "assignee", "reporter", "owner", "author", "member", "attendee", "contact",
                              "customer", "invitee", "sender", "creator", "collaborator", "person", "organizer",
                              "profile", "account", "participant", "recipient", "follower", "host", "guest",
-                             "requester", "approver", "reviewer", "commenter", "actor", "from", "to"})
+                             "requester", "approver", "reviewer", "commenter", "actor", "from", "to", "lead",
+                             "watcher", "manager"})
 
 
 # Filler words for titles and queries, less the ones that say when ("Q2 tonight review" reads

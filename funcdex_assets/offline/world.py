@@ -50,6 +50,7 @@ Contract (what a writer may rely on):
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -591,6 +592,10 @@ class World:
                         record[arg] = value
                 if ctx.action == "update":
                     _keep_length(record, before)
+        if record is None and lists.is_person(entity):
+            # A person nothing identifies (a project's `lead`): still one person, whose name
+            # and address agree (a scratch record, kept nowhere).
+            record = {}
         out: dict[str, Any] = {}
         mark = len(ctx.fresh)
         # Another entity than the one the call is about (the project a section belongs to).
@@ -805,6 +810,8 @@ class World:
             live = [v for v in schema["enum"] if str(v).lower() in _LIVE_STATES]
             if live:
                 value, found = live[0], True
+        if not found and record is not None and lists.is_person(entity_of_object(path[:-1], ctx.tool.original_name)):
+            value, found = _person_match(sn, kind, record, schema, self.values)
         if not found:
             if kind == "id":
                 value = self._new_id(schema, key[:-3])
@@ -881,6 +888,29 @@ def _listed_item(index: int, item_id: Any, item: Any, differs: tuple[str, ...] |
 
 
 _PERSON_NAME_KEYS = frozenset({"name", "display_name", "full_name", "real_name"})
+
+
+# Titles and suffixes of generated names ("Dr. Ana Ruiz", "Julie Copeland DDS"): no part of an address.
+_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "md", "dds", "dvm", "phd", "jr", "sr", "ii",
+                         "iii", "iv", "v"})
+
+
+def _person_match(sn: str, kind: str, record: dict[str, Any], schema: dict[str, Any],
+                  values: ValueFactory) -> tuple[Any, bool]:
+    """A person's address and name agree: Randy Potts is randy.potts@..., not
+    john.hernandez@... (the one known first decides the other). (value, found)."""
+    if kind == "email":
+        name = next((record[k] for k in _PERSON_NAME_KEYS if isinstance(record.get(k), str)), None)
+        parts = [w for w in re.findall(r"[a-z]+", name.lower()) if w not in _HONORIFICS] if name else []
+        if len(parts) >= 2:
+            value = f"{parts[0]}.{parts[-1]}@{values.fake.domain_name()}"
+            return (value, True) if _compatible(value, schema) else (None, False)
+    elif sn in _PERSON_NAME_KEYS:
+        email = next((v for v in record.values() if isinstance(v, str) and re.fullmatch(r"[a-z]+\.[a-z]+@[\w.-]+", v)), None)
+        if email:
+            value = " ".join(p.capitalize() for p in email.split("@")[0].split("."))
+            return (value, True) if _compatible(value, schema) else (None, False)
+    return None, False
 # Fields that hold what a thing is called, whatever an API names them.
 _LABEL_ALIASES = ("title", "name", "summary", "subject")
 

@@ -420,6 +420,14 @@ class ConversationWriter:
             step = self.plan.steps[i]
             tool = self.tools[step.tool]
             self._choose_target(step, i, request)
+            # A required value the user left to an earlier result that did not show one (a
+            # project whose lead has no address): asked for, not made up.
+            unshown = [k for k in step.reuse if k in (tool.input_schema.get("required") or [])
+                       and k not in self.said_reuse.get(i, ()) and k not in step.clarify
+                       and not self._reuse_hits(step, k, i)]
+            if unshown:
+                step.clarify = [*step.clarify, *unshown]
+                self.said_reuse.setdefault(i, set()).update(unshown)
             if step.clarify:
                 self._clarify(step, tool)
             if step.confirm != "none" and not self._confirm(step, tool, i):
