@@ -118,8 +118,8 @@ def test_a_meaning_defect_of_the_embedded_generator_blocks_its_bundle(tmp_path, 
     from funcdex_assets.offline import writer
 
     real_say = writer.say
-    monkeypatch.setattr(writer, "say", lambda rng, args, tone=None: real_say(
-        rng, {k: v for k, v in args.items() if "@" not in json.dumps(v)}, tone))
+    monkeypatch.setattr(writer, "say", lambda rng, args, tone=None, budget=None: real_say(
+        rng, {k: v for k, v in args.items() if "@" not in json.dumps(v)}, tone, budget))
     summary = generate(["jira_gmail"], 12, 11, tmp_path / "out")
     assert not summary.ok
     message = summary.failures["jira_gmail"]
