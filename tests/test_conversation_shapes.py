@@ -197,3 +197,18 @@ def test_fields_people_seldom_set_are_seldom_asked_for(written) -> None:
     assert share["bcc"] <= 0.25 and share["cc"] <= 0.5, share
     new = [s for s in mails if not s.tool.endswith("REPLY_TO_THREAD")]
     assert sum("subject" in s.user_args for s in new) >= 0.5 * len(new)  # what people do set still is
+
+
+def test_a_free_busy_answer_is_summarised_as_busy_and_free_times() -> None:
+    """Not "I found 1 calendar": when the user is busy, and that the rest is free."""
+    from funcdex_assets.offline.writer import _busy_ranges, _free_busy
+
+    answer = {"data": {"calendars": [{"id": "primary", "busy": [
+        {"start": "2026-07-27T15:30:00Z", "end": "2026-07-27T16:30:00Z"},
+        {"start": "2026-07-15T15:15:00Z", "end": "2026-07-15T16:45:00Z"}]}]}}
+    assert _free_busy(_busy_ranges(answer)) == (
+        "You're busy 2 times in that range: July 15, 2026 at 15:15 UTC to 16:45 UTC and July 27, 2026 at "
+        "15:30 UTC to 16:30 UTC; the rest of it is free.")
+    assert _free_busy(_busy_ranges({"data": {"calendars": [{"id": "primary", "busy": []}]}})) == (
+        "You're free for that whole range.")
+    assert _busy_ranges({"data": {"events": []}}) is None

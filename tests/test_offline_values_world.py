@@ -1113,3 +1113,22 @@ def test_a_persons_name_and_address_agree(repo_root: Path) -> None:
                                    if w not in {"mr", "mrs", "ms", "miss", "dr", "md", "dds", "dvm", "phd", "jr", "sr", "ii", "iii", "iv", "v"}]
                 assert lead["emailAddress"].startswith(f"{first}.{last}@"), lead
     assert checked >= 3
+
+
+def test_a_free_busy_query_answers_for_the_calendars_asked_inside_the_window(repo_root: Path) -> None:
+    """One entry per queried calendar ('primary' by default, not 20 random calendars), and
+    every busy range starting inside timeMin..timeMax (they were shifted as one block, some fell
+    out)."""
+    tool = next(t for t in load_catalog(repo_root / "tool_catalog").bundle_tools("googlecalendar")
+                if t.original_name == "FIND_FREE_SLOTS")
+    window = {"timeMin": "2026-07-13T10:15:00Z", "timeMax": "2026-07-30T13:45:00Z"}
+    for seed in range(5):
+        w = World(factory(seed))
+        default = w.execute(tool, dict(window), 0)["data"]["calendars"]
+        asked = w.execute(tool, {**window, "items": ["primary", "ana.ruiz@example.com"]}, 1)["data"]["calendars"]
+        assert [c["id"] for c in default] == ["primary"]
+        assert [c["id"] for c in asked] == ["primary", "ana.ruiz@example.com"]
+        for calendar in default + asked:
+            for busy in calendar["busy"]:
+                # A range may run past the window's end, as the service reports one that overlaps.
+                assert window["timeMin"] <= busy["start"] < window["timeMax"] and busy["start"] < busy["end"], busy

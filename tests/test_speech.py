@@ -198,3 +198,12 @@ def test_one_message_names_at_most_one_field_before_its_value_across_its_request
         texts = [say(rng, args, "formal", budget) for _ in range(3)]
         named = sum(_names_field(t, k, v) for t in texts for k, v in args.items())
         assert named <= 1, texts
+
+
+def test_an_answer_says_an_api_spelled_choice_in_words():
+    """Asked which role, a person answers "free busy reader", not "freeBusyReader"."""
+    from funcdex_assets.offline.speech import bare
+
+    assert bare({"role": "freeBusyReader"}) == "free busy reader"
+    assert bare({"status": "IN_PROGRESS"}) == "in progress"
+    assert bare({"title": "Q3 plan"}) == '"Q3 plan"'

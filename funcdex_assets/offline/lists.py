@@ -536,6 +536,13 @@ def conform(item: dict[str, Any], props: dict[str, Any], spec: ListSpec, values:
                 live = [v for v in enum if str(v).lower() not in GONE_STATES]
                 if live:
                     item[key] = values.rng.choice(live)
+    # Ranges the item holds (a calendar's busy intervals) each lie in the window too: shifted
+    # with the item as one block, a spread of days leaves some outside it.
+    for value in item.values():
+        if isinstance(value, list):
+            for part in value:
+                if isinstance(part, dict) and time_leaves(part):
+                    place_in_windows(part, spec.windows, values)
     place_in_windows(item, spec.windows, values)
 
 

@@ -103,6 +103,8 @@ def spoken_date(value: str) -> str | None:
 
 
 _CONSTANT = re.compile(r"[A-Z]{3,}")  # a system constant: STARRED, UNREAD, INBOX
+# An API spelling of words: camelCase (freeBusyReader) or an upper snake constant (IN_PROGRESS).
+_API_CASED = re.compile(r"[a-z]+(?:[A-Z][a-z]+)+|[A-Z]+(?:_[A-Z]+)+")
 _PLAIN_WORDS = re.compile(r"[A-Za-z][a-z]*(?: [A-Za-z][a-z]*){0,2}")
 
 
@@ -153,7 +155,8 @@ def named_constants(value: Any) -> list[str]:
 
 def plain(value: Any) -> str:
     """A value as a person writes it in a sentence: API spellings in words ("fileOrganizer" ->
-    "file organizer", "berry_red" -> "berry red", "APPROVED" -> "approved")."""
+    "file organizer", "berry_red" -> "berry red", "APPROVED" -> "approved", "IN_PROGRESS" -> "in
+    progress")."""
     text = str(value)
     if re.fullmatch(r"[a-z]+(?:[A-Z][a-z]+)+", text):
         return snake(text).replace("_", " ")
@@ -161,6 +164,8 @@ def plain(value: Any) -> str:
         return text.replace("_", " ")
     if re.fullmatch(r"[A-Z]{3,}", text):
         return text.lower()
+    if re.fullmatch(r"[A-Z]+(?:_[A-Z]+)+", text):
+        return text.lower().replace("_", " ")
     return text
 
 
@@ -637,6 +642,8 @@ def bare(args: dict[str, Any]) -> str:
     def one(key: str, value: Any) -> str:
         if isinstance(value, str) and _words(key)[-1:] == ["currency"]:
             return value.upper()
+        if isinstance(value, str) and _API_CASED.fullmatch(value):
+            return plain(value).lower()  # "free busy reader", not "freeBusyReader" read out
         if isinstance(value, str):
             return spoken_date(value) or (value if _EMAIL.match(value) or _PHONE.match(value) else f'"{value}"')
         if isinstance(value, (int, float)) and not isinstance(value, bool) and set(_words(key)) & _MONEY:

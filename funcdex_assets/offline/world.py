@@ -327,6 +327,11 @@ class World:
         entity = entity_of_object(items_path + ("[]",), tool.original_name)
         spec = lists.list_spec(args, entity, frozenset(id_args))
         key = spec.key()
+        queried = _queried(tool, args)
+        if queried:
+            # A query about given calendars or people answers one entry for each of them.
+            population = lists.Population(f"{key}#queried", list(queried))
+            return _Page(items_path, entity, spec, population, 0, 0, list(queried), False, None, None, [])
         size = spec.limit or DEFAULT_PAGE
         population, offset, explicit = None, 0, False
         if spec.page is not None:
@@ -888,6 +893,22 @@ def _listed_item(index: int, item_id: Any, item: Any, differs: tuple[str, ...] |
 
 
 _PERSON_NAME_KEYS = frozenset({"name", "display_name", "full_name", "real_name"})
+
+
+def _queried(tool: Tool, args: dict[str, Any]) -> list[str]:
+    """The ids a query names, where its answer holds one entry per id: an input list of
+    strings the description calls what to query (free/busy's `items`: "Calendars to query:
+    'primary', calendar IDs or people's email addresses"), as given or by its default; [] when
+    the tool has none."""
+    for name, schema in (tool.input_schema.get("properties") or {}).items():
+        if not isinstance(schema, dict) or _schema_type(schema) != "array" \
+                or _schema_type(schema.get("items") or {}) != "string" \
+                or not re.search(r"\bto (?:query|check|look up)\b", str(schema.get("description", "")), re.I):
+            continue
+        given = args.get(name, schema.get("default"))
+        if isinstance(given, list) and given and all(isinstance(v, str) for v in given):
+            return list(dict.fromkeys(given))
+    return []
 
 
 # Titles and suffixes of generated names ("Dr. Ana Ruiz", "Julie Copeland DDS"): no part of an address.

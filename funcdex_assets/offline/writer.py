@@ -751,6 +751,9 @@ class ConversationWriter:
         # Objects the response is about (their own ids), not ids they refer to: ADD_WATCHER's
         # answer names an account, but what was added is a watcher.
         ids = [p for p in produced if p.key == f"{p.entity}_id" and p.own]
+        busy = _busy_ranges(self.responses.get(i))
+        if busy is not None:
+            return _free_busy(busy)
         listed = _largest_list(self.responses.get(i))
         if not ids and tool_action(tool) == "list" and listed is not None:
             # An empty listing is news, not a success ("I found the permissions successfully");
@@ -850,6 +853,46 @@ class ConversationWriter:
 # Parts of a thing a call inserts, replaces or deletes inside it (a document's text, a range).
 _PARTS = frozenset({"range", "table", "image", "bullet", "bullets", "paragraph", "row", "column", "text", "subtask",
                     "content range", "inline image", "paragraph bullets"})
+
+
+def _busy_ranges(value: Any) -> list[tuple[str, str]] | None:
+    """The busy (start, end) ranges of a free/busy answer, sorted; None when `value` is no
+    such answer (no list under a `busy` key)."""
+    found: list[tuple[str, str]] = []
+    seen = False
+
+    def walk(v: Any) -> None:
+        nonlocal seen
+        if isinstance(v, dict):
+            for k, inner in v.items():
+                if snake(k) == "busy" and isinstance(inner, list):
+                    seen = True
+                    found.extend((r["start"], r["end"]) for r in inner if isinstance(r, dict)
+                                 and isinstance(r.get("start"), str) and isinstance(r.get("end"), str))
+                else:
+                    walk(inner)
+        elif isinstance(v, list):
+            for inner in v:
+                walk(inner)
+
+    walk(value)
+    return sorted(set(found)) if seen else None
+
+
+def _free_busy(busy: list[tuple[str, str]]) -> str:
+    """A free/busy answer said as what it means for the user: when they are busy, the rest
+    free ("You're busy 3 times in that range: ...; the rest of it is free.")."""
+    if not busy:
+        return "You're free for that whole range."
+    said = []
+    for start, end in busy[:3]:
+        begin, finish = spoken_date(start) or start, spoken_date(end) or end
+        # The same day once: "July 15, 2026 at 15:15 UTC to 16:45 UTC".
+        day = begin.split(" at ")[0]
+        said.append(f"{begin} to {finish.split(' at ', 1)[1] if finish.startswith(day + ' at ') else finish}")
+    more = f" and {len(busy) - 3} more" if len(busy) > 3 else ""
+    times = "once" if len(busy) == 1 else f"{len(busy)} times"
+    return f"You're busy {times} in that range: {_series(said)}{more}; the rest of it is free."
 
 
 def _largest_list(value: Any) -> int | None:
