@@ -1132,3 +1132,15 @@ def test_a_free_busy_query_answers_for_the_calendars_asked_inside_the_window(rep
             for busy in calendar["busy"]:
                 # A range may run past the window's end, as the service reports one that overlaps.
                 assert window["timeMin"] <= busy["start"] < window["timeMax"] and busy["start"] < busy["end"], busy
+
+
+def test_system_label_ids_come_from_the_schemas_examples(repo_root: Path) -> None:
+    """A message's labelIds are INBOX / UNREAD / CATEGORY_PERSONAL as the schema shows, not
+    random hex ("ae56c5698abccd07")."""
+    tool = next(t for t in load_catalog(repo_root / "tool_catalog").bundle_tools("gmail")
+                if t.original_name == "FETCH_EMAILS")
+    seen = set()
+    for seed in range(4):
+        for message in World(factory(seed)).execute(tool, {}, 0)["data"]["messages"]:
+            seen.update(message.get("labelIds") or [])
+    assert seen and all(re.fullmatch(r"[A-Z_]+|Label_\d+", label) for label in seen), seen

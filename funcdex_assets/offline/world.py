@@ -723,6 +723,11 @@ class World:
                 value = echoed
             elif kind == "email" and ctx.emails:
                 value = list(ctx.emails)
+            elif kind == "id" and (shown := _example_constants(schema)):
+                # Ids the schema shows as system constants (a message's INBOX, UNREAD): drawn from
+                # those, not made up as hex.
+                value = sorted(self.values.rng.sample(shown, self.values.rng.randint(1, min(3, len(shown)))),
+                               key=shown.index)
             elif kind == "id":
                 value = [self.values.make_id(items, key[:-3]) for _ in range(self.values.rng.randint(1, 2))]
             else:
@@ -893,6 +898,13 @@ def _listed_item(index: int, item_id: Any, item: Any, differs: tuple[str, ...] |
 
 
 _PERSON_NAME_KEYS = frozenset({"name", "display_name", "full_name", "real_name"})
+
+
+def _example_constants(schema: dict[str, Any]) -> list[str]:
+    """The system constants (INBOX, CATEGORY_PERSONAL) among an array schema's examples."""
+    found = [v for example in schema.get("examples") or [] if isinstance(example, list)
+             for v in example if isinstance(v, str) and re.fullmatch(r"[A-Z][A-Z_]{2,}", v)]
+    return list(dict.fromkeys(found))
 
 
 def _queried(tool: Tool, args: dict[str, Any]) -> list[str]:
