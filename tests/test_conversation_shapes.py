@@ -212,3 +212,12 @@ def test_a_free_busy_answer_is_summarised_as_busy_and_free_times() -> None:
     assert _free_busy(_busy_ranges({"data": {"calendars": [{"id": "primary", "busy": []}]}})) == (
         "You're free for that whole range.")
     assert _busy_ranges({"data": {"events": []}}) is None
+
+
+def test_a_refusal_nobody_planned_is_reported_not_summarised_as_done() -> None:
+    from funcdex_assets.offline.writer import _refusal_message
+
+    assert _refusal_message({"error": {"code": 404, "message": "Tasklist 'x1' was not found."}}) == (
+        "Tasklist 'x1' was not found")
+    assert _refusal_message({"successful": False, "error": "403 Forbidden", "data": {}}) == "403 Forbidden"
+    assert _refusal_message({"successful": True, "data": {"id": "x1"}}) is None

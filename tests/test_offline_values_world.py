@@ -1144,3 +1144,25 @@ def test_system_label_ids_come_from_the_schemas_examples(repo_root: Path) -> Non
         for message in World(factory(seed)).execute(tool, {}, 0)["data"]["messages"]:
             seen.update(message.get("labelIds") or [])
     assert seen and all(re.fullmatch(r"[A-Z_]+|Label_\d+", label) for label in seen), seen
+
+
+def test_a_field_its_description_calls_output_only_is_the_servers() -> None:
+    from funcdex_assets.offline.values import server_set
+
+    assert server_set("links", {"type": "array", "description": "Collection of links. This collection is read-only."})
+    assert server_set("selfLink", {"type": "string", "description": "Output only. URL pointing to this task."})
+    assert server_set("etag", {"type": "string"}) and server_set("x", {"readOnly": True})
+    assert not server_set("notes", {"type": "string", "description": "Notes describing the task."})
+
+
+def test_times_under_windows_on_several_kinds_of_time_all_stay_inside() -> None:
+    """completedMax and updatedMin on one listing: moving the past times as a group for one
+    window pushed the completion out of the other (Google Tasks)."""
+    from funcdex_assets.offline import lists
+
+    spec = lists.list_spec({"completedMax": "2026-02-20T11:15:00Z", "updatedMin": "2026-02-21T14:00:00Z"},
+                           "task", frozenset())
+    for seed in range(20):
+        item = {"completed": "2026-01-02T09:00:00Z", "updated": "2026-01-03T09:00:00Z"}
+        lists.place_in_windows(item, spec.windows, factory(seed))
+        assert item["completed"] <= "2026-02-20T11:15:00Z" and item["updated"] >= "2026-02-21T14:00:00Z", item

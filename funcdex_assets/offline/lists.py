@@ -371,6 +371,17 @@ def place_in_windows(item: dict[str, Any], windows: tuple[Window, ...], values: 
         # bound, and its end after the lower one.
         first = [a for a in anchors if a.starts] or anchors
         _shift(group, at - max(a.at for a in first), now if past else None)
+    # Windows on several kinds of time (completedMax and updatedMin): moving the group for one
+    # can push another out again; what is still outside moves alone, to a time inside.
+    for dimension, (lo, hi) in _bounds(windows).items():
+        anchors = _anchors(time_leaves(item), dimension)
+        if not anchors or _satisfies(anchors, lo, hi):
+            continue
+        low, high = _effective(lo, hi, all(a.past for a in anchors), now)
+        if low <= high:
+            for leaf in anchors:
+                if not _satisfies([leaf], lo, hi):
+                    leaf.set(values.between(low, high, whole_days=leaf.kind == "date"))
 
 
 def _primary_time(leaves: list[TimeLeaf]) -> TimeLeaf | None:

@@ -16,12 +16,12 @@ from pydantic import BaseModel
 from funcdex_assets.backends.base import Persona
 from funcdex_assets.catalog.actions import action_verb, changes_nothing, destructive_kind, name_action, reads_many
 from funcdex_assets.catalog.relations import companions, without_alternatives
-from funcdex_assets.catalog.fields import LIMIT_KEYS, Slot, classify, entity_of_object, snake
+from funcdex_assets.catalog.fields import LIMIT_KEYS, Slot, classify, entity_of_object, id_entity, snake
 from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.offline.language import humanize, mention, request_phrase
 from funcdex_assets.offline.speech import speakable
-from funcdex_assets.offline.values import SERVER_SET, ValueFactory, described_examples, described_format
+from funcdex_assets.offline.values import ValueFactory, described_examples, described_format, server_set
 from funcdex_assets.offline.world import retired_slot
 from funcdex_assets.sampling.graph import build_node
 
@@ -209,7 +209,7 @@ def _give_it_a_change(tool: Tool, inputs: list[Slot], user_args: dict[str, Any],
         user_args[slot.name] = [value] if slot.schema.get("type") == "array" else value
         return
     for slot in rng.sample(open_slots, len(open_slots)):
-        if slot.kind == "id" or slot.schema.get("readOnly") or snake(slot.name) in SERVER_SET or _is_plumbing(slot):
+        if slot.kind == "id" or server_set(slot.name, slot.schema) or _is_plumbing(slot):
             continue
         value = values.value(slot.name, slot.schema, holder=holder)
         if speakable(slot.name, value, slot.schema):
@@ -264,6 +264,11 @@ def plan_conversation(
         reuse: dict[str, str] = {}
         assistant_args: dict[str, Any] = {}
         for slot in node.inputs:
+            if slot.kind == "id" and not slot.required and snake(slot.name) in ("id", "gid", "uuid") \
+                    and any(other.kind == "id" and other.required for other in node.inputs):
+                # A body's own `id` beside the path's (Google's tasklists.update takes both): the
+                # path says which one; a second id could name another (result_mismatch).
+                continue
             if slot.kind == "id":
                 # An optional id an earlier step produced is usually why that step ran (create
                 # a label, then label the mail with it).
@@ -285,7 +290,7 @@ def plan_conversation(
                     assistant_args[slot.name] = own
                     continue
             # What the server sets (readOnly, an etag, `updated`) is nobody's to state.
-            if not slot.required and (slot.schema.get("readOnly") or snake(slot.name) in SERVER_SET):
+            if not slot.required and server_set(slot.name, slot.schema):
                 continue
             # An optional switch is the assistant's business, not something a user says.
             if not slot.required and (_is_plumbing(slot) or slot.schema.get("type") == "boolean"
@@ -493,7 +498,10 @@ def _plan_confirmation(step: PlannedStep, tool: Tool, i: int, needed: bool, deps
     # "X is obsolete" asks for X gone: only a call that retires X itself answers it (deleting a
     # range of a document does not).
     whole = retired_slot(tool) is not None
-    if kind in ("delete", "cancel") and seen and whole and rng.random() < IMPLICIT_RATE:
+    # ... and only when the call needs no id the user would have to say (HubSpot's cardId
+    # beside the app they named: "the app is obsolete" says no card).
+    unsaid = not any(id_entity(k) is not None for k in step.user_args)
+    if kind in ("delete", "cancel") and seen and whole and unsaid and rng.random() < IMPLICIT_RATE:
         step.implicit = True
         step.confirm = "decline" if not needed and rng.random() < DECLINE_RATE else "ask"
     elif kind in ("delete", "cancel", "pay", "refund") and rng.random() < CONFIRM_RATE:

@@ -33,6 +33,16 @@ _JQL = ('project = {key} AND status != Done ORDER BY updated DESC', 'assignee = 
         'project = {key} AND labels = {word} ORDER BY priority DESC', 'reporter = currentUser() AND status = "In Progress"')
 # Body fields a server sets.
 SERVER_SET = frozenset({"id", "etag", "kind", "self_link", "created", "updated", "created_at", "updated_at"})
+# How Google's discovery specs (and others) mark a field the server sets, where the schema
+# has no `readOnly`: "Output only.", "This collection is read-only.".
+_SERVER_SET_DESCRIPTION = re.compile(r"\b(?:output[- ]only|read[- ]only)\b", re.I)
+
+
+def server_set(name: str, schema: dict[str, Any]) -> bool:
+    """Whether the server sets this body field (nobody's to state or invent): `readOnly`, a
+    name in SERVER_SET, or a description calling it output-only / read-only."""
+    return bool(schema.get("readOnly")) or snake(name) in SERVER_SET or bool(
+        _SERVER_SET_DESCRIPTION.search(str(schema.get("description", ""))))
 _TEAMS = ("ops", "design", "finance", "sales", "support", "platform", "marketing", "hiring", "legal", "data")
 _SECTIONS = ("Backlog", "This week", "Next up", "Waiting on others", "Ideas", "In review")
 _RRULES = ("RRULE:FREQ=WEEKLY;BYDAY=MO", "RRULE:FREQ=WEEKLY;BYDAY=TU,TH", "RRULE:FREQ=DAILY;COUNT=5",
@@ -311,7 +321,7 @@ class ValueFactory:
                 continue
             # What the server sets (readOnly, an id, an etag) is not the caller's to invent: an
             # `id` in an update body would name another object than the one in the path.
-            if key not in required and (sub.get("readOnly") or snake(key) in SERVER_SET or snake(key).endswith("_id")):
+            if key not in required and (server_set(key, sub) or snake(key).endswith("_id")):
                 continue
             if key in required or (depth < 3 and self.rng.random() < optional_p):
                 # A bare time key ("dateTime") takes its meaning from the object's name (start / end).

@@ -11,6 +11,7 @@ each request ends with an assistant summary built from what actually happened.
 
 from __future__ import annotations
 
+import json
 import re
 from string import Formatter
 from typing import Any
@@ -22,7 +23,7 @@ from funcdex_assets.catalog.names import toolkit_display_name
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.model import AssistantTurn, ThoughtTurn, ToolCallTurn, ToolResponseTurn, UserTurn
 from funcdex_assets.dml.specialize import schema_order
-from funcdex_assets.dml.validator import schema_validator
+from funcdex_assets.dml.validator import reports_failure, schema_validator
 from funcdex_assets.offline.language import (
     entity_phrase,
     format_value,
@@ -745,6 +746,11 @@ class ConversationWriter:
 
     def _describe(self, i: int) -> str:
         tool = self.tools[self.plan.steps[i].tool]
+        refused = _refusal_message(self.responses.get(i))
+        if refused is not None:
+            # A refusal no plan foresaw (a list deleted earlier in the conversation): reported,
+            # never summarised as done.
+            return f'I couldn\'t {request_phrase(tool)}: the service said "{refused}".'
         produced = [p for p in self.world.produced if p.step == i]
         verb = tool_verb(tool)
         done = _PAST_OVERRIDES.get(verb, past(verb))
@@ -853,6 +859,18 @@ class ConversationWriter:
 # Parts of a thing a call inserts, replaces or deletes inside it (a document's text, a range).
 _PARTS = frozenset({"range", "table", "image", "bullet", "bullets", "paragraph", "row", "column", "text", "subtask",
                     "content range", "inline image", "paragraph bullets"})
+
+
+def _refusal_message(response: Any) -> str | None:
+    """What a failed response says went wrong (its error text), None when it did not fail."""
+    if not reports_failure(response):
+        return None
+    error = response.get("error") or response.get("errors") or response.get("message") or "the request failed"
+    if isinstance(error, dict):
+        error = error.get("message") or error.get("status") or json.dumps(error)
+    elif isinstance(error, list):
+        error = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in error[:2])
+    return str(error).strip().rstrip(".")
 
 
 def _busy_ranges(value: Any) -> list[tuple[str, str]] | None:
