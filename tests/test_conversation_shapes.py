@@ -221,3 +221,25 @@ def test_a_refusal_nobody_planned_is_reported_not_summarised_as_done() -> None:
         "Tasklist 'x1' was not found")
     assert _refusal_message({"successful": False, "error": "403 Forbidden", "data": {}}) == "403 Forbidden"
     assert _refusal_message({"successful": True, "data": {"id": "x1"}}) is None
+
+
+def test_the_assistant_does_not_repeat_a_result_it_said_in_the_same_turn(written) -> None:
+    """"I found 3 projects: ..." in the which-one question, again between the calls and again in
+    the summary was half of all conversations; each result is said once per turn."""
+    import re
+
+    from funcdex_assets.dml.model import AssistantTurn, UserTurn
+
+    repeats, checked = [], 0
+    for _, turns, _ in written:
+        said: set[str] = set()
+        for turn in turns:
+            if isinstance(turn, UserTurn):
+                said = set()
+            elif isinstance(turn, AssistantTurn) and turn.text:
+                for sentence in re.findall(r"I (?:found|created|updated|retrieved|deleted|added) [^.]*\.", turn.text):
+                    checked += 1
+                    if sentence in said:
+                        repeats.append(sentence)
+                    said.add(sentence)
+    assert checked > 100 and not repeats, repeats[:5]

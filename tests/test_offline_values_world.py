@@ -1166,3 +1166,29 @@ def test_times_under_windows_on_several_kinds_of_time_all_stay_inside() -> None:
         item = {"completed": "2026-01-02T09:00:00Z", "updated": "2026-01-03T09:00:00Z"}
         lists.place_in_windows(item, spec.windows, factory(seed))
         assert item["completed"] <= "2026-02-20T11:15:00Z" and item["updated"] >= "2026-02-21T14:00:00Z", item
+
+
+def test_what_a_call_makes_is_made_now_and_later_changes_are_not_before_it(repo_root: Path) -> None:
+    """A folder created in the conversation was created at its moment (not three months ago);
+    a file's size is bytes and a folder's type is a folder; a later read of what was made
+    shows no change before the making."""
+    drive = {t.original_name: t for t in load_catalog(repo_root / "tool_catalog").bundle_tools("googledrive")}
+    for seed in range(4):
+        w = World(factory(seed))
+        now = w.values.iso(w.values.today)
+        made = w.execute(drive["CREATE_FOLDER"], {"name": "Q3 plans"}, 0)["data"]
+        folder = made.get("folder") or made
+        assert folder.get("createdTime", now) == now and folder.get("mimeType") == "application/vnd.google-apps.folder"
+        assert str(folder.get("size", "0")).isdigit()
+        read = w.execute(drive["GET_FILE_METADATA"], {"fileId": folder["id"]}, 1)["data"]
+        read = read.get("file") or read
+        assert read.get("modifiedTime", now) >= read.get("createdTime", now)
+
+
+def test_labels_added_and_removed_show_in_the_answer(repo_root: Path) -> None:
+    gmail = {t.original_name: t for t in load_catalog(repo_root / "tool_catalog").bundle_tools("gmail")}
+    w = World(factory(1))
+    message = w.execute(gmail["FETCH_EMAILS"], {}, 0)["data"]["messages"][0]
+    changed = w.execute(gmail["ADD_LABEL_TO_EMAIL"], {"message_id": message["id"], "label_ids": ["STARRED"],
+                                                       "remove_label_ids": ["INBOX"]}, 1)["data"]["message"]
+    assert "STARRED" in changed["labelIds"] and "INBOX" not in changed["labelIds"]

@@ -212,6 +212,18 @@ class ValueFactory:
             return self._at(self.rng.randint(1, 14))
         return self.future_datetime()
 
+    def just_now(self, schema: dict[str, Any]) -> Any:
+        """The conversation's moment (`today`), in the schema's form (Unix seconds for an
+        integer, a date, or an ISO date-time): when something this call makes or changes was
+        made or changed (one moment, so a change is never before the making)."""
+        at = self.today
+        stype = _schema_type(schema)
+        if stype in ("integer", "number"):
+            return int(at.timestamp())
+        if schema.get("format") == "date":
+            return at.strftime("%Y-%m-%d")
+        return self.iso(at)
+
     def between(self, lo: datetime, hi: datetime, whole_days: bool = False) -> datetime:
         """A time in [lo, hi] on a quarter hour (a whole day at midnight with `whole_days`);
         `lo` when the span is too short to hold one."""
@@ -515,7 +527,11 @@ class ValueFactory:
         if last in ("owner", "org", "repo", "repository", "slug", "project", "key"):
             return fake.slug().split("-")[0]
         if last in ("mime", "mimetype") or "mime_type" in s:
+            if holder == "folder":
+                return "application/vnd.google-apps.folder"
             return rng.choice(("application/pdf", "text/plain", "application/vnd.google-apps.document"))
+        if last in ("size", "bytes") or s in ("file_size", "size_bytes", "quota_bytes_used"):
+            return str(rng.randint(2_000, 4_000_000))  # Drive's size: bytes, as a string
         if s in ("label", "labels", "tag", "tags", "label_names", "tag_names"):
             return rng.choice(_LABELS)  # a unit_label ("seat") is not a tag
         if last == "section":

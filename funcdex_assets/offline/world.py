@@ -237,6 +237,7 @@ class World:
         # of digits so it can be passed on.
         self.integer_id_keys = integer_id_keys
         self.records: dict[tuple[str, str], dict[str, Any]] = {}
+        self._made_now: set[int] = set()  # id() of the records of things made in this conversation
         self.produced: list[Produced] = []
         # id value -> (permanent | soft, the state it was left in: "cancelled", "in the trash")
         self.retired: dict[str, tuple[str, str]] = {}
@@ -584,6 +585,8 @@ class World:
             primary = not in_list and not ctx.primary_done
             if not in_list:
                 ctx.primary_done = True
+            if primary and ctx.action == "create" and not ctx.verbs:
+                self._made_now.add(id(record))
             if primary and ctx.action in ("create", "update"):
                 # The call's arguments are about the object it makes or changes, not about the
                 # project or workspace that object names.
@@ -715,6 +718,20 @@ class World:
                 n = max(min(n, limit), lo)
             return [self._build(items, path + ("[]",), name, ctx, None, in_list=True) for _ in range(n)]
         if _schema_type(items) != "object":
+            removed = ctx.flat_args.get(f"remove_{sn}") if not in_list and not ctx.foreign else None
+            if not in_list and not ctx.foreign and ctx.action in ("create", "update") and (
+                    isinstance(removed, list) or (isinstance(ctx.flat_args.get(sn), list) and record is not None
+                                                  and isinstance(record.get(sn), list))):
+                # ADD_LABEL_TO_EMAIL(label_ids=[STARRED], remove_label_ids=[UNREAD]): the labels it
+                # had, plus the ones added, less the ones removed.
+                had = record.get(sn) if record is not None and isinstance(record.get(sn), list) else None
+                if had is None:
+                    had = list(_example_constants(schema)[:2]) if _example_constants(schema) else []
+                added = ctx.flat_args.get(sn) if isinstance(ctx.flat_args.get(sn), list) else []
+                value = [v for v in dict.fromkeys([*had, *added]) if v not in (removed or [])]
+                if record is not None:
+                    record[sn] = value
+                return value
             if record is not None and sn in record and isinstance(record[sn], list):
                 return record[sn]
             echoed = ctx.flat_args.get(sn)
@@ -813,6 +830,15 @@ class World:
             # The recipient of a sent message is the address it was sent to, whatever the
             # argument was called (to, recipient_email, attendees...).
             value, found = ctx.emails[0], True
+        if not found and _schema_type(schema) in ("string", "integer", "number") and (
+                (not in_list and not ctx.foreign and _stamped_now(sn, ctx.action, ctx.verbs))
+                or (record is not None and id(record) in self._made_now and _changed_stamp(sn))):
+            # What this call makes was made now (not three months ago), what it changes was
+            # changed now; and whatever later happened to a thing made in this conversation
+            # (its update, its cancellation) happened now too, never before it was made.
+            value, found = self.values.just_now(schema), True
+            if record is not None and ctx.action == "create":
+                self._made_now.add(id(record))
         if not found and not in_list and not ctx.foreign and ctx.action == "create":
             value, found = self._target_state(sn, schema, ctx)
         if not found and schema.get("enum") and sn in ("status", "state") and ctx.action in ("create", "update"):
@@ -898,6 +924,27 @@ def _listed_item(index: int, item_id: Any, item: Any, differs: tuple[str, ...] |
 
 
 _PERSON_NAME_KEYS = frozenset({"name", "display_name", "full_name", "real_name"})
+
+
+_MADE_STAMPS = frozenset({"created", "creation", "inserted", "added"})
+_CHANGED_STAMPS = frozenset({"updated", "modified", "edited"})
+
+
+def _changed_stamp(sn: str) -> bool:
+    words = set(sn.split("_"))
+    return bool(words & (_CHANGED_STAMPS | {"completed", "canceled", "cancelled", "deleted", "archived", "closed",
+                                             "finalized", "voided", "paid", "resolved"})) and not words & {"by", "id"}
+
+
+def _stamped_now(sn: str, action: str, verbs: Any) -> bool:
+    """A creation or change time of the object a create / update call is about: now. Not a
+    completion or a due time, not who did it (`created_by`)."""
+    words = set(sn.split("_"))
+    if words & {"by", "user", "id"}:
+        return False
+    if action == "create" and not verbs:
+        return bool(words & (_MADE_STAMPS | _CHANGED_STAMPS))
+    return action == "update" and bool(words & _CHANGED_STAMPS)
 
 
 def _example_constants(schema: dict[str, Any]) -> list[str]:

@@ -92,6 +92,7 @@ class ConversationWriter:
         # What the assistant still has to say at its next text (a refused call's report).
         self.carry = ""
         self.carry_step = -1
+        self.reported: set[int] = set()  # steps whose result was said since the user's request
         # step -> its (last) response
         self.responses: dict[int, Any] = {}
         # step -> reused arguments the user stated instead (no result held a fitting value)
@@ -114,9 +115,13 @@ class ConversationWriter:
                 self._out_of_scope(req_no, request)
                 continue
             self._user_request(req_no, request)
+            self.reported = set()
             for g, group in enumerate(request.groups):
                 self._group(group, request, g)
-            results = " ".join(self._result(i) for i in request.steps)
+            # What the assistant already said in this turn (a listing it asked "which one?"
+            # about, a result between calls) is not said again in the summary.
+            # Two steps with the same answer (the same listing twice) read as one sentence.
+            results = " ".join(dict.fromkeys(self._result(i) for i in request.steps if i not in self.reported))
             mixed = any(i in self.outcome for i in request.steps)
             if self.plan.thoughts:
                 done = [i for i in request.steps if i not in self.outcome]
@@ -126,7 +131,8 @@ class ConversationWriter:
                 text = (pick(self.rng, "thought_summary_mixed", missed=missed) if mixed else
                         pick(self.rng, "thought_summary", calls=calls))
                 self.turns.append(ThoughtTurn(text=text[:1].upper() + text[1:]))
-            summary = pick(self.rng, "segment_summary_mixed" if mixed else "segment_summary", results=results)
+            summary = pick(self.rng, "segment_summary_mixed" if mixed else "segment_summary", results=results) \
+                if results else pick(self.rng, "segment_summary_said")
             if req_no == len(self.plan.requests) - 1 and not self.plan.closing:
                 summary += pick(self.rng, "anything_else")
             self._say(summary)
@@ -164,6 +170,10 @@ class ConversationWriter:
         `intro` ("I have three requests.") goes before sentences, unless a first request's
         phrasing introduces them already ("I need the following done. {request}")."""
         options = phrasings("followup_request" if req_no else "first_request", self.tone)
+        last = next((t for t in reversed(self.turns) if isinstance(t, AssistantTurn) and t.text), None)
+        if req_no and last is not None and _BAD_NEWS.search(last.text):
+            # After "I couldn't ..." nobody says "Great, thanks!".
+            options = [t for t in options if not _PRAISE.search(t)] or options
         if kind != "phrase":
             options = [t for t in options if _takes_sentences(t)]
         elif steps > 1:
@@ -483,7 +493,9 @@ class ConversationWriter:
         elif g > 0 and not asked and self.rng.random() < 0.4:
             previous = request.groups[g - 1]
             # A refusal still to be reported is that step's result: not said twice.
-            result = "" if self.carry and self.carry_step == previous[-1] else self._result(previous[-1])
+            said = previous[-1] in self.reported or (self.carry and self.carry_step == previous[-1])
+            result = "" if said else self._result(previous[-1])
+            self.reported.add(previous[-1])
             self._say(pick(self.rng, "between_calls", result=result,
                            request=phrase, request_ing=ing(phrase)).strip())
 
@@ -550,15 +562,28 @@ class ConversationWriter:
         labelled = [h for h in hits if h.label]
         if len(hits) < 2 or len(labelled) < 2:
             return
-        options = labelled[:5]
+        # Each name once (a near miss can share it), at most five, and how many more: "which
+        # one?" about 16 tasks names five and says 11 more, it does not call them the 16.
+        unique = list({h.label: h for h in labelled}.values())
+        if len(unique) < 2:
+            return
+        options = unique[:5]
         entity = entity_phrase(options[0].entity)
-        listed = _series([f'"{h.label}"' for h in options])
+        listed = _series([f'"{h.label}"' for h in options] + (
+            [f"{len(hits) - len(options)} more"] if len(hits) > len(options) else []))
         phrase = request_phrase(self.tools[step.tool])
         if self.plan.thoughts:
             self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_which", n=len(hits), entities=plural(entity),
                                                     request=phrase)))
-        self._say(pick(self.rng, "which_question", n=len(hits), entities=plural(entity),
-                       options=listed, request=phrase))
+        if hits[0].step in self.reported:
+            # The listing was just said: ask without saying it again.
+            names = [f'"{h.label}"' for h in options]
+            self._say(pick(self.rng, "which_again", entities=plural(entity),
+                           options=", ".join(names[:-1]) + " or " + names[-1]))
+        else:
+            self._say(pick(self.rng, "which_question", n=len(hits), entities=plural(entity),
+                           options=listed, request=phrase))
+        self.reported.add(hits[0].step)
         choice = self.rng.choice(options)
         self.turns.append(UserTurn(text=pick(self.rng, "which_answer", self.tone, label=choice.label)))
         self.chosen.setdefault(i, {})[arg] = choice.value
@@ -782,10 +807,12 @@ class ConversationWriter:
         # retrieved the comment" about the first of five misreports it.
         many = len(main) > 1 and not (self.plan.steps[i].copies or self.plan.steps[i].each)
         if tool_action(tool) == "list" or (many and tool_action(tool) == "get"):
-            labels = [p.label for p in main if p.label]
-            listed = (": " + _series([f'"{label}"' for label in labels[:3]])) if labels else ""
-            if len(labels) > 3:
-                listed += f" and {len(labels) - 3} more"
+            # Each name once (two items can share one); "and K more" counts every item not named.
+            labels = list(dict.fromkeys(p.label for p in main if p.label))
+            named = [f'"{label}"' for label in labels[:3]]
+            if named and len(main) > len(named):
+                named.append(f"{len(main) - len(named)} more")  # "a, b, c and 2 more"
+            listed = (": " + _series(named)) if named else ""
             noun = entity_phrase(entity) if len(main) == 1 else plural(entity_phrase(entity))
             return f"I found {len(main)} {noun}{listed}."
         if len(main) > 1 and (self.plan.steps[i].copies or self.plan.steps[i].each):
@@ -859,6 +886,13 @@ class ConversationWriter:
 # Parts of a thing a call inserts, replaces or deletes inside it (a document's text, a range).
 _PARTS = frozenset({"range", "table", "image", "bullet", "bullets", "paragraph", "row", "column", "text", "subtask",
                     "content range", "inline image", "paragraph bullets"})
+
+
+_BAD_NEWS = re.compile(r"\b(?:couldn't|can't|cannot|wasn't able|weren't able|failed|refused|denied|not found|"
+                       r"sorry|unfortunately|none of my tools)\b", re.I)
+_PRAISE = re.compile(r"\b(?:great|perfect|awesome|thanks?|thank you|thx|ty|excellent|nice|helpful|amazing|lovely|"
+                     r"cheers|good|cool|wonderful|brilliant|fantastic|appreciated?|splendid|satisfactory|sweet|yay|"
+                     r"yes+|dope|lol|haha)\b", re.I)
 
 
 def _refusal_message(response: Any) -> str | None:
