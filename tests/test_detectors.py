@@ -135,6 +135,30 @@ def test_a_verb_another_call_made_true_claims_the_failed_call_only_with_its_obje
     assert "false_success" in codes(row("I created the draft and the event."))
 
 
+def test_a_claim_in_words_both_calls_share_is_about_the_one_that_worked():
+    """SEND_TEMPLATE_MESSAGE failed, SEND_MESSAGE worked: "I sent the message" is about the
+    message; "I sent the template" claims the failed one."""
+    tools = {"send_template_message": {"type": "object", "properties": {"to": {"type": "string"}}},
+             "send_message": {"type": "object", "properties": {"to": {"type": "string"}, "text": {"type": "string"}}}}
+
+    def row(text):
+        messages = [{"role": "system", "content": "Today is 2026-03-02."},
+                    {"role": "user", "content": "Send +14155550100 the welcome template, then text them hi."},
+                    {"role": "assistant", "content": "", "tool_calls": [
+                        {"id": "c1", "type": "function", "function": {"name": "send_template_message",
+                                                                      "arguments": {"to": "+14155550100"}}}]},
+                    {"role": "tool", "tool_call_id": "c1", "content": '{"successful": false, "error": "403 Forbidden"}'},
+                    {"role": "assistant", "content": "I couldn't send the template: permission denied.", "tool_calls": [
+                        {"id": "c2", "type": "function", "function": {"name": "send_message",
+                                                                      "arguments": {"to": "+14155550100", "text": "hi"}}}]},
+                    {"role": "tool", "tool_call_id": "c2", "content": '{"successful": true, "data": {"id": "m1"}}'},
+                    {"role": "assistant", "content": text}]
+        return {"messages": messages, "tools": [{"type": "function", "function": {"name": n, "parameters": p}}
+                                                for n, p in tools.items()]}
+    assert "false_success" not in codes(row("I sent the message to +14155550100."))
+    assert "false_success" in codes(row("I sent the template and the message."))
+
+
 def test_a_false_property_or_a_failed_payment_is_not_a_failed_call():
     row = conversation(user("What happened to charge ch_991?"),
                        assistant("", call("get_charge", {"charge_id": "ch_991"},

@@ -1192,3 +1192,25 @@ def test_labels_added_and_removed_show_in_the_answer(repo_root: Path) -> None:
     changed = w.execute(gmail["ADD_LABEL_TO_EMAIL"], {"message_id": message["id"], "label_ids": ["STARRED"],
                                                        "remove_label_ids": ["INBOX"]}, 1)["data"]["message"]
     assert "STARRED" in changed["labelIds"] and "INBOX" not in changed["labelIds"]
+
+
+def test_answers_echo_what_the_request_decides(repo_root: Path) -> None:
+    """An issue made in FIN is FIN-n; WhatsApp resolves the number it was given; an active-tasks
+    listing holds no completed task; an invitee's address is theirs."""
+    catalog = load_catalog(repo_root / "tool_catalog")
+    tools = {t.original_name: t for b in ("jira", "whatsapp", "todoist") for t in catalog.bundle_tools(b)}
+    for seed in range(4):
+        w = World(factory(seed))
+        issue = w.execute(tools["CREATE_ISSUE"], {"project_key": "FIN", "summary": "Fix login", "issue_type": "Bug"},
+                          0)["data"]["issue"]
+        assert issue["key"].startswith("FIN-")
+        sent = w.execute(tools["SEND_MESSAGE"], {"to": "+14155550100", "text": "hi"}, 1)["data"]
+        assert all(c["input"] == "+14155550100" for c in sent["contacts"])
+        active = w.execute(tools["GET_ACTIVE_TASKS"], {}, 2)["data"]
+        assert not any(t.get("is_completed") for t in (active.get("tasks") if isinstance(active, dict) else active))
+    invitee = factory(1).value("invitee", {"type": "object", "required": ["name", "email"], "properties": {
+        "name": {"type": "string"}, "email": {"type": "string", "format": "email"}}})
+    from funcdex_assets.offline.values import HONORIFICS
+
+    first, *_, last = [w for w in re.findall(r"[a-z]+", invitee["name"].lower()) if w not in HONORIFICS]
+    assert invitee["email"].startswith(f"{first}.{last}@"), invitee

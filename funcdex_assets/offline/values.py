@@ -38,6 +38,29 @@ SERVER_SET = frozenset({"id", "etag", "kind", "self_link", "created", "updated",
 _SERVER_SET_DESCRIPTION = re.compile(r"\b(?:output[- ]only|read[- ]only)\b", re.I)
 
 
+# Titles and suffixes of generated names ("Dr. Ana Ruiz", "Julie Copeland DDS"): no part of an address.
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "md", "dds", "dvm", "phd", "jr", "sr",
+                         "ii", "iii", "iv", "v"})
+
+
+def matched_person(obj: dict[str, Any]) -> None:
+    """An object with a person's name and an email address (an invitee, an attendee): the
+    address is theirs ("Barbara Thompson" <barbara.thompson@...>, not willie.rogers@...). In
+    place; the domain stays."""
+    name = next((v for k, v in obj.items() if snake(k) in ("name", "display_name", "full_name")
+                 and isinstance(v, str)), None)
+    if name is None:
+        first = next((v for k, v in obj.items() if snake(k) == "first_name" and isinstance(v, str)), "")
+        last = next((v for k, v in obj.items() if snake(k) == "last_name" and isinstance(v, str)), "")
+        name = f"{first} {last}".strip() or None
+    parts = [w for w in re.findall(r"[a-z]+", name.lower()) if w not in HONORIFICS] if name else []
+    if len(parts) < 2:
+        return
+    for key, value in obj.items():
+        if "email" in snake(key) and isinstance(value, str) and "@" in value:
+            obj[key] = f"{parts[0]}.{parts[-1]}@{value.split('@', 1)[1]}"
+
+
 def server_set(name: str, schema: dict[str, Any]) -> bool:
     """Whether the server sets this body field (nobody's to state or invent): `readOnly`, a
     name in SERVER_SET, or a description calling it output-only / read-only."""
@@ -120,7 +143,8 @@ _END_WORDS = frozenset({"end", "ends", "until", "expires", "expiry", "expiration
 _START_WORDS = frozenset({"start", "starts", "begin", "from", "min", "after", "since", "scheduled"})
 # Words of a time field's name that put it in the past (created, or changed since): a list's
 # window on such a field ends at the conversation's now (offline/lists.py).
-PAST_WORDS = _CREATED_WORDS | _CHANGED_WORDS
+# A message's `timestamp` (WhatsApp, Gmail's messageTimestamp) is when it was sent: past.
+PAST_WORDS = _CREATED_WORDS | _CHANGED_WORDS | {"timestamp"}
 # Words of an integer field's name that make it a Unix timestamp (Stripe's `created`).
 TIMESTAMP_WORDS = frozenset({"timestamp", "at", "created", "updated", "date", "time", "end", "start", "expires",
                              "until", "since", "due"})
@@ -204,7 +228,7 @@ class ValueFactory:
         words = set(snake(name).split("_")) if name else set()
         if words & _CREATED_WORDS:
             return self._at(-self.rng.randint(30, 90))
-        if words & _CHANGED_WORDS:
+        if words & _CHANGED_WORDS or ("timestamp" in words and not words & (_END_WORDS | _START_WORDS)):
             return self._at(-self.rng.randint(1, 29))
         if words & _END_WORDS:
             return self._at(self.rng.randint(15, 28))
@@ -340,6 +364,7 @@ class ValueFactory:
                 named = f"{snake(parent)}_{snake(key)}" if parent and snake(key) in GENERIC_TIME_KEYS else key
                 # The object's name is whose field it is (an address's postal_code is a postcode).
                 out[key] = self.value(named, sub, depth + 1, holder=snake(parent) if parent else "")
+        matched_person(out)
         # {"date": ..., "dateTime": ...} where the docs say one or the other: one.
         return without_alternatives(out, props, required)
 

@@ -72,7 +72,7 @@ from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.validator import schema_validator
 from funcdex_assets.offline import lists
 from funcdex_assets.offline.failures import Problem, failure_response, problem
-from funcdex_assets.offline.values import GENERIC_TIME_KEYS, ValueFactory, _schema_type, concrete
+from funcdex_assets.offline.values import GENERIC_TIME_KEYS, HONORIFICS, ValueFactory, _schema_type, concrete
 
 _LIVE_STATES = ("confirmed", "active", "open", "sent", "scheduled", "pending", "created", "draft", "todo",
                 "to do", "accepted", "succeeded", "published", "incomplete", "new")
@@ -830,6 +830,20 @@ class World:
             # The recipient of a sent message is the address it was sent to, whatever the
             # argument was called (to, recipient_email, attendees...).
             value, found = ctx.emails[0], True
+        if not found and _schema_type(schema) == "string" and _AS_GIVEN.search(str(schema.get("description", ""))):
+            # "The number as given in the request" (WhatsApp's contacts[].input): the recipient.
+            given = next((ctx.flat_args[k] for k in ("to", "recipient", "phone", "phone_number", "email")
+                          if isinstance(ctx.flat_args.get(k), str)), None)
+            if given is not None:
+                value, found = given, True
+        if not found and sn == "key" and not in_list and not ctx.foreign and ctx.action == "create" \
+                and isinstance(ctx.flat_args.get("project_key"), str) \
+                and re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", ctx.flat_args["project_key"]):
+            # An issue made in project FIN is FIN-n, not OPS-4.
+            value, found = f"{ctx.flat_args['project_key']}-{self.values.rng.randint(1, 400)}", True
+        if not found and in_list and _schema_type(schema) == "boolean" and sn in ("is_completed", "completed", "checked") \
+                and "active" in words(ctx.tool.original_name):
+            value, found = False, True  # GET_ACTIVE_TASKS lists what is not done
         if not found and _schema_type(schema) in ("string", "integer", "number") and (
                 (not in_list and not ctx.foreign and _stamped_now(sn, ctx.action, ctx.verbs))
                 or (record is not None and id(record) in self._made_now and _changed_stamp(sn))):
@@ -926,6 +940,7 @@ def _listed_item(index: int, item_id: Any, item: Any, differs: tuple[str, ...] |
 _PERSON_NAME_KEYS = frozenset({"name", "display_name", "full_name", "real_name"})
 
 
+_AS_GIVEN = re.compile(r"\bas (?:given|sent|passed) in the request\b", re.I)
 _MADE_STAMPS = frozenset({"created", "creation", "inserted", "added"})
 _CHANGED_STAMPS = frozenset({"updated", "modified", "edited"})
 
@@ -970,18 +985,13 @@ def _queried(tool: Tool, args: dict[str, Any]) -> list[str]:
     return []
 
 
-# Titles and suffixes of generated names ("Dr. Ana Ruiz", "Julie Copeland DDS"): no part of an address.
-_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "md", "dds", "dvm", "phd", "jr", "sr", "ii",
-                         "iii", "iv", "v"})
-
-
 def _person_match(sn: str, kind: str, record: dict[str, Any], schema: dict[str, Any],
                   values: ValueFactory) -> tuple[Any, bool]:
     """A person's address and name agree: Randy Potts is randy.potts@..., not
     john.hernandez@... (the one known first decides the other). (value, found)."""
     if kind == "email":
         name = next((record[k] for k in _PERSON_NAME_KEYS if isinstance(record.get(k), str)), None)
-        parts = [w for w in re.findall(r"[a-z]+", name.lower()) if w not in _HONORIFICS] if name else []
+        parts = [w for w in re.findall(r"[a-z]+", name.lower()) if w not in HONORIFICS] if name else []
         if len(parts) >= 2:
             value = f"{parts[0]}.{parts[-1]}@{values.fake.domain_name()}"
             return (value, True) if _compatible(value, schema) else (None, False)

@@ -172,11 +172,16 @@ def _verbs_of_others(d: Dialogue, failed: Call, until: int, text: str) -> set[st
     """Verbs another call since the failure did successfully ("created" for a draft made after
     a label create failed), when `text` does not name the failed call's object ("label"): an
     "I created the draft" there is about that other call."""
-    nouns = {w for w in words(failed.name) if w not in _PARTICIPLE and len(w) > 2}
+    others = [c for c in d.calls if c.index > failed.index and c.index < until and c.name != failed.name
+              and c.answered and failure(c.result, c.name) is None]
+    # The failed call's own words, not the ones it shares with the others (SEND_TEMPLATE_MESSAGE
+    # beside SEND_MESSAGE: "template"; "message" names either).
+    shared = {w for c in others for w in words(c.name)}
+    nouns = {w for w in words(failed.name) if w not in _PARTICIPLE and len(w) > 2} - shared or \
+        {w for w in words(failed.name) if w not in _PARTICIPLE and len(w) > 2}
     if any(re.search(rf"\b{re.escape(n)}s?\b", text, re.I) for n in nouns):
         return set()
-    return {v for c in d.calls if c.index > failed.index and c.index < until and c.name != failed.name
-            and c.answered and failure(c.result, c.name) is None for v in participles(c.name)}
+    return {v for c in others for v in participles(c.name)}
 
 
 def _retried_ok(d: Dialogue, failed: Call, until: int) -> bool:
