@@ -243,3 +243,14 @@ def test_the_assistant_does_not_repeat_a_result_it_said_in_the_same_turn(written
                         repeats.append(sentence)
                     said.add(sentence)
     assert checked > 100 and not repeats, repeats[:5]
+
+
+def test_an_answer_without_ids_is_summarised_with_what_it_says() -> None:
+    """"I retrieved the profile successfully." tells the user nothing they asked for."""
+    from funcdex_assets.offline.writer import _salient
+
+    assert _salient({"successful": True, "data": {"emailAddress": "ana@x.io", "messagesTotal": 1204,
+                                                  "historyId": "99"}}) == "ana@x.io, 1,204 messages"
+    assert _salient({"data": {"resource": {"booking_url": "https://calendly.com/d/abc", "owner_type": "EventType"}}}) \
+        == "https://calendly.com/d/abc"
+    assert _salient({"successful": True, "data": {"total": 0}}) == ""

@@ -17,13 +17,14 @@ from string import Formatter
 from typing import Any
 
 from funcdex_assets.backends.base import Persona
-from funcdex_assets.catalog.actions import changes_by_arguments, destructive_kind, name_action, reads_many
+from funcdex_assets.catalog.actions import action_verb, changes_by_arguments, destructive_kind, name_action, reads_many
 from funcdex_assets.catalog.fields import input_slots, snake
 from funcdex_assets.catalog.names import toolkit_display_name
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.model import AssistantTurn, ThoughtTurn, ToolCallTurn, ToolResponseTurn, UserTurn
 from funcdex_assets.dml.specialize import schema_order
 from funcdex_assets.dml.validator import reports_failure, schema_validator
+from funcdex_assets.offline import lists
 from funcdex_assets.offline.language import (
     entity_phrase,
     format_value,
@@ -391,6 +392,17 @@ class ConversationWriter:
         required = set(self.tools[step.tool].input_schema.get("required") or [])
         out = []
         for arg, key in step.grounded.items():
+            if arg != primary and arg in required and lists.is_person(key[:-3]):
+                # Whom an issue is assigned to is the user's to say ("assign it to Ana Ruiz"),
+                # once they have seen that person.
+                people = [h for h in self._latest(key, i) if h.label]
+                source = step.sources.get(arg)
+                if people and source is not None and source < self._request_start(i):
+                    choice = self.rng.choice(people)
+                    self.chosen.setdefault(i, {})[arg] = choice.value
+                    verb = action_verb(self.tools[step.tool].original_name)
+                    out.append(f"{'to' if verb == 'assign' else 'for'} {choice.label}")
+                continue
             if arg == primary or arg in required:
                 continue
             hits = [h for h in self._latest(key, i) if repr(h.value) not in self.retired]
@@ -550,9 +562,30 @@ class ConversationWriter:
         answer = _bare(asked) if len(asked) == 1 else say(self.rng, asked, self.tone)
         self.turns.append(UserTurn(text=self._pick("clarify_answer", values=answer)))
 
+    def _choose_person(self, step: PlannedStep, i: int) -> None:
+        """A required person the call needs besides its target (JIRA_ASSIGN_ISSUE's accountId)
+        that the user did not name: with several people shown, the assistant asks who."""
+        required = set(self.tools[step.tool].input_schema.get("required") or [])
+        primary = self._primary(step)[0] if step.grounded else None
+        for arg, key in step.grounded.items():
+            if arg == primary or arg not in required or not lists.is_person(key[:-3]) \
+                    or arg in self.chosen.get(i, {}):
+                continue
+            people = list({h.label: h for h in self._latest(key, i) if h.label}.values())
+            if len(people) < 2:
+                continue
+            options = people[:4]
+            names = [h.label for h in options]
+            self._say(pick(self.rng, "which_person", request=request_phrase(self.tools[step.tool]),
+                           options=", ".join(names[:-1]) + " or " + names[-1]))
+            choice = self.rng.choice(options)
+            self.turns.append(UserTurn(text=pick(self.rng, "which_answer", self.tone, label=choice.label)))
+            self.chosen.setdefault(i, {})[arg] = choice.value
+
     def _choose_target(self, step: PlannedStep, i: int, request: PlannedRequest) -> None:
         """A grounded step on something the same request listed: with several candidates and
         nothing the user said to pick by, the assistant lists them and asks which one."""
+        self._choose_person(step, i)
         if not step.grounded or step.each:
             return
         arg, key = self._primary(step)
@@ -793,7 +826,11 @@ class ConversationWriter:
             return f"I found no {plural(noun)}." if listed == 0 else (
                 f"I found {listed} {noun if listed == 1 else plural(noun)}.")
         if not ids:
-            return f"I {done} the {humanize(request_phrase(tool).split(' ', 1)[-1]).removeprefix('the ').removeprefix('a ').removeprefix('an ')} successfully."
+            thing = humanize(request_phrase(tool).split(' ', 1)[-1]).removeprefix('the ').removeprefix('a ').removeprefix('an ')
+            detail = _salient(self.responses.get(i))
+            # What the user asked to see is in the answer ("the profile: ana@acme.io"), not
+            # only that the call worked.
+            return f"I {done} the {thing}: {detail}." if detail else f"I {done} the {thing} successfully."
         # The outermost object is what the call was about (an issue, not its issuetype).
         # The tool's own entity where the response has one (SEND_MESSAGE's message, not the
         # contact's wa_id beside it).
@@ -827,6 +864,10 @@ class ConversationWriter:
         if part != entity and part in _PARTS and (verb in ("insert", "replace", "delete") or part == "subtask"):
             # DELETE_CONTENT_RANGE on a document deleted a range, not the document.
             text = f"I {done} the {entity_phrase(part)} in the {entity_phrase(entity)}{label} (ID {first.value})"
+        elif verb == "send" and part != entity:
+            # SEND_LOCATION answers with a message id: what was sent is the location.
+            sent = request_phrase(tool).split(" ", 1)[-1].removeprefix("the ").removeprefix("a ").removeprefix("an ")
+            text = f"I {done} the {sent}{label} (ID {first.value})"
         else:
             text = f"I {done} the {entity_phrase(entity)}{label} (ID {first.value})"
         link = next((p.value for p in produced if snake(p.path.rsplit('.', 1)[-1]) in _LINK_KEYS and p.entity == entity), None)
@@ -893,6 +934,50 @@ _BAD_NEWS = re.compile(r"\b(?:couldn't|can't|cannot|wasn't able|weren't able|fai
 _PRAISE = re.compile(r"\b(?:great|perfect|awesome|thanks?|thank you|thx|ty|excellent|nice|helpful|amazing|lovely|"
                      r"cheers|good|cool|wonderful|brilliant|fantastic|appreciated?|splendid|satisfactory|sweet|yay|"
                      r"yes+|dope|lol|haha)\b", re.I)
+
+
+# Fields worth saying back from an answer without ids, most telling first.
+_SALIENT = (("url", "link", "uri"), ("email", "email_address"), ("display_name", "name", "title", "about"),
+            ("status", "state"), ("total", "count"))
+
+
+def _salient(response: Any) -> str:
+    """Up to two telling values of an answer ("ana@acme.io, 1,204 messages"; a booking link),
+    "" when it holds none: the first of each kind in `_SALIENT`, searched breadth first."""
+    found: list[str] = []
+    level = [response]
+    seen_kinds: set[int] = set()
+    for _ in range(4):
+        nxt = []
+        for obj in level:
+            if not isinstance(obj, dict):
+                continue
+            for key, value in obj.items():
+                if isinstance(value, (dict, list)):
+                    nxt.extend(value if isinstance(value, list) else [value])
+                    continue
+                sn = snake(key)
+                if sn in ("successful", "success", "ok", "error") or value in (None, "") or isinstance(value, bool):
+                    continue
+                for kind, names in enumerate(_SALIENT):
+                    if kind in seen_kinds or not (sn in names or sn.split("_")[-1] in names):
+                        continue
+                    seen_kinds.add(kind)
+                    if kind == 4:
+                        noun = sn.removesuffix("_total").removesuffix("_count")
+                        if not isinstance(value, int) or noun in ("total", "count") or value == 0:
+                            seen_kinds.discard(kind)
+                            continue
+                        found.append(f"{value:,} {humanize(noun)}")
+                    elif kind == 2:
+                        found.append(f'"{value}"')
+                    else:
+                        found.append(str(value))
+                    break
+        level = nxt
+        if len(found) >= 2:
+            break
+    return ", ".join(found[:2])
 
 
 def _refusal_message(response: Any) -> str | None:
