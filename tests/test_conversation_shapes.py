@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import re
+
 import pytest
 from offline_frames import write_bundle
 
@@ -254,3 +256,26 @@ def test_an_answer_without_ids_is_summarised_with_what_it_says() -> None:
     assert _salient({"data": {"resource": {"booking_url": "https://calendly.com/d/abc", "owner_type": "EventType"}}}) \
         == "https://calendly.com/d/abc"
     assert _salient({"successful": True, "data": {"total": 0}}) == ""
+
+
+def test_a_listing_without_names_says_what_its_items_hold() -> None:
+    """"I found 4 threads." tells nothing; their first words, or their times, do."""
+    from funcdex_assets.offline.writer import _gists
+
+    threads = {"data": {"threads": [{"id": "t1", "snippet": "Sharing the latest on the Q3 plan: we are on track"},
+                                    {"id": "t2", "snippet": "Thanks"}]}}
+    assert _gists(threads) == ['"Sharing the latest on the Q3..."', '"Thanks"']
+    times = {"collection": [{"start_time": "2026-02-09T15:00:00Z"}, {"start_time": "2026-02-09T15:00:00Z"},
+                            {"start_time": "2026-02-10T09:30:00Z"}]}
+    assert _gists(times) == ["February 9, 2026 at 15:00 UTC", "February 10, 2026 at 09:30 UTC"]
+    assert _gists({"data": {"items": [{"id": "x"}]}}) == []
+
+
+def test_a_question_before_trashing_names_what_it_moves(written) -> None:
+    """"Should I move to the trash (that message)?" reads as a tool name; "move that message to
+    the trash" as a person asks."""
+    from funcdex_assets.dml.model import AssistantTurn
+
+    texts = [t.text for _, turns, _ in written for t in turns if isinstance(t, AssistantTurn)]
+    assert not [t for t in texts if "move to the trash (" in t], [t for t in texts if "move to the trash (" in t][:3]
+    assert any(re.search(r"move (?:that|the) \w+.* to the trash", t) for t in texts)

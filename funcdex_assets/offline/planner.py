@@ -21,7 +21,8 @@ from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.offline.language import humanize, mention, request_phrase
 from funcdex_assets.offline.speech import speakable
-from funcdex_assets.offline.values import ValueFactory, described_examples, described_format, server_set
+from funcdex_assets.offline import lists
+from funcdex_assets.offline.values import ValueFactory, described_examples, described_format, matched_person, server_set
 from funcdex_assets.offline.world import retired_slot
 from funcdex_assets.sampling.graph import build_node
 
@@ -332,6 +333,11 @@ def plan_conversation(
         _give_it_a_change(tool, node.inputs, user_args, {**defaults, **assistant_args},
                           [*grounded, *reuse, *nested], values, holder)
         _grantee_type(user_args, props, rng)
+        if lists.is_person(holder or ""):
+            matched_person(user_args)  # an invitee's name and address are one person's
+            if any(snake(k) == "name" or snake(k).endswith("_name") for k in user_args):
+                # ... so the address is not carried over from someone else's record.
+                reuse = {k: v for k, v in reuse.items() if "email" not in snake(k)}
         order_windows(user_args)
         if name_action(tool.original_name) in ("create", "update"):
             lasting(user_args, rng, props)

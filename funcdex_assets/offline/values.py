@@ -47,8 +47,19 @@ def matched_person(obj: dict[str, Any]) -> None:
     """An object with a person's name and an email address (an invitee, an attendee): the
     address is theirs ("Barbara Thompson" <barbara.thompson@...>, not willie.rogers@...). In
     place; the domain stays."""
-    name = next((v for k, v in obj.items() if snake(k) in ("name", "display_name", "full_name")
-                 and isinstance(v, str)), None)
+    # The name and the address of the same one: `name` / `email`, `invitee_name` /
+    # `invitee_email` (an `organizer_email` beside an `invitee_name` is someone else).
+    who, name = "", None
+    for k, v in obj.items():
+        sn = snake(k)
+        if not isinstance(v, str):
+            continue
+        if sn in ("name", "display_name", "full_name"):
+            who, name = "", v
+            break
+        if sn.endswith("_name") and sn.removesuffix("_name") in PERSON_ENTITIES:
+            who, name = sn.removesuffix("_name"), v
+            break
     if name is None:
         first = next((v for k, v in obj.items() if snake(k) == "first_name" and isinstance(v, str)), "")
         last = next((v for k, v in obj.items() if snake(k) == "last_name" and isinstance(v, str)), "")
@@ -56,8 +67,9 @@ def matched_person(obj: dict[str, Any]) -> None:
     parts = [w for w in re.findall(r"[a-z]+", name.lower()) if w not in HONORIFICS] if name else []
     if len(parts) < 2:
         return
+    emails = ("email", "email_address", f"{who}_email", f"{who}_email_address") if who else ("email", "email_address")
     for key, value in obj.items():
-        if "email" in snake(key) and isinstance(value, str) and "@" in value:
+        if snake(key) in emails and isinstance(value, str) and "@" in value:
             obj[key] = f"{parts[0]}.{parts[-1]}@{value.split('@', 1)[1]}"
 
 

@@ -627,7 +627,13 @@ class ConversationWriter:
         target = self._target_phrase(step, i) if step.grounded else ""
         if target:
             noun = f"the {target.split(' ', 2)[1]}" if target.startswith(("the ", "that ")) else ""
-            action = action.replace(noun, target, 1) if noun and noun in action else f"{action} ({target})"
+            verb, _, rest = action.partition(" ")
+            if noun and noun in action:
+                action = action.replace(noun, target, 1)
+            elif rest.startswith(("to the ", "from the ", "into the ")):
+                action = f"{verb} {target} {rest}"  # "move that message to the trash"
+            else:
+                action = f"{action} ({target})"
         if self.plan.thoughts:
             self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_confirm", action=action)))
         self._say(pick(self.rng, "confirm_question", action=action))
@@ -823,8 +829,12 @@ class ConversationWriter:
             # An empty listing is news, not a success ("I found the permissions successfully");
             # items without ids (available times) are still counted.
             noun = entity_phrase(_entity_of(tool))
-            return f"I found no {plural(noun)}." if listed == 0 else (
-                f"I found {listed} {noun if listed == 1 else plural(noun)}.")
+            if listed == 0:
+                return f"I found no {plural(noun)}."
+            gists = _gists(self.responses.get(i))
+            shown = gists + ([f"{listed - len(gists)} more"] if gists and listed > len(gists) else [])
+            return f"I found {listed} {noun if listed == 1 else plural(noun)}" + (
+                f": {_series(shown)}." if shown else ".")
         if not ids:
             thing = humanize(request_phrase(tool).split(' ', 1)[-1]).removeprefix('the ').removeprefix('a ').removeprefix('an ')
             detail = _salient(self.responses.get(i))
@@ -849,6 +859,10 @@ class ConversationWriter:
             named = [f'"{label}"' for label in labels[:3]]
             if named and len(main) > len(named):
                 named.append(f"{len(main) - len(named)} more")  # "a, b, c and 2 more"
+            if not named:
+                # Items without names (threads, comments): what each says, briefly.
+                gists = _gists(self.responses.get(i))
+                named = gists + ([f"{len(main) - len(gists)} more"] if gists and len(main) > len(gists) else [])
             listed = (": " + _series(named)) if named else ""
             noun = entity_phrase(entity) if len(main) == 1 else plural(entity_phrase(entity))
             return f"I found {len(main)} {noun}{listed}."
@@ -978,6 +992,49 @@ def _salient(response: Any) -> str:
         if len(found) >= 2:
             break
     return ", ".join(found[:2])
+
+
+_GIST_TEXT = ("snippet", "body", "text", "content", "message", "description", "display_phone_number", "phone_number",
+              "verified_name", "nickname")
+
+
+def _gists(response: Any, n: int = 3) -> list[str]:
+    """How the first `n` items of an answer's longest list of objects read in a sentence, when
+    they have no name: a time ("March 3, 2026 at 10:00 UTC"), a number, or the first words of
+    their text in quotes; [] when they have none of those."""
+    best: list[Any] = []
+
+    def walk(v: Any) -> None:
+        nonlocal best
+        if isinstance(v, list):
+            if len(v) > len(best) and v and all(isinstance(x, dict) for x in v):
+                best = v
+            for x in v:
+                walk(x)
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+
+    walk(response)
+    out: list[str] = []
+    for item in best:
+        if len(out) >= n:
+            break
+        flat = {snake(k): v for k, v in item.items() if isinstance(v, (str, int)) and not isinstance(v, bool)}
+        text = next((str(flat[k]) for k in _GIST_TEXT if isinstance(flat.get(k), str) and flat[k].strip()), None)
+        when = next((spoken_date(v) for k, v in flat.items() if isinstance(v, str) and ("time" in k or "date" in k)
+                     and spoken_date(v)), None)
+        if text is not None and ("phone" in " ".join(flat) or text.startswith("+")) and len(text.split()) <= 3:
+            out.append(text)
+        elif text is not None:
+            words = text.split()
+            out.append('"' + " ".join(words[:6]) + ('..."' if len(words) > 6 else '"'))
+        elif when is not None:
+            out.append(when)
+        else:
+            return []
+        out = list(dict.fromkeys(out))  # two slots at 15:00 are one time to say
+    return out
 
 
 def _refusal_message(response: Any) -> str | None:
