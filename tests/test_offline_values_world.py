@@ -1214,3 +1214,20 @@ def test_answers_echo_what_the_request_decides(repo_root: Path) -> None:
 
     first, *_, last = [w for w in re.findall(r"[a-z]+", invitee["name"].lower()) if w not in HONORIFICS]
     assert invitee["email"].startswith(f"{first}.{last}@"), invitee
+
+
+def test_a_members_name_and_address_agree_in_prefixed_fields(repo_root: Path) -> None:
+    """Calendly's event_memberships carry user_name / user_email: one person each."""
+    tool = next(t for t in load_catalog(repo_root / "tool_catalog").bundle_tools("calendly")
+                if t.original_name == "LIST_SCHEDULED_EVENTS")
+    checked = 0
+    for seed in range(4):
+        for event in World(factory(seed)).execute(tool, {}, 0)["data"]["scheduled_events"]:
+            for member in event.get("event_memberships") or []:
+                if "user_name" in member and "user_email" in member:
+                    checked += 1
+                    first, *_, last = [w for w in re.findall(r"[a-z]+", member["user_name"].lower())
+                                       if w not in {"mr", "mrs", "ms", "miss", "dr", "md", "dds", "dvm", "phd", "jr",
+                                                    "sr", "ii", "iii", "iv", "v"}]
+                    assert member["user_email"].startswith(f"{first}.{last}@"), member
+    assert checked >= 3

@@ -72,7 +72,7 @@ from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.validator import schema_validator
 from funcdex_assets.offline import lists
 from funcdex_assets.offline.failures import Problem, failure_response, problem
-from funcdex_assets.offline.values import GENERIC_TIME_KEYS, HONORIFICS, ValueFactory, _schema_type, concrete
+from funcdex_assets.offline.values import GENERIC_TIME_KEYS, HONORIFICS, PERSON_ENTITIES, ValueFactory, _schema_type, concrete
 
 _LIVE_STATES = ("confirmed", "active", "open", "sent", "scheduled", "pending", "created", "draft", "todo",
                 "to do", "accepted", "succeeded", "published", "incomplete", "new")
@@ -600,9 +600,9 @@ class World:
                         record[arg] = value
                 if ctx.action == "update":
                     _keep_length(record, before)
-        if record is None and lists.is_person(entity):
-            # A person nothing identifies (a project's `lead`): still one person, whose name
-            # and address agree (a scratch record, kept nowhere).
+        if record is None:
+            # An object nothing identifies (a project's `lead`, an event membership): still one
+            # thing, whose person's name and address agree (a scratch record, kept nowhere).
             record = {}
         out: dict[str, Any] = {}
         mark = len(ctx.fresh)
@@ -860,7 +860,8 @@ class World:
             live = [v for v in schema["enum"] if str(v).lower() in _LIVE_STATES]
             if live:
                 value, found = live[0], True
-        if not found and record is not None and lists.is_person(entity_of_object(path[:-1], ctx.tool.original_name)):
+        if not found and record is not None and (lists.is_person(entity_of_object(path[:-1], ctx.tool.original_name))
+                                                 or sn.split("_")[0] in PERSON_ENTITIES):
             value, found = _person_match(sn, kind, record, schema, self.values)
         if not found:
             if kind == "id":
@@ -988,19 +989,27 @@ def _queried(tool: Tool, args: dict[str, Any]) -> list[str]:
 def _person_match(sn: str, kind: str, record: dict[str, Any], schema: dict[str, Any],
                   values: ValueFactory) -> tuple[Any, bool]:
     """A person's address and name agree: Randy Potts is randy.potts@..., not
-    john.hernandez@... (the one known first decides the other). (value, found)."""
-    if kind == "email":
-        name = next((record[k] for k in _PERSON_NAME_KEYS if isinstance(record.get(k), str)), None)
+    john.hernandez@... (the one known first decides the other); also for prefixed pairs
+    (`user_name` / `user_email`). (value, found)."""
+    prefix = sn.rsplit("_", 1)[0] if "_" in sn and sn.rsplit("_", 1)[0] in PERSON_ENTITIES else ""
+    if kind == "email" and "email" in sn:
+        who = sn.removesuffix("_email_address").removesuffix("_email")
+        keys = (f"{who}_name",) if who in PERSON_ENTITIES else tuple(_PERSON_NAME_KEYS)
+        name = next((record[k] for k in keys if isinstance(record.get(k), str)), None)
         parts = [w for w in re.findall(r"[a-z]+", name.lower()) if w not in HONORIFICS] if name else []
         if len(parts) >= 2:
             value = f"{parts[0]}.{parts[-1]}@{values.fake.domain_name()}"
             return (value, True) if _compatible(value, schema) else (None, False)
-    elif sn in _PERSON_NAME_KEYS:
-        email = next((v for v in record.values() if isinstance(v, str) and re.fullmatch(r"[a-z]+\.[a-z]+@[\w.-]+", v)), None)
+    elif sn in _PERSON_NAME_KEYS or (prefix and sn == f"{prefix}_name"):
+        keys = (f"{prefix}_email", f"{prefix}_email_address") if prefix else None
+        email = next((v for k, v in record.items() if (keys is None or k in keys) and isinstance(v, str)
+                      and re.fullmatch(r"[a-z]+\.[a-z]+@[\w.-]+", v)), None)
         if email:
             value = " ".join(p.capitalize() for p in email.split("@")[0].split("."))
             return (value, True) if _compatible(value, schema) else (None, False)
     return None, False
+
+
 # Fields that hold what a thing is called, whatever an API names them.
 _LABEL_ALIASES = ("title", "name", "summary", "subject")
 
