@@ -27,6 +27,12 @@ def tool(name: str, description: str = "") -> Tool:
     ("QUICK_ADD", "Creates an event from a sentence such as 'Lunch at 12:30'.", "create an event from a sentence"),
     # A verb-first name keeps its own phrase; a summary that is no verb phrase is not used.
     ("SEND_EMAIL", "Sends an email to one or more recipients.", "send an email"),
+    # How the API finds it is no part of a request; an add-to tool's target is said with it;
+    # a move takes its object ("move it to the trash": the request names the thing for "it").
+    ("FETCH_MESSAGE_BY_THREAD_ID", "", "fetch the message"),
+    ("ADD_LABEL_TO_EMAIL", "", "add a label"),
+    ("MOVE_TO_TRASH", "", "move it to the trash"),
+    ("REPLY_TO_THREAD", "", "reply to the thread"),
     ("get_crm_v3_extensions_cards_appId_getAll", "Cards of an app, 2024 edition (v3).",
      "get the crm v3 extensions cards app id get all"),
 ])

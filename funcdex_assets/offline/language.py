@@ -90,6 +90,10 @@ def summary_phrase(description: str) -> str | None:
     return None
 
 
+# Verbs that need an object before "to the ..." ("move it to the trash"; "reply to the thread" needs none).
+_MOVING_VERBS = frozenset({"move", "copy", "send", "add", "upload", "save", "export", "archive"})
+
+
 def request_phrase(tool: Tool) -> str:
     """`CREATE_EVENT` -> `create an event`; `LIST_THREADS` -> `list the threads`; `EVENTS_LIST` ->
     `list the events`; a generated name (`get_crm_v3_extensions_cards_appId_getAll`,
@@ -118,6 +122,9 @@ def request_phrase(tool: Tool) -> str:
         rest = rest[:rest.index("by", 1)]
     if verb in ("add", "remove") and ({"to", "from"} & set(rest[1:])):
         rest = rest[:min(rest.index(p, 1) for p in ("to", "from") if p in rest[1:])]
+    if rest[0] in ("to", "into", "from") and verb in _MOVING_VERBS and len(rest) > 1:
+        # MOVE_TO_TRASH: "move it to the trash" (a request names the thing in place of "it").
+        return f"{verb} it {rest[0]} the {' '.join(rest[1:])}"
     if rest[0] in ("to", "from", "on", "in", "for", "by"):
         return f"{verb} {rest[0]} the {' '.join(rest[1:])}".strip()
     noun = " ".join(rest)

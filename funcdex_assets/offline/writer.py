@@ -332,6 +332,9 @@ class ConversationWriter:
             tail = f" {article} {entity}"
             if phrase.endswith(tail) and (article == "the" or verb in _ACTS_ON_INDEFINITE):
                 return phrase[: -len(tail)] + " " + noun
+        rest = phrase.split(" ", 1)[1] if " " in phrase else ""
+        if rest.startswith(("it to the ", "it into the ", "it from the ")):
+            return f"{verb} {noun} {rest[3:]}"  # "move that message to the trash", not "... to the trash for it"
         head = phrase.rsplit(" ", 1)[-1]
         options = ["for"]
         if verb in ("add", "attach", "invite"):
@@ -630,8 +633,8 @@ class ConversationWriter:
             verb, _, rest = action.partition(" ")
             if noun and noun in action:
                 action = action.replace(noun, target, 1)
-            elif rest.startswith(("to the ", "from the ", "into the ")):
-                action = f"{verb} {target} {rest}"  # "move that message to the trash"
+            elif rest.startswith(("it to the ", "it from the ", "it into the ")):
+                action = f"{verb} {target} {rest[3:]}"  # "move that message to the trash"
             else:
                 action = f"{action} ({target})"
         if self.plan.thoughts:
