@@ -1231,3 +1231,14 @@ def test_a_members_name_and_address_agree_in_prefixed_fields(repo_root: Path) ->
                                                     "sr", "ii", "iii", "iv", "v"}]
                     assert member["user_email"].startswith(f"{first}.{last}@"), member
     assert checked >= 3
+
+
+def test_a_listing_honours_a_lower_bound_on_a_choice_and_has_one_primary(repo_root: Path) -> None:
+    """LIST_CALENDARS(minAccessRole=writer) holds writers and owners only, and at most one
+    primary calendar."""
+    tool = next(t for t in load_catalog(repo_root / "tool_catalog").bundle_tools("googlecalendar")
+                if t.original_name == "LIST_CALENDARS")
+    for seed in range(6):
+        calendars = World(factory(seed)).execute(tool, {"minAccessRole": "writer"}, 0)["data"]["calendars"]
+        assert all(c.get("accessRole", "owner") in ("writer", "owner") for c in calendars), calendars
+        assert sum(bool(c.get("primary")) for c in calendars) <= 1

@@ -522,7 +522,16 @@ def conform(item: dict[str, Any], props: dict[str, Any], spec: ListSpec, values:
     times inside the windows. `props` is the item schema's properties, `valid(schema, value)`
     says whether a value fits a schema, `person` whether the item is someone (its label is a
     name)."""
+    for name, value in spec.filters.items():
+        # A lower bound on an ordered choice (Calendar's minAccessRole=writer): the item's own
+        # value is that one or above it in the enum's order (writer or owner, not reader).
+        key = next((k for k in item if name.startswith("min_") and snake(k) == name[4:]), None)
+        enum = (props.get(key) or {}).get("enum") if key else None
+        if enum and value in enum and item[key] in enum and enum.index(item[key]) < enum.index(value):
+            item[key] = values.rng.choice(enum[enum.index(value):])
     for name, value in {**spec.containers, **spec.filters}.items():
+        if name.startswith("min_"):
+            continue
         hit = next(((item, k) for k in list(item) if snake(k) in (name, f"is_{name}", _plural(name))), None)
         if hit is None:
             prop = next((k for k in props if snake(k) in (name, f"is_{name}")), None)

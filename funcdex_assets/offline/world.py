@@ -428,6 +428,14 @@ class World:
                     for key, value in page.spec.containers.items():
                         b.record.setdefault(key, value)
             built[i] = b
+        # One primary calendar, one default address: a flag only one item can hold.
+        for flag in ("primary", "is_primary", "is_default"):
+            holders = [built[i].out for i in range(n) if isinstance(built[i].out, dict)
+                       and any(snake(k) == flag and v is True for k, v in built[i].out.items())]
+            for extra in holders[1:]:
+                for k in extra:
+                    if snake(k) == flag:
+                        extra[k] = False
         positions = lists.sort_items([built[i].out for i in range(n)], page.spec.sort)
         items = [built[i].out for i in positions]
         ids = [built[i].out.get(built[i].id_prop) if built[i].id_prop and isinstance(built[i].out, dict) else None
