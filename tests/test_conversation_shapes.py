@@ -174,6 +174,9 @@ def test_a_bound_moved_alone_brings_the_other_so_nothing_ends_before_it_starts()
                       (only_start["start_time"], only_start["end_time"])):
         minutes = (datetime.fromisoformat(high) - datetime.fromisoformat(low)).total_seconds() / 60
         assert 30 <= minutes <= 90, (low, high)
+    date_only = {"end": {"date": "2026-08-19"}}
+    lasting(date_only, random.Random(1), props)
+    assert date_only["start"] == {"date": "2026-08-18"}  # not `start: {}` (seen in PATCH_EVENT)
     no_end_field = {"start": {"dateTime": "2026-05-28T13:30:00Z"}}
     lasting(no_end_field, random.Random(1), {"start": {}})  # a tool without an end keeps none
     assert no_end_field == {"start": {"dateTime": "2026-05-28T13:30:00Z"}}
@@ -279,3 +282,10 @@ def test_a_question_before_trashing_names_what_it_moves(written) -> None:
     texts = [t.text for _, turns, _ in written for t in turns if isinstance(t, AssistantTurn)]
     assert not [t for t in texts if "move to the trash (" in t], [t for t in texts if "move to the trash (" in t][:3]
     assert any(re.search(r"move (?:that|the) \w+.* to the trash", t) for t in texts)
+
+
+def test_no_call_carries_an_empty_object(written) -> None:
+    """`"start": {}` beside a new end was a call a person would not make."""
+    empty = [(t.name, k) for _, turns, _ in written for t in turns if isinstance(t, ToolCallTurn)
+             for k, v in t.arguments.items() if v == {}]
+    assert not empty, empty[:5]

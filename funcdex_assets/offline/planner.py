@@ -332,6 +332,9 @@ def plan_conversation(
                 user_args[naming.name] = values.value(naming.name, naming.schema, holder=holder)
         _give_it_a_change(tool, node.inputs, user_args, {**defaults, **assistant_args},
                           [*grounded, *reuse, *nested], values, holder)
+        # An object with nothing in it (a `start` whose optional fields all stayed out) is
+        # nothing the user said; lasting() below gives a lone bound its partner.
+        user_args = {k: v for k, v in user_args.items() if v != {}}
         _grantee_type(user_args, props, rng)
         if lists.is_person(holder or ""):
             matched_person(user_args)  # an invitee's name and address are one person's
