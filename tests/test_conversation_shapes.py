@@ -289,3 +289,13 @@ def test_no_call_carries_an_empty_object(written) -> None:
     empty = [(t.name, k) for _, turns, _ in written for t in turns if isinstance(t, ToolCallTurn)
              for k, v in t.arguments.items() if v == {}]
     assert not empty, empty[:5]
+
+
+def test_the_assistant_asks_for_a_value_in_words_not_by_its_parameter_name() -> None:
+    """"Which time min would you like?" reads out the parameter; "earliest time" does not."""
+    from funcdex_assets.offline.writer import field_noun
+
+    assert [field_noun(n) for n in ("timeMin", "timeMax", "dueMin", "rows", "maxResults", "due_on", "to")] == [
+        "earliest time", "latest time", "earliest date", "number of rows", "number of results", "due date",
+        "recipient"]
+    assert field_noun("summary") == "summary"

@@ -1182,8 +1182,23 @@ _FIELD_NOUNS = {"to": "recipient", "recipient": "recipient", "recipient_email": 
 
 
 def field_noun(name: str) -> str:
-    """What an assistant asking for the value calls the field ("recipient", not "to")."""
-    return _FIELD_NOUNS.get(snake(name), humanize(name))
+    """What an assistant asking for the value calls the field ("recipient", not "to"; "earliest
+    time", not "time min"; "number of rows", not "rows")."""
+    sn = snake(name)
+    if sn in _FIELD_NOUNS:
+        return _FIELD_NOUNS[sn]
+    words = sn.split("_")
+    if words[-1] in ("min", "max") and set(words) & {"time", "date", "due", "updated", "completed", "created"}:
+        # A window's bound: what it bounds, said as a person would.
+        what = "date" if "date" in words or "due" in words else "time"
+        return f"{'earliest' if words[-1] == 'min' else 'latest'} {what}"
+    if words[0] in ("max", "page") and words[-1] in ("results", "size", "count"):
+        return "number of results"
+    if sn in ("rows", "columns", "count", "quantity"):
+        return f"number of {sn}" if sn in ("rows", "columns") else sn
+    if words[-1] == "on" and len(words) == 2:
+        return f"{words[0]} date"  # Asana's due_on: the due date
+    return humanize(name)
 
 
 def _bare(args: dict[str, Any]) -> str:
