@@ -32,15 +32,15 @@ class Written:
     conversations: pl.DataFrame
 
 
-def write_bundle(bundle: str, combos: int, seed: int, mean_length: int = 9) -> Written:
+def write_bundle(bundle: str, combos: int, seed: int, mean_length: int = 9, thoughts: bool = False) -> Written:
     """`combos` sampled tool chains of `bundle` (mean length `mean_length`), each written as one
-    conversation with `seed`, on the built-in catalog."""
+    conversation with `seed` (with reasoning turns when `thoughts`), on the built-in catalog."""
     tools = load_catalog(REPO / "tool_catalog").bundle_tools(bundle)
     toolkits = sorted({t.toolkit for t in tools})
     backend = EmbeddedOfflineBackend()
     chains = combinations_frame(tools, bundle, combos, seed, mean_length=mean_length)
     scenarios = scenarios_frame(chains, tools, backend, seed, bundle)
     personas = personas_frame(scenarios, backend, seed, bundle, toolkits)
-    outlines = outlines_frame(personas, scenarios, chains, tools, backend, seed, bundle, False)
+    outlines = outlines_frame(personas, scenarios, chains, tools, backend, seed, bundle, thoughts)
     conversations = conversations_frame(outlines, personas, scenarios, tools, backend, seed, bundle, toolkits)
     return Written(tools, personas, outlines, conversations)

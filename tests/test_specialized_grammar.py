@@ -22,7 +22,6 @@ xgr = pytest.importorskip("xgrammar")
 from conftest import shared_path  # noqa: E402
 from test_grammars import REJECTED, normalized_recursion, per_character_patterns  # noqa: E402
 
-from funcdex_assets.backends.offline import EmbeddedOfflineBackend  # noqa: E402
 from funcdex_assets.catalog.loader import load_catalog  # noqa: E402
 from funcdex_assets.catalog.models import Tool  # noqa: E402
 from funcdex_assets.dml.grammar import load_grammar  # noqa: E402
@@ -33,13 +32,8 @@ from funcdex_assets.dml.renderer import render_dml  # noqa: E402
 from funcdex_assets.dml.specialize import bundle_grammar, gbnf_literal, schema_order  # noqa: E402
 from funcdex_assets.dml.validator import validate_conversation  # noqa: E402
 from funcdex_assets.frames import ok  # noqa: E402
-from funcdex_assets.stages.generation import (  # noqa: E402
-    combinations_frame,
-    conversations_frame,
-    outlines_frame,
-    personas_frame,
-    scenarios_frame,
-)
+from funcdex_assets.sampling.combos import DEFAULT_CHAIN_LENGTH  # noqa: E402
+from offline_frames import write_bundle  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOG = load_catalog(REPO / "tool_catalog")
@@ -120,14 +114,7 @@ def test_empty_bundle_and_duplicate_names_are_errors():
 
 
 def offline_dml(bundle: str, thoughts: bool, n: int = 12, seed: int = 7) -> list[str]:
-    tools = tools_of(bundle)
-    toolkits = sorted({t.toolkit for t in tools})
-    backend = EmbeddedOfflineBackend()
-    combos = combinations_frame(tools, bundle, n, seed)
-    scenarios = scenarios_frame(combos, tools, backend, seed, bundle)
-    personas = personas_frame(scenarios, backend, seed, bundle, toolkits)
-    outlines = outlines_frame(personas, scenarios, combos, tools, backend, seed, bundle, thoughts)
-    conversations = conversations_frame(outlines, personas, scenarios, tools, backend, seed, bundle, toolkits)
+    conversations = write_bundle(bundle, n, seed, mean_length=DEFAULT_CHAIN_LENGTH, thoughts=thoughts).conversations
     rows = list(ok(conversations).iter_rows(named=True))
     assert len(rows) == n
     return [row["dml"] for row in rows]

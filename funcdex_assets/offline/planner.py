@@ -8,7 +8,6 @@ steps are split across user requests. The conversation stage executes it.
 from __future__ import annotations
 
 import random
-import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -20,7 +19,7 @@ from funcdex_assets.catalog.fields import LIMIT_KEYS, Slot, classify, entity_of_
 from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS
 from funcdex_assets.catalog.models import Tool
 from funcdex_assets.offline.language import humanize, mention, request_phrase
-from funcdex_assets.offline.speech import speakable
+from funcdex_assets.offline.speech import named_constants, speakable
 from funcdex_assets.offline import lists
 from funcdex_assets.offline.values import ValueFactory, described_examples, described_format, matched_person, server_set
 from funcdex_assets.offline.world import retired_slot
@@ -181,9 +180,6 @@ def _optional_rate(slot: Slot, clarity: str, tool: Tool) -> float:
     return OPTIONAL_RATE.get(clarity, 0.6) * min((SELDOM_SET.get(w, 1.0) for w in name.split("_")), default=1.0)
 
 
-# A system constant a description lists ("e.g. Label_4520 or STARRED", "e.g. UNREAD or INBOX"):
-# one a user can name ("star it", "mark it unread"), unlike a generated id.
-_CONSTANT = re.compile(r"[A-Z]{3,}")
 
 
 def _give_it_a_change(tool: Tool, inputs: list[Slot], user_args: dict[str, Any], set_by_assistant: dict[str, Any],
@@ -201,7 +197,7 @@ def _give_it_a_change(tool: Tool, inputs: list[Slot], user_args: dict[str, Any],
         return
     rng = values.rng
     open_slots = [slot for slot in inputs if slot.name not in planned and slot.name not in carried and not slot.required]
-    constants = [(slot, [x for x in described_examples(slot.schema) if _CONSTANT.fullmatch(x)]) for slot in open_slots
+    constants = [(slot, [x for x in described_examples(slot.schema) if named_constants(x)]) for slot in open_slots
                  if slot.kind == "id"]
     constants = [(slot, found) for slot, found in constants if found]
     if constants:
@@ -680,7 +676,7 @@ def _stated_ids(node, step: PlannedStep) -> list[str]:
     """The ids the user states for a step that a typo could send to nothing: one id each, not a
     system constant (STARRED) or a list."""
     return [s.name for s in node.inputs if s.kind == "id" and s.name in step.user_args
-            and isinstance(step.user_args[s.name], (str, int)) and not _CONSTANT.fullmatch(str(step.user_args[s.name]))]
+            and isinstance(step.user_args[s.name], (str, int)) and not named_constants(step.user_args[s.name])]
 
 
 def _mistyped(value: Any, values: ValueFactory) -> Any:
