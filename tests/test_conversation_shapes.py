@@ -155,6 +155,9 @@ def test_window_bounds_the_user_states_are_in_order() -> None:
     dates = {"start_date": "2026-03-09", "end_date": "2026-03-02"}
     order_windows(dates)
     assert dates == {"start_date": "2026-03-02", "end_date": "2026-03-09"}
+    span = {"document_id": "doc_1", "start_index": 10, "end_index": 7}  # seen: "delete 10 thru 7"
+    order_windows(span)
+    assert span == {"document_id": "doc_1", "start_index": 7, "end_index": 10}
 
 
 def test_a_bound_moved_alone_brings_the_other_so_nothing_ends_before_it_starts() -> None:
@@ -177,6 +180,9 @@ def test_a_bound_moved_alone_brings_the_other_so_nothing_ends_before_it_starts()
     date_only = {"end": {"date": "2026-08-19"}}
     lasting(date_only, random.Random(1), props)
     assert date_only["start"] == {"date": "2026-08-18"}  # not `start: {}` (seen in PATCH_EVENT)
+    mixed = {"start": {"date": "2026-02-06"}, "end": {"dateTime": "2026-02-27T08:00:00Z"}}
+    lasting(mixed, random.Random(1), props)  # seen: an all-day start ending three weeks later at 08:00
+    assert mixed == {"start": {"date": "2026-02-06"}, "end": {"date": "2026-02-07"}}
     no_end_field = {"start": {"dateTime": "2026-05-28T13:30:00Z"}}
     lasting(no_end_field, random.Random(1), {"start": {}})  # a tool without an end keeps none
     assert no_end_field == {"start": {"dateTime": "2026-05-28T13:30:00Z"}}

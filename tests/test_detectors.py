@@ -217,6 +217,55 @@ def test_restore_brings_an_id_back_and_a_failed_delete_deletes_nothing():
 
 
 # ---------------------------------------------------------------------------------------------
+# entity_drift
+
+REPLY = {"thread_id": "thr_40021", "recipient_email": "ana.ruiz@acme.io",
+         "message_body": "Sharing the latest on the Q3 plan: we're on track, but I need sign-off by Thursday."}
+
+
+def _reply_then_fetch(shown: dict, between=()):
+    return conversation(user("Reply to Ana on thread thr_40021 with the Q3 update, then show me the reply."),
+                        assistant("", call("reply_to_thread", REPLY, {"message": {"id": "msg_88120", "threadId": "thr_40021"}})),
+                        *between,
+                        assistant("", call("fetch_message_by_id", {"message_id": "msg_88120"},
+                                           {"message": {"id": "msg_88120", **shown}})),
+                        assistant("Here is your reply."))
+
+
+@pytest.mark.parametrize("shown", [
+    {"snippet": "Customer reported an issue related to the Million proposal."},  # another body
+    {"to": "willie.rogers@acme.io"},  # sent to someone else
+    {"messageText": "Draft for the budget attached."},
+])
+def test_entity_drift_fires_when_a_read_shows_other_content_than_was_given(shown):
+    assert "entity_drift" in codes(_reply_then_fetch(shown))
+
+
+@pytest.mark.parametrize("shown", [
+    {"snippet": "Sharing the latest on the Q3 plan: we're on track..."},  # a snippet is the body's start
+    {"messageText": REPLY["message_body"], "to": "ana.ruiz@acme.io"},
+    {"labelIds": ["INBOX"]},
+])
+def test_entity_drift_accepts_the_same_content(shown):
+    assert "entity_drift" not in codes(_reply_then_fetch(shown))
+
+
+def test_entity_drift_follows_updates_and_compares_reads_with_each_other():
+    renamed = conversation(user("Rename doc_77120 to 'Q3 plan v2' and show it."),
+                           assistant("", call("get_document", {"document_id": "doc_77120"}, {"id": "doc_77120", "title": "Q3 plan"})),
+                           assistant("", call("update_document", {"document_id": "doc_77120", "title": "Q3 plan v2"},
+                                              {"id": "doc_77120"})),
+                           assistant("", call("get_document", {"document_id": "doc_77120"}, {"id": "doc_77120", "title": "Q3 plan v2"})),
+                           assistant("It's now called 'Q3 plan v2'."))
+    assert "entity_drift" not in codes(renamed)
+    forgot = conversation(user("Show doc_77120 twice."),
+                          assistant("", call("get_document", {"document_id": "doc_77120"}, {"id": "doc_77120", "title": "Q3 plan"})),
+                          assistant("", call("get_document", {"document_id": "doc_77120"}, {"id": "doc_77120", "name": "Morph ROI"})),
+                          assistant("It's the Q3 plan."))
+    assert "entity_drift" in codes(forgot)
+
+
+# ---------------------------------------------------------------------------------------------
 # time
 
 
@@ -243,6 +292,15 @@ def test_end_before_start_in_arguments_and_in_results():
                                                {"error": {"code": 400, "message": "end is before start"}})),
                             assistant("The calendar rejected it: the end is before the start. When should it end?"))
     assert "end_before_start" not in codes(rejected)
+
+
+def test_end_before_start_covers_number_ranges_but_not_unrelated_numbers():
+    def row(arguments):
+        return conversation(user("Delete characters 7 to 10 of the plan doc (doc_58120)."),
+                            assistant("", call("delete_content_range", arguments, {"ok": True})), assistant("Deleted them."))
+    assert "end_before_start" in codes(row({"document_id": "doc_58120", "start_index": 10, "end_index": 7}))
+    assert "end_before_start" not in codes(row({"document_id": "doc_58120", "start_index": 7, "end_index": 10}))
+    assert "end_before_start" not in codes(row({"document_id": "doc_58120", "start_index": 7, "max_results": 3}))
 
 
 def test_an_all_day_event_and_a_window_in_order_are_fine():

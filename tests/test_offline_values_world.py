@@ -1242,3 +1242,29 @@ def test_a_listing_honours_a_lower_bound_on_a_choice_and_has_one_primary(repo_ro
         calendars = World(factory(seed)).execute(tool, {"minAccessRole": "writer"}, 0)["data"]["calendars"]
         assert all(c.get("accessRole", "owner") in ("writer", "owner") for c in calendars), calendars
         assert sum(bool(c.get("primary")) for c in calendars) <= 1
+
+
+def test_a_message_is_read_back_with_the_body_and_recipient_it_was_sent_with(repo_root: Path) -> None:
+    """entity_drift: a reply's snippet is the start of the body it was sent with, its text that
+    body, its `to` the address; a document's drawn paragraphs run forwards (startIndex <=
+    endIndex: end_before_start on numbers)."""
+    from funcdex_assets.quality.detectors import entity_drift, temporal
+    from funcdex_assets.quality.dialogue import dialogue_from_row
+
+    tools = catalog_tools(repo_root)
+    body = ("Sharing the latest on the Q3 plan: we're on track, but I need sign-off on the budget by Thursday "
+            "August 13, and the vendor quote has to be in before then.")
+    for seed in range(6):
+        w = World(factory(seed))
+        reply = w.execute(tools["GMAIL_REPLY_TO_THREAD"], {"thread_id": "34w5a5f7q2x2m1r5", "message_body": body,
+                                                           "recipient_email": "ana.ruiz@acme.io"}, step=0)
+        made = reply["data"]["message"]["id"]
+        calls = [("GMAIL_REPLY_TO_THREAD", {"thread_id": "34w5a5f7q2x2m1r5", "message_body": body,
+                                            "recipient_email": "ana.ruiz@acme.io"}, reply)]
+        calls += run(w, tools, [("GMAIL_FETCH_MESSAGE_BY_MESSAGE_ID", {"message_id": made}),
+                                ("GOOGLEDOCS_GET_DOCUMENT_BY_ID", {"document_id": "1AbCdEfGhIjKlMnOp"})])
+        message = calls[1][2]["data"]["message"]
+        assert body.startswith(message.get("snippet", "").removesuffix("...")), message
+        assert message.get("messageText", body) == body and message.get("to", "ana.ruiz@acme.io") == "ana.ruiz@acme.io"
+        d = dialogue_from_row(calls_row(tools, calls))
+        assert entity_drift(d) == [] and temporal(d) == [], seed

@@ -576,11 +576,22 @@ def order_windows(args: dict[str, Any]) -> None:
                 continue
             twin = [high_word if w == low_word else w for w in words[low]]
             high = next((k for k in args if words[k] == twin), None)
-            if high is None or not isinstance(args[low], str) or not isinstance(args[high], str):
+            if high is None:
+                continue
+            if _number(args[low]) and _number(args[high]):
+                # A range of positions or amounts (start_index 10, end_index 7 deletes nothing).
+                if args[low] > args[high]:
+                    args[low], args[high] = args[high], args[low]
+                continue
+            if not isinstance(args[low], str) or not isinstance(args[high], str):
                 continue
             a, b = _parse_when(args[low]), _parse_when(args[high])
             if a is not None and b is not None and a > b:
                 args[low], args[high] = args[high], args[low]
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 _MEETING_MINUTES = (30, 30, 45, 60, 60, 90)
@@ -614,6 +625,12 @@ def lasting(args: dict[str, Any], rng: random.Random, props: dict[str, Any] | No
             continue
         start, end = args[low], args[high]
         if isinstance(start, dict) and isinstance(end, dict):
+            timed = [k for k in ("dateTime", "date_time", "date") if isinstance(start.get(k), str)]
+            if timed and not any(isinstance(end.get(k), str) for k in timed):
+                # An all-day start ends on a day, a timed one at a time: not {date} to {dateTime}.
+                for key in ("dateTime", "date_time", "date"):
+                    end.pop(key, None)
+                end[timed[0]] = start[timed[0]]
             for key in ("dateTime", "date_time", "date"):
                 if isinstance(start.get(key), str) and isinstance(end.get(key), str):
                     begun = _parse_when(start[key])

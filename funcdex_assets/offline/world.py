@@ -683,6 +683,10 @@ class World:
             else:
                 length = timedelta(minutes=rng.choice((30, 45, 60, 90)))
             end.set(start.at + length)
+        for low, high in _numeric_ranges(out):
+            if high in fresh and out[high] < out[low]:
+                # A span of positions (a paragraph's startIndex / endIndex) runs forwards.
+                out[high] = out[low] + self.values.rng.randint(1, 80)
         for name, value in out.items():
             if not isinstance(value, dict):
                 continue
@@ -813,6 +817,16 @@ class World:
             # A list calls it `name`, the get `title`: one document, one title.
             known = next((record[a] for a in _LABEL_ALIASES if a in record and _compatible(record[a], schema)), None)
             if known is not None:
+                record[sn] = known
+                return known
+        if record is not None and (sn in _BODY_ALIASES or sn in _RECIPIENT_ALIASES):
+            # A reply sent with `message_body` is read back with that body as its `messageText`
+            # and the start of it as its `snippet`; it went `to` its `recipient_email`.
+            aliases = _BODY_ALIASES if sn in _BODY_ALIASES else _RECIPIENT_ALIASES
+            known = next((record[a] for a in aliases if isinstance(record.get(a), str) and record[a]), None)
+            if known is not None and sn in _SHORTENED and len(known) > 100:
+                known = known[:100].rsplit(" ", 1)[0] + "..."
+            if known is not None and _compatible(known, schema):
                 record[sn] = known
                 return known
         if record is not None and sn in ("first_name", "last_name") and isinstance(record.get("name"), str) \
@@ -954,6 +968,24 @@ _MADE_STAMPS = frozenset({"created", "creation", "inserted", "added"})
 _CHANGED_STAMPS = frozenset({"updated", "modified", "edited"})
 
 
+_RANGE_WORDS = (("start", "end"), ("min", "max"), ("from", "to"), ("begin", "end"), ("first", "last"))
+
+
+def _numeric_ranges(obj: dict[str, Any]) -> list[tuple[str, str]]:
+    """(low key, high key) of the number pairs of one object that bound a range
+    (`startIndex` / `endIndex`, `min_price` / `max_price`)."""
+    keys = {tuple(snake(k).split("_")): k for k, v in obj.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 10 ** 9}  # not Unix times
+    out = []
+    for ws, key in keys.items():
+        for low, high in _RANGE_WORDS:
+            if low in ws:
+                twin = tuple(high if w == low else w for w in ws)
+                if twin in keys:
+                    out.append((key, keys[twin]))
+    return out
+
+
 def _changed_stamp(sn: str) -> bool:
     words = set(sn.split("_"))
     return bool(words & (_CHANGED_STAMPS | {"completed", "canceled", "cancelled", "deleted", "archived", "closed",
@@ -1020,6 +1052,11 @@ def _person_match(sn: str, kind: str, record: dict[str, Any], schema: dict[str, 
 
 # Fields that hold what a thing is called, whatever an API names them.
 _LABEL_ALIASES = ("title", "name", "summary", "subject")
+# One message body under the names toolkits give it; a snippet or preview is its start. (A
+# Todoist task's `content` is its title, not a body.)
+_BODY_ALIASES = ("message_body", "message_text", "body", "body_text", "text", "snippet", "preview")
+_SHORTENED = frozenset({"snippet", "preview"})
+_RECIPIENT_ALIASES = ("to", "recipient", "recipient_email", "to_email")
 
 
 @dataclass

@@ -66,6 +66,9 @@ CODES: dict[str, Code] = {c.code: c for c in (
          "the assistant must read the tool result: report the failure, or retry and report the retry"),
     Code("used_after_delete", "lifecycle", "an id deleted, trashed or cancelled is used again successfully",
          "the tool simulator must remember deletions (answer later calls on that id with a not-found error)"),
+    Code("entity_drift", "lifecycle", "an object is shown with another title, body, description, place or "
+         "recipient than it was given or shown with, and nothing changed it",
+         "the tool simulator must answer a read with what it recorded for that id (a reply's snippet is its body)"),
     Code("end_before_start", "time", "an end lies before its start (in arguments or results)",
          "draw end times after start times, in calls and in simulated results"),
     Code("updated_before_created", "time", "an object was updated / completed / cancelled before it was created",

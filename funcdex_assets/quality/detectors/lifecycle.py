@@ -104,3 +104,123 @@ def used_after_delete(d: Dialogue) -> list[Finding]:
             for leaf in _targets(call, ids):
                 gone.setdefault(str(leaf.value), (call, kind))
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# `entity_drift`: one object, two contents.
+#
+# What a call gave an object (the subject a draft was created with, the body of a reply, the
+# name an update set) and what a result showed of it are its facts, by the object's id. A later
+# result showing the same id with another value of the same fact, and no change of that fact
+# between, tells the reader the tool forgot what it was told ("I created 'Q3 plan'" ... the get
+# shows "Morph leading-edge roi"). Facts are the fields people read: a title (`title`, `name`,
+# `summary`, `subject`), a body (`body`, `text`, `content`; a `snippet` or `preview` only has to
+# be the start of it), a description, a location, a one-address recipient (`to`,
+# `recipient_email`). Objects are told by an `id`, `gid` or `uri` of five characters or more.
+
+_FACT_GROUPS: dict[str, str] = {
+    "title": "title", "name": "title", "summary": "summary", "subject": "subject",
+    "body": "body", "text": "body", "content": "body", "snippet": "body", "preview": "body",
+    "description": "description", "notes": "description", "location": "location",
+    "to": "recipient", "recipient": "recipient", "recipient_email": "recipient",
+}
+_PREFIXES = frozenset({"body", "snippet", "preview"})  # shown shortened: only the start must agree
+_OBJECT_IDS = ("id", "gid", "uri")
+_ARG_QUALIFIERS = frozenset({"new", "message", "email", "updated"})
+
+
+def _fact_group(key: str, qualifiers: frozenset[str] = frozenset()) -> str | None:
+    """The fact a field or argument states (`message_body` -> body, `new_title` -> title),
+    None for any other."""
+    sk = snake(key)
+    if sk in _FACT_GROUPS:
+        return _FACT_GROUPS[sk]
+    ws = sk.split("_")
+    if len(ws) >= 2 and set(ws[:-1]) <= qualifiers | _ARG_QUALIFIERS:
+        return _FACT_GROUPS.get(ws[-1])
+    return None
+
+
+def _norm(value: str) -> str:
+    return " ".join(value.lower().split()).rstrip(".…").strip()
+
+
+def _agrees(shown: str, known: str, field: str, known_field: str) -> bool:
+    a, b = _norm(shown), _norm(known)
+    if a == b:
+        return True
+    if snake(field) in _PREFIXES or snake(known_field) in _PREFIXES:
+        return bool(a and b) and (a.startswith(b) or b.startswith(a) or a in b or b in a)
+    return False
+
+
+def _object_id(obj: dict[str, Any]) -> str | None:
+    for key in _OBJECT_IDS:
+        value = obj.get(key)
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and len(str(value)) >= 5:
+            return str(value)
+    return None
+
+
+def _made_id(call: Call) -> str | None:
+    """The id of the object a create call made: the id of its result's outermost object that
+    has one."""
+    best: tuple[int, str] | None = None
+    for path, obj in iter_objects(call.result):
+        found = _object_id(obj)
+        if found and (best is None or len(path) < best[0]):
+            best = (len(path), found)
+    return best[1] if best else None
+
+
+def entity_drift(d: Dialogue) -> list[Finding]:
+    out: list[Finding] = []
+    # object id -> fact group -> (value, field it was stated as, message index that stated it)
+    facts: dict[str, dict[str, tuple[str, str, int]]] = {}
+    for call in d.calls:
+        if not call.answered or failure(call.result, call.name) is not None:
+            continue
+        action = name_action(call.name)
+        flagged = False
+        for _, obj in iter_objects(call.result):
+            oid = _object_id(obj)
+            known = facts.get(oid) if oid else None
+            if not known:
+                continue
+            for key, value in obj.items():
+                group = _fact_group(key)
+                if group is None or group not in known or not isinstance(value, str) or not value.strip():
+                    continue
+                was, field, where = known[group]
+                if not flagged and not _agrees(value, was, key, field) and action not in ("update", "create"):
+                    out.append(Finding(code="entity_drift", message_index=call.result_index, message=(
+                        f"{call.name} shows {oid!r} with {key}={_short(value)!r}, but message {where} had its "
+                        f"{field}={_short(was)!r} and nothing changed it")))
+                    flagged = True
+        # What this call states about objects, newest first: its arguments for the object it
+        # makes or changes, then what its result shows.
+        target: str | None = None
+        if action == "create" and deletion_kind(call.name) is None:
+            target = _made_id(call)
+        elif action == "update":
+            targets = _targets(call, id_leaves(d, call))
+            target = str(targets[0].value) if targets else None
+        for _, obj in iter_objects(call.result):
+            oid = _object_id(obj)
+            if not oid:
+                continue
+            for key, value in obj.items():
+                group = _fact_group(key)
+                if group and isinstance(value, str) and value.strip() and len(value) >= 3:
+                    facts.setdefault(oid, {})[group] = (value, key, call.result_index)
+        if target:
+            qualifiers = frozenset(words(call.name))
+            for key, value in call.arguments.items():
+                group = _fact_group(key, qualifiers)
+                if group and isinstance(value, str) and value.strip() and len(value) >= 3:
+                    facts.setdefault(target, {})[group] = (value, key, call.index)
+    return out
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -5,7 +5,8 @@
   key and its counterpart, matched by swapping one word of the snake-cased key: start/end,
   begin/end, min/max, from/to, since/until, after/before, earliest/latest, start/due,
   check_in/check_out (`start_time`/`end_time`, `timeMin`/`timeMax`, `start_on`/`due_on`,
-  `start.dateTime`/`end.dateTime`). Both values must parse as dates or times.
+  `start.dateTime`/`end.dateTime`). Both values must parse as dates or times, or both be
+  numbers that are not times (`start_index` 10 / `end_index` 7, `min_price` / `max_price`).
 - Updated before created: in a result object, a `created*` time later than an `updated*`,
   `modified*`, `completed*`, `cancel(l)ed*`, `deleted*`, `closed*`, `resolved*` or `archived*`
   time of the same object.
@@ -81,10 +82,18 @@ def _pairs(obj: dict[str, Any]):
 
 def _end_before_start(obj: dict[str, Any]) -> str | None:
     for start_key, end_key in _pairs(obj):
-        start, end = _time_of(obj[start_key]), _time_of(obj[end_key])
+        low, high = obj[start_key], obj[end_key]
+        start, end = _time_of(low), _time_of(high)
         if start and end and before(end, start):
-            return f"{end_key} {_show(obj[end_key])} is before {start_key} {_show(obj[start_key])}"
+            return f"{end_key} {_show(high)} is before {start_key} {_show(low)}"
+        if not (start or end) and _plain_number(low) and _plain_number(high) and high < low:
+            # A range of positions or amounts: start_index 10 to end_index 7, min_price 50 to max_price 20.
+            return f"{end_key} {high} is below {start_key} {low}"
     return None
+
+
+def _plain_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _show(value: Any) -> str:
