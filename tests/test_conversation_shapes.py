@@ -183,6 +183,10 @@ def test_a_bound_moved_alone_brings_the_other_so_nothing_ends_before_it_starts()
     mixed = {"start": {"date": "2026-02-06"}, "end": {"dateTime": "2026-02-27T08:00:00Z"}}
     lasting(mixed, random.Random(1), props)  # seen: an all-day start ending three weeks later at 08:00
     assert mixed == {"start": {"date": "2026-02-06"}, "end": {"date": "2026-02-07"}}
+    zones = {"start": {"date": "2026-08-10", "timeZone": "America/New_York"},
+             "end": {"date": "2026-08-11", "timeZone": "Europe/Berlin"}}
+    lasting(zones, random.Random(1), props)
+    assert zones["end"]["timeZone"] == "America/New_York"
     no_end_field = {"start": {"dateTime": "2026-05-28T13:30:00Z"}}
     lasting(no_end_field, random.Random(1), {"start": {}})  # a tool without an end keeps none
     assert no_end_field == {"start": {"dateTime": "2026-05-28T13:30:00Z"}}

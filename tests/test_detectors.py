@@ -265,6 +265,17 @@ def test_entity_drift_follows_updates_and_compares_reads_with_each_other():
     assert "entity_drift" in codes(forgot)
 
 
+def test_entity_drift_fires_when_a_quick_add_ignores_its_sentence():
+    def row(summary):
+        return conversation(user('Put "Lunch with Ana on Friday March 6 at 12:30" on my calendar.'),
+                            assistant("", call("quick_add", {"calendarId": "primary",
+                                                             "text": "Lunch with Ana on Friday March 6 at 12:30"},
+                                               {"event": {"id": "evt_55120", "summary": summary}})),
+                            assistant(f"Added '{summary}'."))
+    assert "entity_drift" in codes(row("Morph leading-edge ROI"))
+    assert "entity_drift" not in codes(row("Lunch with Ana"))
+
+
 # ---------------------------------------------------------------------------------------------
 # time
 

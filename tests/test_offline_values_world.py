@@ -1268,3 +1268,43 @@ def test_a_message_is_read_back_with_the_body_and_recipient_it_was_sent_with(rep
         assert message.get("messageText", body) == body and message.get("to", "ana.ruiz@acme.io") == "ana.ruiz@acme.io"
         d = dialogue_from_row(calls_row(tools, calls))
         assert entity_drift(d) == [] and temporal(d) == [], seed
+
+
+def test_a_quick_add_makes_what_its_sentence_says(repo_root: Path) -> None:
+    """Calendar's QUICK_ADD takes an event in words: the user's sentence names a gathering, a
+    person and a time; the event made is that title at that time, for an hour, in one day."""
+    from funcdex_assets.offline.values import scheduled
+
+    tools = catalog_tools(repo_root)
+    tool = tools["GOOGLECALENDAR_QUICK_ADD"]
+    for seed in range(8):
+        values = factory(seed)
+        text = values.value("text", tool.input_schema["properties"]["text"])
+        what, when = scheduled(text, values.today)
+        assert when.date() > values.today.date() and " with " in what, text
+        event = World(values).execute(tool, {"calendarId": "primary", "text": text}, step=0)["data"]["event"]
+        assert event.get("summary", what) == what  # (optional fields are sometimes left out)
+        assert event["start"]["dateTime"] == when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert event["end"]["dateTime"] > event["start"]["dateTime"]
+        assert {event["start"].get("date", text), event["end"].get("date", text)} <= {when.strftime("%Y-%m-%d"), text}
+
+
+def test_the_instances_of_an_event_are_that_event(repo_root: Path) -> None:
+    """LIST_EVENT_INSTANCES(eventId) lists occurrences of the event (its title and place, each
+    at its own time), not unrelated events (seen: instances of "Study share update" named
+    "Inside proposal" and "Soldier plan")."""
+    tools = catalog_tools(repo_root)
+    for seed in range(6):
+        w = World(factory(seed))
+        made = w.execute(tools["GOOGLECALENDAR_CREATE_EVENT"], {
+            "calendarId": "primary", "summary": "Study share update", "location": "Room 4",
+            "start": {"dateTime": "2026-03-10T10:00:00Z"}, "end": {"dateTime": "2026-03-10T11:00:00Z"},
+            "recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=TU"]}, step=0)["data"]["event"]
+        listed = w.execute(tools["GOOGLECALENDAR_LIST_EVENT_INSTANCES"],
+                           {"calendarId": "primary", "eventId": made["id"], "maxResults": 5}, step=1)
+        events = listed["data"]["events"]
+        assert events, seed
+        for event in events:
+            assert event.get("summary", "Study share update") == "Study share update", event
+            assert event.get("location", "Room 4") == "Room 4", event
+            assert event.get("recurringEventId", made["id"]) == made["id"], event

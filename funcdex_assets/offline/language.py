@@ -78,6 +78,9 @@ def summary_phrase(description: str) -> str | None:
     first = re.split(r"(?<=[.!?])\s|\n", text, maxsplit=1)[0].strip().rstrip(".!?")
     # What follows a comma, a colon or "such as" is detail, not the request.
     first = re.split(r",|:|;| such as | \(| - ", first, maxsplit=1)[0].strip()
+    # How the API reads its input is no part of what a person asks for ("create an event from
+    # a natural-language sentence" is "create an event").
+    first = _HOW_READ.sub("", first).strip()
     words = first.split()
     if not words or len(words) > _MAX_SUMMARY_WORDS or not re.fullmatch(r"[A-Za-z][A-Za-z' ,/()-]*", first):
         return None
@@ -90,6 +93,18 @@ def summary_phrase(description: str) -> str | None:
     return None
 
 
+_HOW_READ = re.compile(r"\s+(from|using|with|via|out of) (an? |the )?(natural[- ]language|plain[- ]text|free[- ]form|"
+                       r"free[- ]text|unstructured)\b.*$", re.I)
+# API verbs people do not say: a PATCH is an update, a Jira transition moves an issue along.
+_PLAIN_VERBS = {"patch": "update", "lookup": "look up", "transition": "move"}
+# Nouns with no "a" before them ("insert text", "send media").
+_MASS_NOUNS = frozenset({"text", "media", "info", "metadata", "data", "content", "information", "feedback", "markdown"})
+# Words of API nouns people put otherwise: a content range is text, an event's instances are its
+# occurrences; a trailing format is what the thing is made from ("a document from markdown").
+_PLAIN_NOUNS = {("content", "range"): ("text",), ("instances",): ("occurrences",)}
+_FORMATS = frozenset({"markdown", "html", "json", "csv", "xml"})
+_LOOKUP_KEYS = frozenset({"id", "ids", "gid", "uuid", "email", "name", "username", "phone", "key", "slug"})
+
 # Verbs that need an object before "to the ..." ("move it to the trash"; "reply to the thread" needs none).
 _MOVING_VERBS = frozenset({"move", "copy", "send", "add", "upload", "save", "export", "archive"})
 
@@ -98,7 +113,8 @@ def request_phrase(tool: Tool) -> str:
     """`CREATE_EVENT` -> `create an event`; `LIST_THREADS` -> `list the threads`; `EVENTS_LIST` ->
     `list the events`; a generated name (`get_crm_v3_extensions_cards_appId_getAll`,
     `tasks.tasks.clear`) -> its summary (`get all cards`) when that is a short verb phrase."""
-    words = snake(tool.original_name).split("_")
+    # CREATE_AN_ISSUE: the name's own articles are no part of the phrase.
+    words = [w for w in snake(tool.original_name).split("_") if w not in ("a", "an", "the")] or ["use"]
     known = _known_verbs()
     if len(words) > _MAX_NAME_WORDS or words[0] not in known:
         summary = summary_phrase(tool.description)
@@ -118,10 +134,15 @@ def request_phrase(tool: Tool) -> str:
     # `FETCH_MESSAGE_BY_THREAD_ID`: how the API finds it is no part of the request; and
     # `ADD_LABEL_TO_EMAIL`: what it goes on is the request's target ("add a label to that
     # message"), not a second "to email".
-    if "by" in rest[1:] and rest[-1] in ("id", "ids", "gid", "uuid"):
+    if "by" in rest[1:] and rest[-1] in _LOOKUP_KEYS:
         rest = rest[:rest.index("by", 1)]
-    if verb in ("add", "remove") and ({"to", "from"} & set(rest[1:])):
+    if verb in ("add", "remove", "invite") and ({"to", "from"} & set(rest[1:])):
         rest = rest[:min(rest.index(p, 1) for p in ("to", "from") if p in rest[1:])]
+    verb = _PLAIN_VERBS.get(verb, verb)
+    rest = _plain_nouns(rest)
+    if len(rest) >= 2 and rest[-1] in _FORMATS and rest[-2] not in ("from", "to", "as"):
+        # CREATE_DOCUMENT_MARKDOWN: a document made from markdown.
+        rest = [*rest[:-1], "from", rest[-1]]
     if rest[0] in ("to", "into", "from") and verb in _MOVING_VERBS and len(rest) > 1:
         # MOVE_TO_TRASH: "move it to the trash" (a request names the thing in place of "it").
         return f"{verb} it {rest[0]} the {' '.join(rest[1:])}"
@@ -130,9 +151,23 @@ def request_phrase(tool: Tool) -> str:
     noun = " ".join(rest)
     if rest[0] in ("all", "multiple", "bulk", "my", "some", "any", "every"):
         return f"{verb} {noun}"
-    if verb in _INDEFINITE_VERBS and not rest[-1].endswith("s"):
+    head = rest[rest.index("from") - 1] if "from" in rest[1:] else rest[-1]
+    if verb in _INDEFINITE_VERBS and head in _MASS_NOUNS:
+        return f"{verb} {noun}"
+    if verb in _INDEFINITE_VERBS and not head.endswith("s"):
         return f"{verb} {_article(rest[0])} {noun}"
     return f"{verb} the {noun}"
+
+
+def _plain_nouns(rest: list[str]) -> list[str]:
+    """`_PLAIN_NOUNS` applied: ['content', 'range'] -> ['text']."""
+    out = list(rest)
+    for jargon, plain_words in _PLAIN_NOUNS.items():
+        for i in range(len(out) - len(jargon) + 1):
+            if tuple(out[i:i + len(jargon)]) == jargon:
+                out[i:i + len(jargon)] = plain_words
+                break
+    return out
 
 
 def ing(phrase: str) -> str:

@@ -476,6 +476,11 @@ def _plan_copies(step: PlannedStep, tool: Tool, nodes, values: ValueFactory, dep
             copy = {k: (v if k not in schemas or _is_id_slot(node, k) else values.value(k, schemas[k], holder=holder))
                     for k, v in step.user_args.items()}
             _plan_nested(copy, node, [], set(), values)  # ids in its lists of objects: stated
+            # Drawn again, so finished again like the first: no empty objects, bounds in order,
+            # an end after its start.
+            copy = {k: v for k, v in copy.items() if v != {}}
+            order_windows(copy)
+            lasting(copy, rng, tool.input_schema.get("properties") or {})
             step.copies.append(copy)
         step.clarify = []
     elif deps and action in ("get", "update") and len(deps) == 1 \
@@ -625,6 +630,9 @@ def lasting(args: dict[str, Any], rng: random.Random, props: dict[str, Any] | No
             continue
         start, end = args[low], args[high]
         if isinstance(start, dict) and isinstance(end, dict):
+            for key in ("timeZone", "time_zone", "timezone"):
+                if isinstance(start.get(key), str) and isinstance(end.get(key), str):
+                    end[key] = start[key]  # one meeting, one zone: not New York to Berlin
             timed = [k for k in ("dateTime", "date_time", "date") if isinstance(start.get(k), str)]
             if timed and not any(isinstance(end.get(k), str) for k in timed):
                 # An all-day start ends on a day, a timed one at a time: not {date} to {dateTime}.

@@ -22,7 +22,7 @@ from typing import Any
 
 from funcdex_assets.catalog.fields import id_entity, snake
 from funcdex_assets.offline.language import humanize, phrasings
-from funcdex_assets.offline.values import described_examples
+from funcdex_assets.offline.values import SCHEDULED_SENTENCE, described_examples
 
 # Last word of a parameter name, and what kind of value it holds for a user.
 _COUNT = frozenset({"limit", "max", "count", "size", "top", "num", "results", "number"})
@@ -366,7 +366,10 @@ def _text(t: _Turn, key: str, words: list[str], last: str, value: str, parent: s
             return t.pick("say_when_event", event=words[0], bound=_BOUNDS[words[-1]], when=when)
         bound = set(_words(parent)) | ws
         # min / max decide before start / end: max_start_time is an upper bound.
+        # A window's bound reads "on or after"; a scheduled thing's start and end do not (an event
+        # "starting August 10", never "on or after August 10").
         entry = ("say_when_from" if "min" in bound else "say_when_until" if "max" in bound else
+                 "say_starts" if bound & {"start", "begin"} else "say_ends" if "end" in bound else
                  "say_when_from" if bound & _FROM else "say_when_until" if bound & _UNTIL else "say_when")
         return t.pick(entry, when=when)
     if last in _QUERY:
@@ -388,6 +391,8 @@ def _text(t: _Turn, key: str, words: list[str], last: str, value: str, parent: s
         return t.pick("say_unit_label", value=value)
     if ws & {"header", "heading", "footer", "footnote"} and last in _TEXT | {"header", "footer", "heading"}:
         return t.pick("say_footer" if ws & {"footer", "footnote"} else "say_header", value=value)
+    if SCHEDULED_SENTENCE.match(value):
+        return t.pick("say_scheduling", value=value)  # the event itself, in the user's words
     if last == "subject":
         return t.pick("say_subject", value=value)
     if last in _TITLE:

@@ -73,6 +73,35 @@ def matched_person(obj: dict[str, Any]) -> None:
             obj[key] = f"{parts[0]}.{parts[-1]}@{value.split('@', 1)[1]}"
 
 
+# A field for an event said in words ("Text describing the event, including its time";
+# "a natural-language sentence").
+SCHEDULING_DESCRIPTION = re.compile(r"\b(describ\w+ the (event|meeting|appointment)\b.*\btime|natural[- ]language)",
+                                   re.I)
+_WORKDAY = (9, 10, 11, 14, 15, 16)
+_GATHERINGS = (("Lunch", (12, 13)), ("Coffee", (9, 10, 15)), ("Call", _WORKDAY), ("Dinner", (18, 19)),
+               ("Catch-up", _WORKDAY), ("1:1", _WORKDAY), ("Breakfast", (8,)), ("Review", _WORKDAY))
+SCHEDULED_SENTENCE = re.compile(r"^(?P<what>.+?) on (?P<weekday>[A-Z][a-z]+day) (?P<month>[A-Z][a-z]+) (?P<day>\d{1,2}) "
+                        r"at (?P<hour>\d{1,2}):(?P<minute>\d{2})$")
+
+
+def scheduled(sentence: str, today: datetime) -> tuple[str, datetime] | None:
+    """(what, when) of a `ValueFactory.scheduling_sentence()` ("Lunch with Ana on Friday
+    November 13 at 12:30" -> ("Lunch with Ana", 2026-11-13 12:30 UTC)): the first such date on
+    or after `today`. None for any other text."""
+    match = SCHEDULED_SENTENCE.match(sentence.strip())
+    if not match:
+        return None
+    for year in (today.year, today.year + 1):
+        try:
+            when = datetime.strptime(f"{year} {match['month']} {match['day']} {match['hour']}:{match['minute']}",
+                                     "%Y %B %d %H:%M").replace(tzinfo=today.tzinfo)
+        except ValueError:
+            return None
+        if when.date() >= today.date():
+            return match["what"], when
+    return None
+
+
 def server_set(name: str, schema: dict[str, Any]) -> bool:
     """Whether the server sets this body field (nobody's to state or invent): `readOnly`, a
     name in SERVER_SET, or a description calling it output-only / read-only."""
@@ -260,6 +289,16 @@ class ValueFactory:
             return at.strftime("%Y-%m-%d")
         return self.iso(at)
 
+    def scheduling_sentence(self) -> str:
+        """Something to put on a calendar, said the way a person types it into a quick-add box:
+        "Lunch with Ana about the Q3 plan on Friday November 13 at 12:30" (the next two weeks;
+        `scheduled()` reads it back)."""
+        what, hours = self.rng.choice(_GATHERINGS)
+        who = self.fake.first_name()
+        about = f" about {self.title()}" if self.rng.random() < 0.4 else ""
+        at = self._at(self.rng.randint(1, 14)).replace(hour=self.rng.choice(hours))
+        return f"{what} with {who}{about} on {at:%A %B} {at.day} at {at.hour}:{at.minute:02d}"
+
     def between(self, lo: datetime, hi: datetime, whole_days: bool = False) -> datetime:
         """A time in [lo, hi] on a quarter hour (a whole day at midnight with `whole_days`);
         `lo` when the span is too short to hold one."""
@@ -376,6 +415,15 @@ class ValueFactory:
                 named = f"{snake(parent)}_{snake(key)}" if parent and snake(key) in GENERIC_TIME_KEYS else key
                 # The object's name is whose field it is (an address's postal_code is a postcode).
                 out[key] = self.value(named, sub, depth + 1, holder=snake(parent) if parent else "")
+        if not out and depth < 3:
+            # An object with nothing in it says nothing (an event's `start: {}` leaves the event
+            # no time): one field, a time first where it holds one.
+            open_keys = [k for k, sub in props.items() if isinstance(sub, dict)
+                         and not server_set(k, sub) and not snake(k).endswith("_id")]
+            key = next((k for k in open_keys if snake(k) in ("date_time", "datetime")), open_keys[0] if open_keys else None)
+            if key is not None:
+                named = f"{snake(parent)}_{snake(key)}" if parent and snake(key) in GENERIC_TIME_KEYS else key
+                out[key] = self.value(named, props[key], depth + 1, holder=snake(parent) if parent else "")
         matched_person(out)
         # {"date": ..., "dateTime": ...} where the docs say one or the other: one.
         return without_alternatives(out, props, required)
@@ -450,6 +498,8 @@ class ValueFactory:
             # A recipient the description calls a phone number (WhatsApp's `to`) is one, not an email.
             digits_only = "digits only" in str(schema.get("description", "")).lower()
             value = ("" if digits_only else "+") + "1" + "".join(self.rng.choice(string.digits) for _ in range(10))
+        if value is None and SCHEDULING_DESCRIPTION.search(str(schema.get("description", ""))):
+            value = self.scheduling_sentence()  # Calendar's QUICK_ADD `text`: an event said in words
         if value is None and re.search(r"\brrule\b", str(schema.get("description", "")), re.I):
             value = self.rng.choice(_RRULES)
         if value is None:

@@ -72,7 +72,7 @@ from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.validator import schema_validator
 from funcdex_assets.offline import lists
 from funcdex_assets.offline.failures import Problem, failure_response, problem
-from funcdex_assets.offline.values import GENERIC_TIME_KEYS, HONORIFICS, PERSON_ENTITIES, ValueFactory, _schema_type, concrete
+from funcdex_assets.offline.values import GENERIC_TIME_KEYS, HONORIFICS, PERSON_ENTITIES, ValueFactory, _schema_type, concrete, scheduled
 
 _LIVE_STATES = ("confirmed", "active", "open", "sent", "scheduled", "pending", "created", "draft", "todo",
                 "to do", "accepted", "succeeded", "published", "incomplete", "new")
@@ -267,6 +267,8 @@ class World:
             made=_made_noun(tool.original_name) if action == "create" else "",
             verbs=[w for w in words(tool.original_name) if w in _TARGET_STATES or w in _TARGET_FLAGS],
         )
+        if action == "create":
+            self._read_sentence(ctx)
         self.last_failure = None
         refused = self._refusal(tool, args, action, {s.name: args[s.name] for s in slots})
         if refused is not None:
@@ -286,6 +288,20 @@ class World:
         # The records keep the objects they were built from and later calls change them (an
         # update moves the end of an event): the answer given now must not change with them.
         return copy.deepcopy(out)
+
+    def _read_sentence(self, ctx: "_Ctx") -> None:
+        """A create from a sentence ("Lunch with Ana on Friday November 13 at 12:30", Calendar's
+        QUICK_ADD) makes what the sentence says: its title, starting then, for an hour."""
+        for value in list(ctx.flat_args.values()):
+            read = scheduled(value, self.values.today) if isinstance(value, str) else None
+            if read is None:
+                continue
+            what, when = read
+            for key in ("summary", "title", "name"):
+                ctx.flat_args.setdefault(key, what)
+            ctx.flat_args.setdefault("start_date_time", self.values.iso(when))
+            ctx.flat_args.setdefault("end_date_time", self.values.iso(when + timedelta(hours=1)))
+            return
 
     def failure(self, tool: Tool, args: dict[str, Any], kind: str, *, argument: str | None = None) -> Any:
         """A failed response of `tool` to `args`: `kind` one of not_found, permission_denied,
@@ -414,6 +430,10 @@ class World:
         built: dict[int, _Built] = {}
         differs: dict[int, tuple[str, ...]] = {}
         person = lists.is_person(page.entity)
+        # A listing of an event's own kind under that event (LIST_EVENT_INSTANCES(eventId)) lists
+        # its occurrences: each is that event again, at its own time.
+        parent_id = page.spec.containers.get(f"{page.entity}_id")
+        parent = self.records.setdefault((page.entity, str(parent_id)), {}) if parent_id is not None else None
         for i in order:
             sink: list[_Built] = []
             item = self._build(items_schema, path + ("[]",), name, ctx, None, in_list=True, known_id=page.slots[i],
@@ -421,7 +441,9 @@ class World:
             b = sink[0] if sink else _Built(item, {}, None, page.entity, None)
             if isinstance(item, dict):
                 lists.conform(item, b.props, page.spec, self.values, _valid, person)
-                if i in page.near and page.target in built:
+                if parent is not None:
+                    _occurrence(item, b.props, parent, parent_id)  # the same event: no near misses
+                elif i in page.near and page.target in built:
                     differs[i] = self._near_miss(item, built[page.target].out, b.props, page.spec, page.entity)
                 if b.record is not None:
                     b.record.update({snake(k): v for k, v in item.items()})
@@ -687,9 +709,12 @@ class World:
             if high in fresh and out[high] < out[low]:
                 # A span of positions (a paragraph's startIndex / endIndex) runs forwards.
                 out[high] = out[low] + self.values.rng.randint(1, 80)
-        for name, value in out.items():
-            if not isinstance(value, dict):
-                continue
+        # A drawn `date` beside a `dateTime` is that time's day, however deep ({event: {end:
+        # {dateTime, date}}}): the pairing above may have moved it a day or three.
+        stack: list[tuple[str, dict[str, Any]]] = [(name, value) for name, value in out.items() if isinstance(value, dict)]
+        while stack:
+            name, value = stack.pop()
+            stack.extend((f"{name}.{k}", v) for k, v in value.items() if isinstance(v, dict))
             moment = next((v for k, v in value.items() if snake(k) in ("date_time", "datetime") and isinstance(v, str)
                            and v[:4].isdigit()), None)
             for key in value:
@@ -966,6 +991,24 @@ _PERSON_NAME_KEYS = frozenset({"name", "display_name", "full_name", "real_name"}
 _AS_GIVEN = re.compile(r"\bas (?:given|sent|passed) in the request\b", re.I)
 _MADE_STAMPS = frozenset({"created", "creation", "inserted", "added"})
 _CHANGED_STAMPS = frozenset({"updated", "modified", "edited"})
+
+
+_OCCURRENCE_SAME = frozenset({"summary", "title", "name", "subject", "description", "location"})
+
+
+def _occurrence(item: dict[str, Any], props: dict[str, Any], parent: dict[str, Any], parent_id: Any) -> None:
+    """`item` made an occurrence of the object recorded as `parent` (in place): the parent's
+    title, description and place (the first occurrence gives them where the parent's were
+    never shown), and its id where the item names what it recurs from (`recurringEventId`)."""
+    for key in list(item):
+        sk = snake(key)
+        if sk in _OCCURRENCE_SAME and isinstance(item[key], str):
+            if isinstance(parent.get(sk), str) and _valid(props.get(key) or {}, parent[sk]):
+                item[key] = parent[sk]
+            else:
+                parent[sk] = item[key]
+        elif sk.startswith(("recurring", "parent")) and sk.endswith("id") and _valid(props.get(key) or {}, parent_id):
+            item[key] = parent_id
 
 
 _RANGE_WORDS = (("start", "end"), ("min", "max"), ("from", "to"), ("begin", "end"), ("first", "last"))

@@ -117,6 +117,8 @@ def used_after_delete(d: Dialogue) -> list[Finding]:
 # `summary`, `subject`), a body (`body`, `text`, `content`; a `snippet` or `preview` only has to
 # be the start of it), a description, a location, a one-address recipient (`to`,
 # `recipient_email`). Objects are told by an `id`, `gid` or `uri` of five characters or more.
+# A create from a sentence alone (`text`, as Calendar's quick add takes) makes an object whose
+# title the sentence holds.
 
 _FACT_GROUPS: dict[str, str] = {
     "title": "title", "name": "title", "summary": "summary", "subject": "subject",
@@ -213,6 +215,8 @@ def entity_drift(d: Dialogue) -> list[Finding]:
                 group = _fact_group(key)
                 if group and isinstance(value, str) and value.strip() and len(value) >= 3:
                     facts.setdefault(oid, {})[group] = (value, key, call.result_index)
+        if target and action == "create":
+            out.extend(_unread_sentence(call, target))
         if target:
             qualifiers = frozenset(words(call.name))
             for key, value in call.arguments.items():
@@ -220,6 +224,30 @@ def entity_drift(d: Dialogue) -> list[Finding]:
                 if group and isinstance(value, str) and value.strip() and len(value) >= 3:
                     facts.setdefault(target, {})[group] = (value, key, call.index)
     return out
+
+
+_SENTENCE_KEYS = frozenset({"text", "sentence", "input", "prompt", "query_text"})
+
+
+def _unread_sentence(call: Call, made: str) -> list[Finding]:
+    """A create from a sentence alone (Calendar's quick add: `text: "Lunch with Ana on Friday at
+    12:30"`) makes what the sentence says: a made object titled with words the sentence does
+    not hold was not read from it."""
+    facts = {k: v for k, v in call.arguments.items() if _fact_group(k) in ("title", "summary", "subject")}
+    sentence = next((v for k, v in call.arguments.items() if snake(k) in _SENTENCE_KEYS and isinstance(v, str)
+                     and len(v.split()) >= 3), None)
+    if facts or sentence is None:
+        return []
+    for _, obj in iter_objects(call.result):
+        if _object_id(obj) != made:
+            continue
+        for key, value in obj.items():
+            if _fact_group(key) in ("title", "summary") and isinstance(value, str) and value.strip() \
+                    and _norm(value) not in _norm(sentence):
+                return [Finding(code="entity_drift", message_index=call.result_index, message=(
+                    f"{call.name} was given {sentence!r} and made {key}={_short(value)!r}, which the sentence "
+                    "does not say"))]
+    return []
 
 
 def _short(text: str, limit: int = 60) -> str:
