@@ -309,3 +309,22 @@ def test_the_assistant_asks_for_a_value_in_words_not_by_its_parameter_name() -> 
         "earliest time", "latest time", "earliest date", "number of rows", "number of results", "due date",
         "recipient"]
     assert field_noun("summary") == "summary"
+
+
+def test_a_question_before_a_trash_does_not_call_it_final(written) -> None:
+    """"Move that message to the trash? This can't be undone." teaches a falsehood: a trash or a
+    cancellation can be taken back, a permanent delete cannot."""
+    from funcdex_assets.catalog.actions import deletion_kind
+    from funcdex_assets.dml.model import AssistantTurn
+
+    final = re.compile(r"can't be undone|no undoing|can't be reversed|it's done, it's done", re.I)
+    asked = 0
+    for _, turns, _ in written:
+        question = None
+        for t in turns:
+            if isinstance(t, AssistantTurn):
+                question = t.text
+            elif isinstance(t, ToolCallTurn) and deletion_kind(t.name) == "soft" and question and "?" in question:
+                asked += 1
+                assert not final.search(question), (t.name, question)
+    assert asked >= 3

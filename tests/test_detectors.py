@@ -276,6 +276,15 @@ def test_entity_drift_fires_when_a_quick_add_ignores_its_sentence():
     assert "entity_drift" not in codes(row("Lunch with Ana"))
 
 
+def test_false_finality_fires_only_where_the_action_can_be_taken_back():
+    def row(name, question):
+        return conversation(user("I don't need message m_77001 anymore."), assistant(question), user("Yes, go ahead."),
+                            assistant("", call(name, {"message_id": "m_77001"}, {"id": "m_77001"})), assistant("Done."))
+    assert "false_finality" in codes(row("move_to_trash", "Move it to the trash? This can't be undone."))
+    assert "false_finality" not in codes(row("move_to_trash", "Should I move it to the trash?"))
+    assert "false_finality" not in codes(row("delete_message", "Delete it? This can't be undone."))
+
+
 # ---------------------------------------------------------------------------------------------
 # time
 
@@ -312,6 +321,10 @@ def test_end_before_start_covers_number_ranges_but_not_unrelated_numbers():
     assert "end_before_start" in codes(row({"document_id": "doc_58120", "start_index": 10, "end_index": 7}))
     assert "end_before_start" not in codes(row({"document_id": "doc_58120", "start_index": 7, "end_index": 10}))
     assert "end_before_start" not in codes(row({"document_id": "doc_58120", "start_index": 7, "max_results": 3}))
+    prices = conversation(user("How did ACME trade yesterday?"),
+                          assistant("", call("get_price_history", {"symbol": "ACME"}, {"open": 178.1, "close": 176.29})),
+                          assistant("It opened at 178.10 and closed at 176.29."))
+    assert "end_before_start" not in codes(prices)  # a falling day, not a backwards range
 
 
 def test_an_all_day_event_and_a_window_in_order_are_fine():

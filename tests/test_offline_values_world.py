@@ -1308,3 +1308,27 @@ def test_the_instances_of_an_event_are_that_event(repo_root: Path) -> None:
             assert event.get("summary", "Study share update") == "Study share update", event
             assert event.get("location", "Room 4") == "Room 4", event
             assert event.get("recurringEventId", made["id"]) == made["id"], event
+
+
+def test_a_nested_object_keeps_its_id_with_its_name(repo_root: Path) -> None:
+    """A task read again shows the workspace it had, id and name together (seen: the name of
+    workspace 7060... under a new gid, and the list of workspaces then naming that gid
+    otherwise: entity_drift)."""
+    from funcdex_assets.quality.detectors import entity_drift
+    from funcdex_assets.quality.dialogue import dialogue_from_row
+
+    tools = catalog_tools(repo_root)
+    checked = 0
+    for seed in range(8):
+        w = World(factory(seed))
+        calls = run(w, tools, [("ASANA_CREATE_TASK", {"workspace_gid": "1100042", "name": "Draft the brief"})])
+        gid = calls[0][2]["data"]["task"]["gid"]
+        calls += run(w, tools, [("ASANA_GET_TASK", {"task_gid": gid}), ("ASANA_GET_TASK", {"task_gid": gid}),
+                                ("ASANA_GET_WORKSPACES", {"limit": 20})])
+        shown = [c[2]["data"]["task"].get("workspace") for c in calls[:3]]
+        shown = [s for s in shown if s and "name" in s]
+        if len(shown) >= 2:
+            checked += 1
+            assert {(s["gid"], s["name"]) for s in shown} == {("1100042", shown[0]["name"])}, shown
+        assert entity_drift(dialogue_from_row(calls_row(tools, calls))) == [], seed
+    assert checked >= 3

@@ -608,6 +608,9 @@ class World:
         id_value: Any = None
         primary = False
         if id_prop is not None:
+            if known_id is None and echo and echo.get(id_prop) is not None and not in_list:
+                # The task's workspace is the one it had: the name echoed below goes with that id.
+                known_id = echo[id_prop]
             id_value = self._object_id(props, id_prop, entity, ctx, in_list, known_id)
             key = (entity, str(id_value))
             record = self.records.setdefault(key, {})

@@ -17,7 +17,7 @@ from string import Formatter
 from typing import Any
 
 from funcdex_assets.backends.base import Persona
-from funcdex_assets.catalog.actions import action_verb, changes_by_arguments, destructive_kind, name_action, reads_many
+from funcdex_assets.catalog.actions import action_verb, changes_by_arguments, deletion_kind, destructive_kind, name_action, reads_many
 from funcdex_assets.catalog.fields import input_slots, snake
 from funcdex_assets.catalog.names import toolkit_display_name
 from funcdex_assets.catalog.models import Tool
@@ -637,9 +637,12 @@ class ConversationWriter:
                 action = f"{verb} {target} {rest[3:]}"  # "move that message to the trash"
             else:
                 action = f"{action} ({target})"
+        reversible = deletion_kind(tool.original_name) == "soft"  # a trash or a cancellation can be taken back
         if self.plan.thoughts:
-            self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_confirm", action=action)))
-        self._say(pick(self.rng, "confirm_question", action=action))
+            self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_confirm_soft" if reversible else "thought_confirm",
+                                                    action=action)))
+        self._say(pick(self.rng, "confirm_question" if reversible or self.rng.random() < 0.5 else "confirm_question_final",
+                       action=action))
         if step.confirm == "decline":
             self.turns.append(UserTurn(text=pick(self.rng, "confirm_no", self.tone)))
             self.outcome[i] = pick(self.rng, "declined_result", action=action, action_ing=ing(action))

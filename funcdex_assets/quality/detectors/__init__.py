@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from funcdex_assets.quality.detectors.calls import empty_change, no_tool_call
-from funcdex_assets.quality.detectors.destruction import unconfirmed_destruction
+from funcdex_assets.quality.detectors.destruction import false_finality, unconfirmed_destruction
 from funcdex_assets.quality.detectors.dictation import parameter_dictation
 from funcdex_assets.quality.detectors.honesty import false_success
 from funcdex_assets.quality.detectors.identity import identity_mismatch, invented_name
@@ -27,7 +27,7 @@ Detector = Callable[[Dialogue], list[Finding]]
 
 SEMANTIC: tuple[Detector, ...] = (no_tool_call, empty_change, garbled_text, prompt_leak, false_success, used_after_delete, entity_drift, temporal,
                                   unsourced_argument, invented_name, identity_mismatch, parameter_dictation,
-                                  unconfirmed_destruction, list_consistency, result_mismatch)
+                                  unconfirmed_destruction, false_finality, list_consistency, result_mismatch)
 STRUCTURAL: tuple[Detector, ...] = (structure, call_schemas)
 # What the pipeline runs after the DML validator, which has already held every call to its schema.
 AFTER_VALIDATION: tuple[Detector, ...] = (structure,) + SEMANTIC

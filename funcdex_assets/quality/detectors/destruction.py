@@ -1,17 +1,23 @@
-"""`unconfirmed_destruction`: a call that deletes, cancels, sends, pays or refunds (by its name,
+"""`unconfirmed_destruction`, `false_finality`.
+
+`unconfirmed_destruction`: a call that deletes, cancels, sends, pays or refunds (by its name,
 `catalog.actions.destructive_kind`) that the user neither asked for nor confirmed.
 
 Asked for: an earlier user message uses a word for that kind of action ("delete", "get rid
 of", "cancel", "call off", "send", "reply", "let Dana know", "pay", "refund"...). Confirmed: the
 assistant asked ("Shall I cancel it?", "Do you want me to send this?", "Please confirm") and the
 user's next message agrees ("yes", "go ahead", "sure", "please do").
+
+`false_finality`: the assistant calls a trash, cancel or archive (`deletion_kind` soft, which a
+restore takes back) final ("This can't be undone", "there's no undoing it") in the message
+before the call.
 """
 
 from __future__ import annotations
 
 import re
 
-from funcdex_assets.catalog.actions import destructive_kind
+from funcdex_assets.catalog.actions import deletion_kind, destructive_kind
 from funcdex_assets.quality.dialogue import Call, Dialogue
 from funcdex_assets.quality.findings import Finding
 
@@ -63,4 +69,22 @@ def unconfirmed_destruction(d: Dialogue) -> list[Finding]:
             continue
         out.append(Finding(code="unconfirmed_destruction", message_index=call.index, message=(
             f"{call.name} ({kind}) was neither asked for nor confirmed by the user")))
+    return out
+
+
+_FINAL = re.compile(r"\b(can(?:'|no)t be (?:undone|reversed|recovered)|cannot be (?:undone|reversed|recovered)|"
+                    r"no undoing|irreversibl\w*|permanent(?:ly)?|it's done, it's done|for good)\b", re.I)
+
+
+def false_finality(d: Dialogue) -> list[Finding]:
+    out: list[Finding] = []
+    for call in d.calls:
+        if deletion_kind(call.name) != "soft":
+            continue
+        before = next((m for m in reversed(d.messages[:call.index + 1]) if m.role == "assistant" and m.text.strip()),
+                      None)
+        if before is not None and _FINAL.search(before.text):
+            out.append(Finding(code="false_finality", message_index=before.index, message=(
+                f"the assistant calls {call.name} final ({_FINAL.search(before.text).group(0)!r}), "
+                "but a trash, cancellation or archive can be taken back")))
     return out

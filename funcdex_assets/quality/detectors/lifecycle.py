@@ -116,7 +116,8 @@ def used_after_delete(d: Dialogue) -> list[Finding]:
 # shows "Morph leading-edge roi"). Facts are the fields people read: a title (`title`, `name`,
 # `summary`, `subject`), a body (`body`, `text`, `content`; a `snippet` or `preview` only has to
 # be the start of it), a description, a location, a one-address recipient (`to`,
-# `recipient_email`). Objects are told by an `id`, `gid` or `uri` of five characters or more.
+# `recipient_email`). Objects are told by an `id`, `gid` or `uri` of five characters or more
+# (eight for a number).
 # A create from a sentence alone (`text`, as Calendar's quick add takes) makes an object whose
 # title the sentence holds.
 
@@ -157,10 +158,14 @@ def _agrees(shown: str, known: str, field: str, known_field: str) -> bool:
 
 
 def _object_id(obj: dict[str, Any]) -> str | None:
+    """The object's id where it tells one object from every other: short numbers (Jira's
+    transition 31, issue 10042) are shared across kinds of objects, so they tell nothing."""
     for key in _OBJECT_IDS:
         value = obj.get(key)
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and len(str(value)) >= 5:
-            return str(value)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            text = str(value)
+            if len(text) >= (8 if text.isdigit() else 5):
+                return text
     return None
 
 

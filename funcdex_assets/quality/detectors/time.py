@@ -86,10 +86,15 @@ def _end_before_start(obj: dict[str, Any]) -> str | None:
         start, end = _time_of(low), _time_of(high)
         if start and end and before(end, start):
             return f"{end_key} {_show(high)} is before {start_key} {_show(low)}"
-        if not (start or end) and _plain_number(low) and _plain_number(high) and high < low:
+        if not (start or end) and _plain_number(low) and _plain_number(high) and high < low \
+                and _kind(start_key) & _NUMERIC_LOWS:
             # A range of positions or amounts: start_index 10 to end_index 7, min_price 50 to max_price 20.
             return f"{end_key} {high} is below {start_key} {low}"
     return None
+
+
+# Words of the lower bound of a range of numbers; a day's `open` / `close` prices are no range.
+_NUMERIC_LOWS = frozenset({"start", "begin", "min", "from", "lower", "gte", "gt"})
 
 
 def _plain_number(value: Any) -> bool:
