@@ -96,14 +96,16 @@ def test_confirmations_come_before_the_call_and_a_no_is_respected(written) -> No
 
 def test_no_finding_on_shapes(written) -> None:
     """The shapes pass the meaning detectors: a confirmed deletion is not unconfirmed, nothing
-    acts on what a call deleted, an out-of-scope answer needs no call."""
+    acts on what a call deleted, an out-of-scope answer needs no call, a read shows what was
+    given, an object is looked for where it lives, a trash is not called final."""
     found = {}
     out_of_scope = 0
     for plan, turns, by_name in written:
         out_of_scope += sum(bool(r.out_of_scope) for r in plan.requests)
         messages = to_messages(turns, "c", system_prompt="Today is " + plan.today + ".")
         codes = {f.code for f in detect(dialogue_from_messages(messages))}
-        for code in codes & {"unconfirmed_destruction", "used_after_delete"}:
+        for code in codes & {"unconfirmed_destruction", "used_after_delete", "entity_drift", "wrong_container",
+                             "false_finality", "end_before_start"}:
             found.setdefault(code, 0)
             found[code] += 1
     assert out_of_scope >= 3

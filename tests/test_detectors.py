@@ -276,6 +276,28 @@ def test_entity_drift_fires_when_a_quick_add_ignores_its_sentence():
     assert "entity_drift" not in codes(row("Lunch with Ana"))
 
 
+def test_wrong_container_fires_when_an_object_is_looked_for_elsewhere():
+    def row(calendar):
+        return conversation(user("Add 'Sync' to the team calendar c_team01, then show it."),
+                            assistant("", call("create_event", {"calendar_id": "c_team01", "summary": "Sync"},
+                                               {"event": {"id": "evt_88421", "summary": "Sync"}})),
+                            assistant("", call("get_event", {"calendar_id": calendar, "event_id": "evt_88421"},
+                                               {"event": {"id": "evt_88421", "summary": "Sync"}})),
+                            assistant("Here it is: Sync."))
+    assert "wrong_container" in codes(row("c_other02"))
+    assert "wrong_container" not in codes(row("c_team01"))
+    assert "wrong_container" not in codes(row("primary"))
+    moved = conversation(user("Move card crd_55120 from Doing (lst_00012) to Done (lst_00013), then show it."),
+                         assistant("", call("get_cards_in_list", {"list_id": "lst_00012"},
+                                            {"cards": [{"id": "crd_55120", "name": "Pricing copy"}]})),
+                         assistant("", call("update_card", {"card_id": "crd_55120", "list_id": "lst_00013"},
+                                            {"id": "crd_55120"})),
+                         assistant("", call("get_card", {"card_id": "crd_55120", "list_id": "lst_00013"},
+                                            {"id": "crd_55120", "name": "Pricing copy"})),
+                         assistant("Moved it to Done."))
+    assert "wrong_container" not in codes(moved)  # an update's optional container moves the card there
+
+
 def test_false_finality_fires_only_where_the_action_can_be_taken_back():
     def row(name, question):
         return conversation(user("I don't need message m_77001 anymore."), assistant(question), user("Yes, go ahead."),
@@ -389,6 +411,14 @@ def test_relative_date_mismatch():
     assert "relative_date_mismatch" not in codes(next_friday)
     assert "relative_date_mismatch" in codes(weekday)
     assert "relative_date_mismatch" in codes(said_wrong)
+
+    def listing(text):  # the system prompt's today is 2026-03-02
+        return conversation(user(text), assistant("", call("list_events", {"time_max": "2026-03-20T00:00:00Z"},
+                                                           {"items": []})), assistant("Nothing is booked."))
+    assert "relative_date_mismatch" in codes(listing("What's on today?"))
+    for chat in ("Thanks for helping out today! What's on my calendar?", "I could use your help today! List my events.",
+                 "Wait, no, not today. Just list my events."):
+        assert "relative_date_mismatch" not in codes(listing(chat)), chat
 
 
 # ---------------------------------------------------------------------------------------------

@@ -382,6 +382,39 @@ class ConversationWriter:
         items = list(step.grounded.items())
         return next(((a, k) for a, k in items if k == f"{entity}_id"), items[-1])
 
+    def _home(self, step: PlannedStep, i: int, arg: str, args: dict[str, Any] | None = None) -> Any:
+        """Where the object the step acts on lives, for container argument `arg` (the calendar
+        of the event): what the world recorded when it made or listed the object; None when
+        the object is not known yet or `arg` is the object itself."""
+        primary, key = self._primary(step)
+        if arg == primary or arg not in step.grounded:
+            return None
+        target = (args or {}).get(primary, self.chosen.get(i, {}).get(primary))
+        if target is None and args is None:
+            pointed = self._pointed(step, i)  # the user names what they were shown
+            target = pointed.value if pointed is not None else None
+        source = step.sources.get(primary)
+        if target is None and source is not None and self.plan.steps[source].grounded:
+            # "Get the event 'Firm good', then update it": it is what the earlier step names.
+            earlier, earlier_key = self._primary(self.plan.steps[source])
+            if earlier_key == key:
+                target = self.chosen.get(source, {}).get(earlier)
+        if target is None:
+            return None
+        record = self.world.records.get((key[:-3], str(target)))
+        if not record:
+            return None
+        return record.get(step.grounded[arg], record.get(snake(arg)))
+
+    def _acts_on_unseen(self, step: PlannedStep, i: int) -> bool:
+        """The step reads, changes or deletes (not makes, moves or copies) an object an earlier
+        step of the same request brings: the user has not seen it."""
+        tool = self.tools[step.tool]
+        if name_action(tool.original_name) == "create" or action_verb(tool.original_name) in ("move", "copy"):
+            return False
+        source = step.sources.get(self._primary(step)[0])
+        return source is not None and source >= self._request_start(i)
+
     def _request_start(self, i: int) -> int:
         return next(r.steps[0] for r in self.plan.requests if i in r.steps)
 
@@ -409,6 +442,14 @@ class ConversationWriter:
             if arg == primary or arg in required:
                 continue
             hits = [h for h in self._latest(key, i) if repr(h.value) not in self.retired]
+            home = self._home(step, i, arg)
+            if home is not None:
+                # The calendar the event is in, not another one the user has seen.
+                hits = [h for h in hits if str(h.value) == str(home)]
+            elif self._acts_on_unseen(step, i):
+                # Which event is not known yet (the list comes first), so neither is its calendar:
+                # the call takes the one the event was listed in, and the user names none.
+                continue
             source = step.sources.get(arg)
             seen = source is not None and source < self._request_start(i)
             named = [h for h in hits if h.label]
@@ -691,6 +732,13 @@ class ConversationWriter:
                 args[name] = self._nested_grounded(step, name, user_args[name], schema, i)
             elif name in step.assistant_args:
                 args[name] = step.assistant_args[name]
+        # The object is looked for where it is: a container id the user did not name is the one
+        # the object was made or listed in (wrong_container).
+        for name in step.grounded:
+            home = self._home(step, i, name, args)
+            if name in args and home is not None and name not in self.chosen.get(i, {}) \
+                    and schema_validator(props.get(name) or {}).is_valid(home):
+                args[name] = home
         # A bound carried over from a result (an event's start) may land after the one the user
         # stated: the window stays in order (not in a first try the service is about to reject).
         if not first_try:

@@ -337,6 +337,9 @@ def _span(today: date, g: dict) -> set[date]:
     return {max(month)}
 
 
+_ABOUT_NOW = re.compile(r"\b(help\w*|here|thanks?|thank you|going|busy|chat\w*|talk\w*|not)\b[^,;:]*$", re.I)
+
+
 def relative_dates(text: str, today: date) -> list[RelativeDate]:
     """Relative date expressions in `text` with the dates they may mean (see the module docstring)."""
     out = []
@@ -347,6 +350,10 @@ def relative_dates(text: str, today: date) -> list[RelativeDate]:
             days = {today + timedelta(days=2)}
         elif g["same"]:
             days = {today}
+            # "thanks for helping out today", "I could use your help today", "not today": the
+            # conversation's own day, no date anything is put on.
+            before = re.split(r"[.!?]", text[max(0, m.start() - 40):m.start()])[-1]
+            anchored = not _ABOUT_NOW.search(before)
         elif g["tomorrow"]:
             days = {today + timedelta(days=1)}
         elif g["yesterday"]:

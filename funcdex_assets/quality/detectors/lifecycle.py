@@ -1,4 +1,6 @@
-"""`used_after_delete`: an id that was deleted, trashed or cancelled is used again and the tool
+"""`used_after_delete`, `entity_drift` and `wrong_container` (below): an object's life.
+
+`used_after_delete`: an id that was deleted, trashed or cancelled is used again and the tool
 answers as if nothing happened.
 
 A call deletes when its name says so (`catalog.actions.deletion_kind`) and its result reports
@@ -15,9 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from funcdex_assets.catalog.actions import ALL_VERBS, deletion_kind, name_action, restores, words
+from funcdex_assets.catalog.actions import ALL_VERBS, deletion_kind, name_action, reads_many, restores, words
 from funcdex_assets.catalog.fields import NAME_NOISE, id_entity, singular, snake
 from funcdex_assets.quality.detectors.honesty import failure
+from funcdex_assets.quality.detectors.results import items_of
 from funcdex_assets.quality.detectors.values import Leaf, is_id_value, is_opaque, leaves
 from funcdex_assets.quality.dialogue import Call, Dialogue, iter_objects
 from funcdex_assets.quality.findings import Finding
@@ -253,6 +256,63 @@ def _unread_sentence(call: Call, made: str) -> list[Finding]:
                     f"{call.name} was given {sentence!r} and made {key}={_short(value)!r}, which the sentence "
                     "does not say"))]
     return []
+
+
+# ---------------------------------------------------------------------------------------------
+# `wrong_container`: an object looked for where it is not.
+#
+# Where an object lives is the container ids of the call that made it or listed it (the event
+# made with calendarId "c_team", the task listed with project_gid 1203). A later call that names
+# the object (its own id, `_targets`) beside another value of the same container id (GET_EVENT
+# with calendarId "c_other") asks the wrong place: a real API answers not found. Aliases of the
+# caller's own ("primary", "me", "default") match any value. An update's optional container id
+# is where it moves the object, and becomes its place.
+
+_ALIASES = frozenset({"primary", "me", "default", "self", "current"})
+
+
+def wrong_container(d: Dialogue) -> list[Finding]:
+    out: list[Finding] = []
+    home: dict[str, dict[str, tuple[str, int]]] = {}  # object id -> container entity -> (id, message)
+    for call in d.calls:
+        if not call.answered or failure(call.result, call.name) is not None:
+            continue
+        ids = [leaf for leaf in id_leaves(d, call) if isinstance(leaf.value, (str, int)) and not isinstance(leaf.value, bool)]
+        targets = _targets(call, ids) if name_action(call.name) != "create" else []
+        containers = {id_entity(leaf.key): str(leaf.value) for leaf in ids
+                      if leaf not in targets and id_entity(leaf.key)}
+        moved: dict[str, str] = {}
+        if name_action(call.name) == "update":
+            # An update's optional container is where the object goes (Trello's update_card with
+            # a list_id moves the card); a required one (a path's calendarId) is where it is.
+            required = set((d.tools.get(call.name) or {}).get("required") or [])
+            moved = {id_entity(leaf.key): str(leaf.value) for leaf in ids
+                     if leaf not in targets and id_entity(leaf.key) and leaf.key not in required}
+            containers = {k: v for k, v in containers.items() if k not in moved}
+        for target in targets:
+            known = home.get(str(target.value), {})
+            for entity, value in containers.items():
+                was = known.get(entity)
+                if was and was[0] != value and not {was[0].lower(), value.lower()} & _ALIASES:
+                    out.append(Finding(code="wrong_container", message_index=call.index, message=(
+                        f"{call.name} looks for {target.key}={target.value!r} in {entity} {value!r}, but message "
+                        f"{was[1]} put it in {entity} {was[0]!r}")))
+                    break
+        for target in targets:
+            for entity, value in moved.items():
+                home.setdefault(str(target.value), {})[entity] = (value, call.index)
+        if not containers:
+            continue
+        placed: list[str] = []
+        if name_action(call.name) == "create" and deletion_kind(call.name) is None:
+            made = _made_id(call)
+            placed = [made] if made else []
+        elif reads_many(call.name):
+            placed = [oid for item in items_of(call.result) if (oid := _object_id(item))]
+        for oid in placed:
+            for entity, value in containers.items():
+                home.setdefault(oid, {}).setdefault(entity, (value, call.index))
+    return out
 
 
 def _short(text: str, limit: int = 60) -> str:
