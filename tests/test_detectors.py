@@ -265,6 +265,23 @@ def test_entity_drift_follows_updates_and_compares_reads_with_each_other():
     assert "entity_drift" in codes(forgot)
 
 
+def test_entity_drift_reads_boxed_fields_and_short_ids_with_their_kind():
+    edited = conversation(user("Rename issue 23558 to 'Benchmark plan' and show it."),
+                          assistant("", call("edit_issue", {"issueIdOrKey": "23558", "summary": "Benchmark plan"},
+                                             {"issue": {"key": "WEB-120"}})),
+                          assistant("", call("get_issue", {"issueIdOrKey": "23558"},
+                                             {"issue": {"id": "23558", "fields": {"summary": "Worker plan"}}})),
+                          assistant("It's now 'Benchmark plan'."))
+    assert "entity_drift" in codes(edited)
+    kinds = conversation(user("Show issue 23558 and its transitions."),
+                         assistant("", call("get_issue", {"issueIdOrKey": "23558"},
+                                            {"issue": {"id": "23558", "fields": {"summary": "Q3 plan"}}})),
+                         assistant("", call("get_transitions", {"issueIdOrKey": "23558"},
+                                            {"transitions": [{"id": "23558", "name": "Start Progress"}]})),
+                         assistant("Q3 plan can be started."))
+    assert "entity_drift" not in codes(kinds)  # a transition may share the number
+
+
 def test_entity_drift_fires_when_a_quick_add_ignores_its_sentence():
     def row(summary):
         return conversation(user('Put "Lunch with Ana on Friday March 6 at 12:30" on my calendar.'),

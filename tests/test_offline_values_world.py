@@ -1332,3 +1332,25 @@ def test_a_nested_object_keeps_its_id_with_its_name(repo_root: Path) -> None:
             assert {(s["gid"], s["name"]) for s in shown} == {("1100042", shown[0]["name"])}, shown
         assert entity_drift(dialogue_from_row(calls_row(tools, calls))) == [], seed
     assert checked >= 3
+
+
+def test_an_edited_issue_reads_back_edited_and_named_by_a_trackers_words(repo_root: Path) -> None:
+    """Jira boxes an issue's facts in `fields`: an edit's summary and priority are what a later
+    get shows (seen: the edit said 'Benchmark plan', the get 'Worker plan'); the edit's answer
+    names the issue's own key and the fields it set; statuses and types are a tracker's words
+    ("In Progress", "Epic"), not titles."""
+    from funcdex_assets.offline.values import _KIND_NAMES
+
+    tools = catalog_tools(repo_root)
+    for seed in range(6):
+        w = World(factory(seed))
+        made = w.execute(tools["JIRA_CREATE_ISSUE"], {"project_key": "WEB", "summary": "Decision sync",
+                                                      "issue_type": "Epic", "priority": "Medium"}, step=0)["data"]["issue"]
+        edited = w.execute(tools["JIRA_EDIT_ISSUE"], {"issueIdOrKey": made["id"], "summary": "Benchmark plan",
+                                                      "priority": "High", "notifyUsers": True}, step=1)["data"]["issue"]
+        assert edited["key"] == made.get("key", edited["key"]) and edited["updated_fields"] == ["summary", "priority"]
+        fields = w.execute(tools["JIRA_GET_ISSUE"], {"issueIdOrKey": made["id"]}, step=2)["data"]["issue"]["fields"]
+        assert fields.get("summary", "Benchmark plan") == "Benchmark plan"
+        assert fields.get("priority", {}).get("name", "High") == "High"
+        assert fields.get("issuetype", {}).get("name", "Epic") == "Epic"
+        assert fields.get("status", {}).get("name", "To Do") in _KIND_NAMES["status"]

@@ -77,6 +77,16 @@ def matched_person(obj: dict[str, Any]) -> None:
 # "a natural-language sentence").
 SCHEDULING_DESCRIPTION = re.compile(r"\b(describ\w+ the (event|meeting|appointment)\b.*\btime|natural[- ]language)",
                                    re.I)
+# Names of the things a tracker sorts work by: a fixed vocabulary, not titles.
+_KIND_NAMES: dict[str, tuple[str, ...]] = {
+    "status": ("To Do", "In Progress", "In Review", "Done", "Blocked"),
+    "state": ("Open", "In Progress", "Closed"),
+    "statuscategory": ("To Do", "In Progress", "Done"),
+    "issuetype": ("Task", "Bug", "Story", "Epic"),
+    "priority": ("Highest", "High", "Medium", "Low", "Lowest"),
+    "resolution": ("Done", "Won't Do", "Duplicate", "Cannot Reproduce"),
+    "transition": ("Start Progress", "Stop Progress", "Resolve Issue", "Close Issue", "Reopen Issue"),
+}
 _WORKDAY = (9, 10, 11, 14, 15, 16)
 _GATHERINGS = (("Lunch", (12, 13)), ("Coffee", (9, 10, 15)), ("Call", _WORKDAY), ("Dinner", (18, 19)),
                ("Catch-up", _WORKDAY), ("1:1", _WORKDAY), ("Breakfast", (8,)), ("Review", _WORKDAY))
@@ -544,6 +554,9 @@ class ValueFactory:
     def _string_by_name(self, s: str, holder: str = "") -> str | None:
         """A value by what the field's name says, None when it says nothing recognised."""
         fake, rng = self.fake, self.rng
+        kinds = _KIND_NAMES.get(holder.replace("_", "")) if holder else None
+        if s in ("name", "display_name", "label") and kinds:
+            return rng.choice(kinds)  # a status is "In Progress", not "Syndicate enterprise e-tailers"
         if s in ("name", "display_name") and holder and holder not in PERSON_ENTITIES:
             return self.title()
         last = s.split("_")[-1] if s else ""

@@ -266,6 +266,7 @@ class World:
                if isinstance(e, str) and "@" in e and " " not in e],
             made=_made_noun(tool.original_name) if action == "create" else "",
             verbs=[w for w in words(tool.original_name) if w in _TARGET_STATES or w in _TARGET_FLAGS],
+            given=[k for k in args if k not in {s.name for s in slots}],
         )
         if action == "create":
             self._read_sentence(ctx)
@@ -446,7 +447,12 @@ class World:
                 elif i in page.near and page.target in built:
                     differs[i] = self._near_miss(item, built[page.target].out, b.props, page.spec, page.entity)
                 if b.record is not None:
-                    b.record.update({snake(k): v for k, v in item.items()})
+                    # What the listing shows (a near miss's other status, in `fields` too) is what
+                    # the item is from now on.
+                    b.record.update({snake(k): v for k, v in item.items() if snake(k) not in _ENTITY_PARTS})
+                    for k, v in item.items():
+                        if snake(k) in _ENTITY_PARTS and isinstance(v, dict):
+                            b.record.update({snake(kk): vv for kk, vv in v.items()})
                     for key, value in page.spec.containers.items():
                         b.record.setdefault(key, value)
             built[i] = b
@@ -555,14 +561,21 @@ class World:
         stype = _schema_type(schema)
         if stype == "object" or "properties" in schema:
             sn = snake(name)
-            prior = record.get(sn) if record is not None and isinstance(record.get(sn), dict) else {}
+            prior = record.get(sn) if record is not None and isinstance(record.get(sn), dict) \
+                and sn not in _ENTITY_PARTS else {}  # a part's facts live in the record itself
             given = ctx.flat_args.get(sn) if ctx.action in ("create", "update") and not in_list else None
             # What the entity already had, updated by what this call sets.
             echo = {**prior, **(given if isinstance(given, dict) else {})}
-            built = self._object(schema, path, ctx, in_list, echo=echo or None, known_id=known_id)
+            # Jira's issue.fields holds the issue's own summary and description: the issue's record.
+            part_of = record if sn in _ENTITY_PARTS else None
+            said = _said_as(record, sn, schema) if record is not None else None
+            if said is not None:
+                # priority: "High" set on the issue reads back as {"priority": {"name": "High"}}.
+                echo = {**echo, **said}
+            built = self._object(schema, path, ctx, in_list, echo=echo or None, known_id=known_id, part_of=part_of)
             if sink is not None:
                 sink.append(built)
-            if record is not None and name:
+            if record is not None and name and sn not in _ENTITY_PARTS:
                 # Nested parts (start, organizer, address) belong to the entity that holds them.
                 record[sn] = built.out
             return built.out
@@ -597,7 +610,8 @@ class World:
         return given
 
     def _object(self, schema: dict[str, Any], path: tuple[str, ...], ctx: "_Ctx", in_list: bool,
-                echo: dict[str, Any] | None = None, known_id: Any = None) -> "_Built":
+                echo: dict[str, Any] | None = None, known_id: Any = None,
+                part_of: dict[str, Any] | None = None) -> "_Built":
         props: dict[str, Any] = {k: v for k, v in (schema.get("properties") or {}).items() if isinstance(v, dict)}
         required = set(schema.get("required", []))
         entity = entity_of_object(path, ctx.tool.original_name)
@@ -633,6 +647,19 @@ class World:
                         record[arg] = value
                 if ctx.action == "update":
                     _keep_length(record, before)
+        if record is None and id_prop is None and not in_list and not ctx.primary_done and path \
+                and snake(path[-1]) == entity and ctx.arg_ids.get(f"{entity}_id") is not None:
+            # The issue an edit names, answered without its id ({"key", "updated_fields"}): still
+            # that issue, and what the edit sets is what it now says.
+            ctx.primary_done = True
+            record = self.records.setdefault((entity, str(ctx.arg_ids[f"{entity}_id"])), {})
+            if ctx.action == "update":
+                before = {leaf.path: leaf.at for leaf in lists.time_leaves(record)}
+                for arg, value in ctx.flat_args.items():
+                    record[arg] = value
+                _keep_length(record, before)
+        if record is None and part_of is not None:
+            record = part_of  # a part of the entity holding it (`fields`): its facts are the entity's
         if record is None:
             # An object nothing identifies (a project's `lead`, an event membership): still one
             # thing, whose person's name and address agree (a scratch record, kept nowhere).
@@ -644,7 +671,10 @@ class World:
         ctx.foreign += foreign
         for prop, sub in props.items():
             sn = snake(prop)
-            if echo is not None and prop in echo and prop != id_prop and schema_validator(sub).is_valid(echo[prop]):
+            if echo is not None and prop in echo and prop != id_prop and schema_validator(sub).is_valid(echo[prop]) \
+                    and not (not in_list and classify(prop, sub, "")[1] in ctx.arg_ids):
+                # (What it had, unless this call names it anew: ASSIGN_ISSUE(accountId) makes the
+                # assignee that account, whoever it was.)
                 out[prop] = echo[prop]
                 continue
             if ctx.page is not None and not in_list:
@@ -758,6 +788,9 @@ class World:
                 n = max(min(n, limit), lo)
             return [self._build(items, path + ("[]",), name, ctx, None, in_list=True) for _ in range(n)]
         if _schema_type(items) != "object":
+            if sn in _CHANGED_FIELDS and not in_list and ctx.action == "update" and _schema_type(items) == "string":
+                # "Names of the fields that were changed": the ones this call set.
+                return [name for name in ctx.given if snake(name) not in ("notify_users", "send_updates", "user_id")]
             removed = ctx.flat_args.get(f"remove_{sn}") if not in_list and not ctx.foreign else None
             if not in_list and not ctx.foreign and ctx.action in ("create", "update") and (
                     isinstance(removed, list) or (isinstance(ctx.flat_args.get(sn), list) and record is not None
@@ -996,6 +1029,23 @@ _MADE_STAMPS = frozenset({"created", "creation", "inserted", "added"})
 _CHANGED_STAMPS = frozenset({"updated", "modified", "edited"})
 
 
+def _said_as(record: dict[str, Any], sn: str, schema: dict[str, Any]) -> dict[str, Any] | None:
+    """{name-field: value} for an object `sn` (`priority`, `issuetype`) whose holder's record
+    has it as a plain value (`priority: "High"`, `issue_type: "Epic"`); None otherwise."""
+    flat = sn.replace("_", "")
+    value = next((v for k, v in record.items() if k.replace("_", "") == flat and isinstance(v, str)), None)
+    if value is None:
+        return None
+    props = schema.get("properties") or {}
+    key = next((k for k in props if snake(k) in ("name", "value", "display_name")), None)
+    return {key: value} if key is not None and _valid(props[key], value) else None
+
+
+_CHANGED_FIELDS = frozenset({"updated_fields", "changed_fields", "fields_updated", "modified_fields"})
+
+
+# Objects that are no thing of their own but the holder's facts in a box (Jira's `fields`).
+_ENTITY_PARTS = frozenset({"fields", "properties", "attributes", "details"})
 _OCCURRENCE_SAME = frozenset({"summary", "title", "name", "subject", "description", "location"})
 
 
@@ -1035,14 +1085,18 @@ def _numeric_ranges(obj: dict[str, Any]) -> list[tuple[str, str]]:
 def _changed_stamp(sn: str) -> bool:
     words = set(sn.split("_"))
     return bool(words & (_CHANGED_STAMPS | {"completed", "canceled", "cancelled", "deleted", "archived", "closed",
-                                             "finalized", "voided", "paid", "resolved"})) and not words & {"by", "id"}
+                                             "finalized", "voided", "paid", "resolved"})) \
+        and not words & ({"by", "id"} | _MONEY_WORDS)  # amount_paid is money, not when it was paid
+
+
+_MONEY_WORDS = frozenset({"amount", "price", "total", "balance", "subtotal", "cost", "fee", "tax", "refunded_amount"})
 
 
 def _stamped_now(sn: str, action: str, verbs: Any) -> bool:
     """A creation or change time of the object a create / update call is about: now. Not a
     completion or a due time, not who did it (`created_by`)."""
     words = set(sn.split("_"))
-    if words & {"by", "user", "id"}:
+    if words & ({"by", "user", "id"} | _MONEY_WORDS):
         return False
     if action == "create" and not verbs:
         return bool(words & (_MADE_STAMPS | _CHANGED_STAMPS))
@@ -1145,6 +1199,7 @@ class _Ctx:
     primary_done: bool = False  # the object the call is about has been built
     foreign: int = 0  # how many objects of other entities enclose what is built now
     parent_id: Any = None
+    given: list[str] = field(default_factory=list)  # the call's own arguments that are no ids, as named
     pending: list[tuple] = field(default_factory=list)  # objects to index once the response is final
     fresh: list[tuple[str, ...]] = field(default_factory=list)  # paths of leaves drawn (not given) by this call
 

@@ -20,7 +20,6 @@ from typing import Any
 from funcdex_assets.catalog.actions import ALL_VERBS, deletion_kind, name_action, reads_many, restores, words
 from funcdex_assets.catalog.fields import NAME_NOISE, id_entity, singular, snake
 from funcdex_assets.quality.detectors.honesty import failure
-from funcdex_assets.quality.detectors.results import items_of
 from funcdex_assets.quality.detectors.values import Leaf, is_id_value, is_opaque, leaves
 from funcdex_assets.quality.dialogue import Call, Dialogue, iter_objects
 from funcdex_assets.quality.findings import Finding
@@ -119,8 +118,9 @@ def used_after_delete(d: Dialogue) -> list[Finding]:
 # shows "Morph leading-edge roi"). Facts are the fields people read: a title (`title`, `name`,
 # `summary`, `subject`), a body (`body`, `text`, `content`; a `snippet` or `preview` only has to
 # be the start of it), a description, a location, a one-address recipient (`to`,
-# `recipient_email`). Objects are told by an `id`, `gid` or `uri` of five characters or more
-# (eight for a number).
+# `recipient_email`), also where an object boxes them (`fields`). Objects are told by an `id`,
+# `gid` or `uri` of five characters or more (eight for a number); a shorter one together with the
+# kind its place names (`data.issue`, `issues[]`: issue 10042, not transition 10042).
 # A create from a sentence alone (`text`, as Calendar's quick add takes) makes an object whose
 # title the sentence holds.
 
@@ -160,16 +160,48 @@ def _agrees(shown: str, known: str, field: str, known_field: str) -> bool:
     return False
 
 
-def _object_id(obj: dict[str, Any]) -> str | None:
-    """The object's id where it tells one object from every other: short numbers (Jira's
-    transition 31, issue 10042) are shared across kinds of objects, so they tell nothing."""
+_NO_KIND = frozenset({"", "data", "result", "results", "item", "items", "value", "values", "response", "record"})
+
+
+def _kind_of(path: tuple[str, ...]) -> str:
+    """What kind of object sits at `path` (`data.issues[]` -> issue), "" when the path says
+    nothing (`data`)."""
+    named = [p for p in path if p != "[]"]
+    kind = singular(snake(named[-1])) if named else ""
+    return "" if kind in _NO_KIND else kind
+
+
+def _object_id(obj: dict[str, Any], kind: str = "") -> str | None:
+    """The object's id where it tells one object from every other: a long one alone; a short
+    number (Jira's transition 31, issue 10042) only with its kind, since kinds share them."""
     for key in _OBJECT_IDS:
         value = obj.get(key)
         if isinstance(value, (str, int)) and not isinstance(value, bool):
             text = str(value)
             if len(text) >= (8 if text.isdigit() else 5):
                 return text
+            if kind and len(text) >= 3:
+                return f"{kind}:{text}"
     return None
+
+
+def _target_key(leaf: Leaf) -> str | None:
+    """An id argument as `_object_id` keys the object it names (`issueIdOrKey: 10042` ->
+    issue:10042)."""
+    value = str(leaf.value)
+    if len(value) >= (8 if value.isdigit() else 5):
+        return value
+    kind = singular(id_entity(leaf.key) or "")
+    return f"{kind}:{value}" if kind and len(value) >= 3 else None
+
+
+def _facts_of(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object's fields and those it boxes (Jira's issue.fields.summary is the issue's)."""
+    out = dict(obj)
+    for box in ("fields", "properties", "attributes"):
+        if isinstance(obj.get(box), dict):
+            out.update({k: v for k, v in obj[box].items() if k not in out})
+    return out
 
 
 def _made_id(call: Call) -> str | None:
@@ -177,7 +209,7 @@ def _made_id(call: Call) -> str | None:
     has one."""
     best: tuple[int, str] | None = None
     for path, obj in iter_objects(call.result):
-        found = _object_id(obj)
+        found = _object_id(obj, _kind_of(path))
         if found and (best is None or len(path) < best[0]):
             best = (len(path), found)
     return best[1] if best else None
@@ -192,12 +224,12 @@ def entity_drift(d: Dialogue) -> list[Finding]:
             continue
         action = name_action(call.name)
         flagged = False
-        for _, obj in iter_objects(call.result):
-            oid = _object_id(obj)
+        for path, obj in iter_objects(call.result):
+            oid = _object_id(obj, _kind_of(path))
             known = facts.get(oid) if oid else None
             if not known:
                 continue
-            for key, value in obj.items():
+            for key, value in _facts_of(obj).items():
                 group = _fact_group(key)
                 if group is None or group not in known or not isinstance(value, str) or not value.strip():
                     continue
@@ -214,12 +246,12 @@ def entity_drift(d: Dialogue) -> list[Finding]:
             target = _made_id(call)
         elif action == "update":
             targets = _targets(call, id_leaves(d, call))
-            target = str(targets[0].value) if targets else None
-        for _, obj in iter_objects(call.result):
-            oid = _object_id(obj)
+            target = _target_key(targets[0]) if targets else None
+        for path, obj in iter_objects(call.result):
+            oid = _object_id(obj, _kind_of(path))
             if not oid:
                 continue
-            for key, value in obj.items():
+            for key, value in _facts_of(obj).items():
                 group = _fact_group(key)
                 if group and isinstance(value, str) and value.strip() and len(value) >= 3:
                     facts.setdefault(oid, {})[group] = (value, key, call.result_index)
@@ -246,10 +278,10 @@ def _unread_sentence(call: Call, made: str) -> list[Finding]:
                      and len(v.split()) >= 3), None)
     if facts or sentence is None:
         return []
-    for _, obj in iter_objects(call.result):
-        if _object_id(obj) != made:
+    for path, obj in iter_objects(call.result):
+        if _object_id(obj, _kind_of(path)) != made:
             continue
-        for key, value in obj.items():
+        for key, value in _facts_of(obj).items():
             if _fact_group(key) in ("title", "summary") and isinstance(value, str) and value.strip() \
                     and _norm(value) not in _norm(sentence):
                 return [Finding(code="entity_drift", message_index=call.result_index, message=(
@@ -290,7 +322,7 @@ def wrong_container(d: Dialogue) -> list[Finding]:
                      if leaf not in targets and id_entity(leaf.key) and leaf.key not in required}
             containers = {k: v for k, v in containers.items() if k not in moved}
         for target in targets:
-            known = home.get(str(target.value), {})
+            known = home.get(_target_key(target) or "", {})
             for entity, value in containers.items():
                 was = known.get(entity)
                 if was and was[0] != value and not {was[0].lower(), value.lower()} & _ALIASES:
@@ -300,7 +332,7 @@ def wrong_container(d: Dialogue) -> list[Finding]:
                     break
         for target in targets:
             for entity, value in moved.items():
-                home.setdefault(str(target.value), {})[entity] = (value, call.index)
+                home.setdefault(_target_key(target) or "", {})[entity] = (value, call.index)
         if not containers:
             continue
         placed: list[str] = []
@@ -308,7 +340,9 @@ def wrong_container(d: Dialogue) -> list[Finding]:
             made = _made_id(call)
             placed = [made] if made else []
         elif reads_many(call.name):
-            placed = [oid for item in items_of(call.result) if (oid := _object_id(item))]
+            listed = [(path, item) for path, item in iter_objects(call.result) if path and path[-1] == "[]"]
+            depth = min((len(path) for path, _ in listed), default=0)  # the listing's items, not their parts
+            placed = [oid for path, item in listed if len(path) == depth and (oid := _object_id(item, _kind_of(path)))]
         for oid in placed:
             for entity, value in containers.items():
                 home.setdefault(oid, {}).setdefault(entity, (value, call.index))
