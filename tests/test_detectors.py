@@ -315,6 +315,19 @@ def test_wrong_container_fires_when_an_object_is_looked_for_elsewhere():
     assert "wrong_container" not in codes(moved)  # an update's optional container moves the card there
 
 
+def test_amounts_disagree_fires_on_sums_that_do_not_add_up():
+    def row(result):
+        return conversation(user("Send invoice in_58120 and show me the line."),
+                            assistant("", call("send_invoice", {"invoice": "in_58120"}, result)), assistant("Sent."))
+    assert "amounts_disagree" in codes(row({"invoice": {"amount_due": 127100, "amount_paid": 186800,
+                                                        "amount_remaining": 144900}}))
+    assert "amounts_disagree" in codes(row({"line": {"amount": 173000, "quantity": 3,
+                                                     "price": {"unit_amount": 100100}}}))
+    assert "amounts_disagree" not in codes(row({"invoice": {"amount_due": 127100, "amount_paid": 0,
+                                                            "amount_remaining": 127100},
+                                                "line": {"amount": 300300, "quantity": 3, "unit_amount": 100100}}))
+
+
 def test_false_finality_fires_only_where_the_action_can_be_taken_back():
     def row(name, question):
         return conversation(user("I don't need message m_77001 anymore."), assistant(question), user("Yes, go ahead."),

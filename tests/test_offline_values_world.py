@@ -1354,3 +1354,20 @@ def test_an_edited_issue_reads_back_edited_and_named_by_a_trackers_words(repo_ro
         assert fields.get("priority", {}).get("name", "High") == "High"
         assert fields.get("issuetype", {}).get("name", "Epic") == "Epic"
         assert fields.get("status", {}).get("name", "To Do") in _KIND_NAMES["status"]
+
+
+def test_an_invoices_sums_add_up_and_a_sent_invoice_is_open(repo_root: Path) -> None:
+    """amounts_disagree: amount_paid + amount_remaining = amount_due (seen: 186,800 paid of
+    127,100 due); a line's amount is quantity x unit amount; SEND_INVOICE leaves it open, not draft."""
+    from funcdex_assets.quality.detectors import amounts_disagree
+    from funcdex_assets.quality.dialogue import dialogue_from_row
+
+    tools = catalog_tools(repo_root)
+    for seed in range(8):
+        w = World(factory(seed))
+        calls = run(w, tools, [("STRIPE_SEND_INVOICE", {"invoice": "in_1CvZfNLioPwJk5jvz0FejMCs"}),
+                               ("STRIPE_CREATE_INVOICE_ITEM", {"customer": "cus_HkdiLpMcGX6Ukq", "quantity": 3,
+                                                               "currency": "usd", "description": "Setup"}),
+                               ("STRIPE_LIST_INVOICES", {"limit": 10})])
+        assert calls[0][2]["data"]["invoice"].get("status", "open") == "open"
+        assert amounts_disagree(dialogue_from_row(calls_row(tools, calls))) == [], seed

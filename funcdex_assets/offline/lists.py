@@ -656,7 +656,11 @@ def record_matches(record: dict[str, Any], spec: ListSpec, now: datetime) -> boo
             return False
     for name, value in spec.query_fields:
         hit = _find(record, _FIELD_ALIASES.get(name.replace("_", ""), (name,)))
-        if hit and not isinstance(hit[0][hit[1]], (dict, list)) and not _same(hit[0][hit[1]], value):
+        got = hit[0][hit[1]] if hit else None
+        if isinstance(got, dict):
+            # Jira's `status: {"name": "Blocked"}` is the status "Blocked".
+            got = next((got[k] for k in ("name", "value", "key") if isinstance(got.get(k), str)), None)
+        if got is not None and not isinstance(got, list) and not _same(got, value):
             return False
     if spec.words:
         texts = " ".join(str(record[k]) for k in _LABEL_TEXT if isinstance(record.get(k), str)).lower()

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from funcdex_assets.backends.base import Persona
 from funcdex_assets.catalog.actions import action_verb, changes_nothing, destructive_kind, name_action, reads_many
-from funcdex_assets.catalog.relations import companions, without_alternatives
+from funcdex_assets.catalog.relations import alternatives, companions, without_alternatives
 from funcdex_assets.catalog.fields import LIMIT_KEYS, Slot, classify, entity_of_object, id_entity, snake
 from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS
 from funcdex_assets.catalog.models import Tool
@@ -312,6 +312,11 @@ def plan_conversation(
         # One of each set of alternatives (due_date or due_string, not both), and what a chosen
         # field needs beside it (a duration's unit).
         user_args = without_alternatives(user_args, props, required)
+        # ... and not beside one taken from a result: a price picked from the list, so no
+        # custom amount ("use instead of amount").
+        others = alternatives(props)
+        user_args = {k: v for k, v in user_args.items()
+                     if k in required or not (others.get(k, frozenset()) & set(grounded))}
         assistant_args = {k: v for k, v in without_alternatives({**user_args, **assistant_args}, props,
                                                                  required).items() if k in assistant_args}
         for name in list(user_args):

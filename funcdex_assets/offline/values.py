@@ -512,6 +512,11 @@ class ValueFactory:
             value = self.scheduling_sentence()  # Calendar's QUICK_ADD `text`: an event said in words
         if value is None and re.search(r"\brrule\b", str(schema.get("description", "")), re.I):
             value = self.rng.choice(_RRULES)
+        if value is None and snake(name) in ("name", "display_name") and holder in PERSON_ENTITIES \
+                and described_examples(schema):
+            # "Status name, e.g. To Do, In Progress, Done." under a transition's `to`: a status,
+            # though `to` is usually a person.
+            value = self.rng.choice(described_examples(schema))
         if value is None:
             value = self._string_by_name(snake(name), holder)
         if value is None:

@@ -622,7 +622,7 @@ class World:
         id_value: Any = None
         primary = False
         if id_prop is not None:
-            if known_id is None and echo and echo.get(id_prop) is not None and not in_list:
+            if known_id is None and echo and echo.get(id_prop) is not None:
                 # The task's workspace is the one it had: the name echoed below goes with that id.
                 known_id = echo[id_prop]
             id_value = self._object_id(props, id_prop, entity, ctx, in_list, known_id)
@@ -738,6 +738,7 @@ class World:
             else:
                 length = timedelta(minutes=rng.choice((30, 45, 60, 90)))
             end.set(start.at + length)
+        _coherent_money(out, fresh)
         for low, high in _numeric_ranges(out):
             if high in fresh and out[high] < out[low]:
                 # A span of positions (a paragraph's startIndex / endIndex) runs forwards.
@@ -938,6 +939,12 @@ class World:
                 self._made_now.add(id(record))
         if not found and not in_list and not ctx.foreign and ctx.action == "create":
             value, found = self._target_state(sn, schema, ctx)
+        if not found and not in_list and not ctx.foreign and schema.get("enum") and sn in ("status", "state") \
+                and "send" in words(ctx.tool.original_name) and ctx.arg_ids:
+            # SEND_INVOICE(invoice): the draft it was is out now, "open" (or "sent").
+            sent = [v for v in schema["enum"] if str(v).lower() in ("sent", "open")]
+            if sent:
+                value, found = sent[0], True
         if not found and schema.get("enum") and sn in ("status", "state") and ctx.action in ("create", "update"):
             # A thing just created or changed is in its live state, not a random one.
             live = [v for v in schema["enum"] if str(v).lower() in _LIVE_STATES]
@@ -1046,6 +1053,30 @@ _CHANGED_FIELDS = frozenset({"updated_fields", "changed_fields", "fields_updated
 
 # Objects that are no thing of their own but the holder's facts in a box (Jira's `fields`).
 _ENTITY_PARTS = frozenset({"fields", "properties", "attributes", "details"})
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _coherent_money(out: dict[str, Any], fresh: set[str]) -> None:
+    """Drawn sums of one object add up (in place): an invoice's amount_paid and
+    amount_remaining make its amount_due (nothing paid while it is a draft or open, all once
+    paid), and a line's amount is its quantity times its unit amount."""
+    due, paid, left = out.get("amount_due"), out.get("amount_paid"), out.get("amount_remaining")
+    if _whole(due) and _whole(paid) and _whole(left) and {"amount_paid", "amount_remaining"} & fresh:
+        state = str(out.get("status", "")).lower()
+        out["amount_paid"] = due if state == "paid" else 0 if state in ("draft", "open", "") else min(paid, due)
+        out["amount_remaining"] = due - out["amount_paid"]
+    price = out.get("price") if isinstance(out.get("price"), dict) else {}
+    holder, unit_key = (out, "unit_amount") if "unit_amount" in out else (price, "unit_amount")
+    unit = holder.get(unit_key)
+    quantity = out.get("quantity")
+    if _whole(unit) and _whole(quantity) and quantity > 0 and _whole(out.get("amount")):
+        if "amount" in fresh:
+            out["amount"] = unit * quantity
+        elif {"unit_amount", "price.unit_amount"} & fresh:
+            holder[unit_key] = out["amount"] // quantity  # the user's total for 10 units: a tenth each
+
+
 _OCCURRENCE_SAME = frozenset({"summary", "title", "name", "subject", "description", "location"})
 
 

@@ -69,6 +69,9 @@ CODES: dict[str, Code] = {c.code: c for c in (
     Code("entity_drift", "lifecycle", "an object is shown with another title, body, description, place or "
          "recipient than it was given or shown with, and nothing changed it",
          "the tool simulator must answer a read with what it recorded for that id (a reply's snippet is its body)"),
+    Code("amounts_disagree", "results", "sums in one result do not add up (paid + remaining != due; amount != "
+         "quantity x unit amount)",
+         "derive totals from their parts in the tool simulator"),
     Code("wrong_container", "lifecycle", "a call looks for an object in another container (calendar, project, folder) "
          "than the one it was made or listed in",
          "name the container the object came from (the calendar the event was created in), or leave it out"),

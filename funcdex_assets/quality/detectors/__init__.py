@@ -16,7 +16,7 @@ from funcdex_assets.quality.detectors.honesty import false_success
 from funcdex_assets.quality.detectors.identity import identity_mismatch, invented_name
 from funcdex_assets.quality.detectors.lifecycle import entity_drift, used_after_delete, wrong_container
 from funcdex_assets.quality.detectors.provenance import unsourced_argument
-from funcdex_assets.quality.detectors.results import list_consistency, result_mismatch
+from funcdex_assets.quality.detectors.results import amounts_disagree, list_consistency, result_mismatch
 from funcdex_assets.quality.detectors.structure import call_schemas, structure
 from funcdex_assets.quality.detectors.text import garbled_text, prompt_leak
 from funcdex_assets.quality.detectors.time import temporal
@@ -27,7 +27,8 @@ Detector = Callable[[Dialogue], list[Finding]]
 
 SEMANTIC: tuple[Detector, ...] = (no_tool_call, empty_change, garbled_text, prompt_leak, false_success, used_after_delete, entity_drift, wrong_container, temporal,
                                   unsourced_argument, invented_name, identity_mismatch, parameter_dictation,
-                                  unconfirmed_destruction, false_finality, list_consistency, result_mismatch)
+                                  unconfirmed_destruction, false_finality, list_consistency, result_mismatch,
+                                  amounts_disagree)
 STRUCTURAL: tuple[Detector, ...] = (structure, call_schemas)
 # What the pipeline runs after the DML validator, which has already held every call to its schema.
 AFTER_VALIDATION: tuple[Detector, ...] = (structure,) + SEMANTIC

@@ -1,5 +1,5 @@
 """Results that ignore the call: `list_over_limit`, `list_ignores_filter`, `list_outside_window`,
-`list_omits_created`.
+`list_omits_created`; and results that do not add up: `amounts_disagree` (below).
 
 A list result's items are the longest list of objects in it (`data.events`, `results`, the
 result itself). Then:
@@ -339,5 +339,36 @@ def result_mismatch(d: Dialogue) -> list[Finding]:
             if got:
                 out.append(Finding(code="result_mismatch", message_index=call.result_index, message=(
                     f"{call.name} asked about {key}={value!r} and the result is about {got}")))
+                break
+    return out
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def amounts_disagree(d: Dialogue) -> list[Finding]:
+    """`amounts_disagree`: sums in one result object that do not add up: `amount_paid` plus
+    `amount_remaining` is not `amount_due` (Stripe's invoice), or a line's `amount` is not its
+    `quantity` times its `unit_amount` (on the line or its `price`). Whole numbers (minor units)
+    only; one finding per result."""
+    out: list[Finding] = []
+    for call in d.calls:
+        if not call.answered:
+            continue
+        for _, obj in iter_objects(call.result):
+            due, paid, left = obj.get("amount_due"), obj.get("amount_paid"), obj.get("amount_remaining")
+            why = None
+            if _int(due) and _int(paid) and _int(left) and paid + left != due:
+                why = f"amount_paid {paid} + amount_remaining {left} is not amount_due {due}"
+            price = obj.get("price") if isinstance(obj.get("price"), dict) else {}
+            unit, quantity, amount = obj.get("unit_amount", price.get("unit_amount")), obj.get("quantity"), obj.get("amount")
+            # (A total that does not divide evenly leaves a remainder below one unit per item.)
+            if why is None and _int(unit) and _int(quantity) and _int(amount) and quantity > 0 \
+                    and not 0 <= amount - unit * quantity < quantity:
+                why = f"amount {amount} is not quantity {quantity} x unit_amount {unit}"
+            if why:
+                out.append(Finding(code="amounts_disagree", message_index=call.result_index,
+                                   message=f"{call.name} result: {why}"))
                 break
     return out
