@@ -328,6 +328,17 @@ def test_amounts_disagree_fires_on_sums_that_do_not_add_up():
                                                 "line": {"amount": 300300, "quantity": 3, "unit_amount": 100100}}))
 
 
+def test_identity_mismatch_fires_when_the_caller_changes_id():
+    def row(second):
+        me = {"user": {"uri": "https://api.calendly.com/users/PXUMDVRD", "name": "Kenneth Adkins"}}
+        return conversation(user("Who am I signed in as? Check twice."),
+                            assistant("", call("get_current_user", {}, me)),
+                            assistant("", call("get_current_user", {}, {"user": {**me["user"], "uri": second}})),
+                            assistant("You're Kenneth Adkins."))
+    assert "identity_mismatch" in codes(row("https://api.calendly.com/users/FXYVKRUB"))
+    assert "identity_mismatch" not in codes(row("https://api.calendly.com/users/PXUMDVRD"))
+
+
 def test_false_finality_fires_only_where_the_action_can_be_taken_back():
     def row(name, question):
         return conversation(user("I don't need message m_77001 anymore."), assistant(question), user("Yes, go ahead."),

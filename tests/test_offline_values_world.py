@@ -1371,3 +1371,18 @@ def test_an_invoices_sums_add_up_and_a_sent_invoice_is_open(repo_root: Path) -> 
                                ("STRIPE_LIST_INVOICES", {"limit": 10})])
         assert calls[0][2]["data"]["invoice"].get("status", "open") == "open"
         assert amounts_disagree(dialogue_from_row(calls_row(tools, calls))) == [], seed
+
+
+def test_the_caller_is_one_user_in_every_answer(repo_root: Path) -> None:
+    """GET_CURRENT_USER twice answers with one uri (seen: two, identity_mismatch); and a
+    conflict is about a thing's name, never a person's (planner: 'an invitee called "Aaron
+    Ramirez" exists already' is no error any service gives)."""
+    from funcdex_assets.offline.planner import _is_title
+
+    tools = catalog_tools(repo_root)
+    for seed in range(4):
+        w = World(factory(seed), me={"name": "Kenneth Adkins", "email": "kenneth.adkins@curryarias.com"})
+        first, second = (w.execute(tools["CALENDLY_GET_CURRENT_USER"], {}, step)["data"]["user"] for step in (0, 1))
+        assert first["uri"] == second["uri"] and first.get("name", "Kenneth Adkins") == "Kenneth Adkins"
+    assert _is_title("summary") and _is_title("label_name") and _is_title("name", "project")
+    assert not _is_title("invitee_name") and not _is_title("name", "customer") and not _is_title("first_name")

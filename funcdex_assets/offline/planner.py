@@ -21,7 +21,7 @@ from funcdex_assets.catalog.models import Tool
 from funcdex_assets.offline.language import humanize, mention, request_phrase
 from funcdex_assets.offline.speech import named_constants, speakable
 from funcdex_assets.offline import lists
-from funcdex_assets.offline.values import ValueFactory, described_examples, described_format, matched_person, server_set
+from funcdex_assets.offline.values import PERSON_ENTITIES, ValueFactory, described_examples, described_format, matched_person, server_set
 from funcdex_assets.offline.world import retired_slot
 from funcdex_assets.sampling.graph import build_node
 
@@ -539,7 +539,9 @@ def _plan_failure(steps: list[PlannedStep], chain: list[Tool], nodes, needed: se
         action = name_action(tool.original_name)
         if _stated_ids(node, step):
             options.append((i, "not_found"))
-        titles = [k for k, v in step.user_args.items() if isinstance(v, str) and _is_title(k) and k not in step.reuse]
+        made = entity_of_object((), tool.original_name)
+        titles = [k for k, v in step.user_args.items()
+                  if isinstance(v, str) and _is_title(k, made) and k not in step.reuse]
         if action == "create" and titles:
             options.append((i, "conflict"))
         dates = [k for k, v in step.user_args.items()
@@ -561,7 +563,8 @@ def _plan_failure(steps: list[PlannedStep], chain: list[Tool], nodes, needed: se
         arg = _stated_ids(node, step)[0]
         step.first_try = {arg: _mistyped(step.user_args[arg], values)}
     elif kind == "conflict":
-        arg = next(k for k, v in step.user_args.items() if isinstance(v, str) and _is_title(k) and k not in step.reuse)
+        arg = next(k for k, v in step.user_args.items()
+                   if isinstance(v, str) and _is_title(k, holder) and k not in step.reuse)
         # The name the user first gives is taken; the one they give when asked is new.
         step.first_try = {arg: step.user_args[arg]}
         schema = next((s.schema for s in node.inputs if s.name == arg), {"type": "string"})
@@ -673,8 +676,14 @@ def _names_it(key: str) -> bool:
     return last in ("title", "name", "summary", "subject", "email")
 
 
-def _is_title(key: str) -> bool:
-    return snake(key).split("_")[-1] in ("title", "name", "summary", "subject", "label")
+def _is_title(key: str, holder: str = "") -> bool:
+    """A field naming a thing (a title, a label): not a person's name (`invitee_name`, a
+    customer's `name`), which no service refuses as taken."""
+    words = snake(key).split("_")
+    if words[-1] == "name" and (lists.is_person(holder) or set(words[:-1]) & (PERSON_ENTITIES | {"first", "last",
+                                                                                                   "full", "display"})):
+        return False
+    return words[-1] in ("title", "name", "summary", "subject", "label")
 
 
 def _is_future_date(value: str, values: ValueFactory) -> bool:

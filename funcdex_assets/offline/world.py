@@ -242,6 +242,7 @@ class World:
         # id value -> (permanent | soft, the state it was left in: "cancelled", "in the trash")
         self.retired: dict[str, tuple[str, str]] = {}
         self.listings: dict[int, Listing] = {}
+        self._my_id: Any = None  # the id a tool about the caller gave them: theirs in every answer
         self.last_failure: Problem | None = None
         self._ids: dict[tuple[str, str], Any] = {}  # (entity, str(id)) -> the id as responses write it
         self._populations: dict[str, lists.Population] = {}
@@ -622,10 +623,15 @@ class World:
         id_value: Any = None
         primary = False
         if id_prop is not None:
+            mine = about_self(ctx.tool.original_name) and not in_list and not ctx.primary_done
+            if mine and known_id is None and self._my_id is not None:
+                known_id = self._my_id  # GET_CURRENT_USER twice: one user, one uri
             if known_id is None and echo and echo.get(id_prop) is not None:
                 # The task's workspace is the one it had: the name echoed below goes with that id.
                 known_id = echo[id_prop]
             id_value = self._object_id(props, id_prop, entity, ctx, in_list, known_id)
+            if mine and self._my_id is None:
+                self._my_id = id_value
             key = (entity, str(id_value))
             record = self.records.setdefault(key, {})
             self._ids.setdefault(key, id_value)
@@ -1061,11 +1067,15 @@ def _coherent_money(out: dict[str, Any], fresh: set[str]) -> None:
     """Drawn sums of one object add up (in place): an invoice's amount_paid and
     amount_remaining make its amount_due (nothing paid while it is a draft or open, all once
     paid), and a line's amount is its quantity times its unit amount."""
-    due, paid, left = out.get("amount_due"), out.get("amount_paid"), out.get("amount_remaining")
-    if _whole(due) and _whole(paid) and _whole(left) and {"amount_paid", "amount_remaining"} & fresh:
-        state = str(out.get("status", "")).lower()
-        out["amount_paid"] = due if state == "paid" else 0 if state in ("draft", "open", "") else min(paid, due)
-        out["amount_remaining"] = due - out["amount_paid"]
+    due, paid = out.get("amount_due"), out.get("amount_paid")
+    if _whole(due) and _whole(paid):
+        if "amount_paid" in fresh:
+            state = str(out.get("status", "")).lower()
+            out["amount_paid"] = due if state == "paid" else 0 if state in ("draft", "open", "") else min(paid, due)
+        elif "amount_due" in fresh and due < paid:
+            out["amount_due"] = paid  # what was paid already is part of what was due
+        if _whole(out.get("amount_remaining")) and "amount_remaining" in fresh:
+            out["amount_remaining"] = max(out["amount_due"] - out["amount_paid"], 0)
     price = out.get("price") if isinstance(out.get("price"), dict) else {}
     holder, unit_key = (out, "unit_amount") if "unit_amount" in out else (price, "unit_amount")
     unit = holder.get(unit_key)

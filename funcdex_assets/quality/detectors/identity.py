@@ -7,7 +7,8 @@ signed-in customer is Sofia Marquez (sofia@...)") and from the user introducing 
 name with `profile`, `me`, `current user`, `whoami`, or a call reading a user with a `user_id`
 of "me") whose result
 names a person with a different email, or with a name sharing no word with theirs, is an
-identity mismatch. An assistant message that greets or thanks someone by a first name that
+identity mismatch; so is a second such call naming the user by another id than the first. An
+assistant message that greets or thanks someone by a first name that
 appears in no system prompt, user message or tool result invents the name.
 """
 
@@ -63,7 +64,29 @@ def _about_self(call: Call) -> bool:
         isinstance(v, str) and v.lower() == "me" and "user" in snake(k) for k, v in call.arguments.items())
 
 
+def _own_id(call: Call) -> str | None:
+    """The id of the caller's own object in a result about them (`user.uri`, `profile.id`)."""
+    for path, obj in iter_objects(call.result):
+        if "[]" in path:
+            continue
+        for key in ("uri", "id", "account_id", "accountId", "user_id", "userId"):
+            if isinstance(obj.get(key), (str, int)) and not isinstance(obj.get(key), bool):
+                return str(obj[key])
+    return None
+
+
 def identity_mismatch(d: Dialogue) -> list[Finding]:
+    # One caller, one id: GET_CURRENT_USER answering with another uri the second time is
+    # someone else.
+    seen: tuple[str, int] | None = None
+    for call in d.calls:
+        if not call.answered or not about_self(call.name):
+            continue
+        own = _own_id(call)
+        if own is not None and seen is not None and own != seen[0]:
+            return [Finding(code="identity_mismatch", message_index=call.result_index, message=(
+                f"{call.name} returns {own!r} as the user, but message {seen[1]} said the user is {seen[0]!r}"))]
+        seen = seen or ((own, call.result_index) if own is not None else None)
     names, emails = _who(d)
     if not names and not emails:
         return []
