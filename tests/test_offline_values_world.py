@@ -1183,6 +1183,8 @@ def test_what_a_call_makes_is_made_now_and_later_changes_are_not_before_it(repo_
         read = w.execute(drive["GET_FILE_METADATA"], {"fileId": folder["id"]}, 1)["data"]
         read = read.get("file") or read
         assert read.get("modifiedTime", now) >= read.get("createdTime", now)
+        # A folder is a file to Drive's metadata call: the same record, made now, named as made.
+        assert read.get("createdTime", now) == now and read.get("name", "Q3 plans") == "Q3 plans"
 
 
 def test_labels_added_and_removed_show_in_the_answer(repo_root: Path) -> None:
@@ -1386,3 +1388,28 @@ def test_the_caller_is_one_user_in_every_answer(repo_root: Path) -> None:
         assert first["uri"] == second["uri"] and first.get("name", "Kenneth Adkins") == "Kenneth Adkins"
     assert _is_title("summary") and _is_title("label_name") and _is_title("name", "project")
     assert not _is_title("invitee_name") and not _is_title("name", "customer") and not _is_title("first_name")
+
+
+def test_fields_hold_what_their_names_and_descriptions_mean(repo_root: Path) -> None:
+    """Seen in one Drive and one Todoist conversation: an `emailMessage` holding an address, a
+    grantee's displayName that was a title, parents that were random words, a 45-minute
+    duration read back as 129,000, and Todoist's natural-language `due_string` taking a
+    calendar sentence ("Dinner with Mary ... at 19:00") that then named the task."""
+    from funcdex_assets.offline.values import SCHEDULED_SENTENCE
+
+    tools = catalog_tools(repo_root)
+    for seed in range(6):
+        values = factory(seed)
+        share = tools["GOOGLEDRIVE_ADD_FILE_SHARING_PREFERENCE"].input_schema["properties"]
+        assert "@" not in values.value("emailMessage", share["emailMessage"]).split()[0]
+        due = values.value("due_string", tools["TODOIST_CREATE_TASK"].input_schema["properties"]["due_string"])
+        assert not SCHEDULED_SENTENCE.match(due), due
+        w = World(values)
+        listed = w.execute(tools["GOOGLEDRIVE_FIND_FILE"], {"q": "career", "folderId": "1Z4g9T1u5U0x9V6u7Q0q"}, 0)
+        assert all(f.get("parents", ["1Z4g9T1u5U0x9V6u7Q0q"]) == ["1Z4g9T1u5U0x9V6u7Q0q"] for f in listed["data"]["files"])
+        permission = w.execute(tools["GOOGLEDRIVE_ADD_FILE_SHARING_PREFERENCE"], {
+            "fileId": "1AbCdEfGh", "role": "writer", "type": "user", "emailAddress": "kayla.thompson@sharp.biz"}, 1)
+        assert permission["data"]["permission"].get("displayName", "Kayla Thompson") == "Kayla Thompson"
+        task = w.execute(tools["TODOIST_CREATE_TASK"], {"content": "Citizen kickoff", "duration": 45,
+                                                        "duration_unit": "minute"}, 2)["data"]["task"]
+        assert task.get("duration", {"amount": 45})["amount"] == 45 and task.get("content") == "Citizen kickoff"

@@ -73,10 +73,9 @@ def matched_person(obj: dict[str, Any]) -> None:
             obj[key] = f"{parts[0]}.{parts[-1]}@{value.split('@', 1)[1]}"
 
 
-# A field for an event said in words ("Text describing the event, including its time";
-# "a natural-language sentence").
-SCHEDULING_DESCRIPTION = re.compile(r"\b(describ\w+ the (event|meeting|appointment)\b.*\btime|natural[- ]language)",
-                                   re.I)
+# A field for an event said in words ("Text describing the event, including its time"; not a
+# natural-language due date, which is a date: "tomorrow at 5pm").
+SCHEDULING_DESCRIPTION = re.compile(r"\bdescrib\w+ the (event|meeting|appointment)\b.*\btime", re.I)
 # Names of the things a tracker sorts work by: a fixed vocabulary, not titles.
 _KIND_NAMES: dict[str, tuple[str, ...]] = {
     "status": ("To Do", "In Progress", "In Review", "Done", "Blocked"),
@@ -127,7 +126,7 @@ PERSON_ENTITIES = frozenset({"user", "assignee", "reporter", "owner", "author", 
                              "customer", "invitee", "sender", "creator", "collaborator", "person", "organizer",
                              "profile", "account", "participant", "recipient", "follower", "host", "guest",
                              "requester", "approver", "reviewer", "commenter", "actor", "from", "to", "lead",
-                             "watcher", "manager"})
+                             "watcher", "manager", "permission", "grantee"})
 
 
 # Filler words for titles and queries, less the ones that say when ("Q2 tonight review" reads
@@ -565,8 +564,11 @@ class ValueFactory:
         if s in ("name", "display_name") and holder and holder not in PERSON_ENTITIES:
             return self.title()
         last = s.split("_")[-1] if s else ""
-        if "email" in s or s in ("to", "from", "sender", "recipient", "cc", "bcc", "reply_to", "organizer", "assignee_email"):
-            return self.email()
+        if ("email" in s and last not in ("message", "body", "subject", "text", "content", "template")) \
+                or s in ("to", "from", "sender", "recipient", "cc", "bcc", "reply_to", "organizer", "assignee_email"):
+            return self.email()  # (an `email_message` is what the email says, not an address)
+        if last == "domain":
+            return fake.domain_name()
         if last in ("token", "cursor", "etag"):
             return self.token()
         if last in ("timezone", "zone") or "time_zone" in s or s == "tz":

@@ -242,6 +242,7 @@ class World:
         # id value -> (permanent | soft, the state it was left in: "cancelled", "in the trash")
         self.retired: dict[str, tuple[str, str]] = {}
         self.listings: dict[int, Listing] = {}
+        self._long_ids: dict[str, tuple[str, str]] = {}  # an id unique enough to name one thing -> its record key
         self._my_id: Any = None  # the id a tool about the caller gave them: theirs in every answer
         self.last_failure: Problem | None = None
         self._ids: dict[tuple[str, str], Any] = {}  # (entity, str(id)) -> the id as responses write it
@@ -633,7 +634,12 @@ class World:
             if mine and self._my_id is None:
                 self._my_id = id_value
             key = (entity, str(id_value))
+            if key not in self.records and len(str(id_value)) >= 8:
+                # A Drive folder read as a file: the same thing under another name, one record.
+                key = self._long_ids.get(str(id_value), key)
             record = self.records.setdefault(key, {})
+            if len(str(id_value)) >= 8:
+                self._long_ids.setdefault(str(id_value), key)
             self._ids.setdefault(key, id_value)
             primary = not in_list and not ctx.primary_done
             if not in_list:
@@ -653,6 +659,9 @@ class World:
                         record[arg] = value
                 if ctx.action == "update":
                     _keep_length(record, before)
+                folder = next((ctx.flat_args[k] for k in _FOLDER_ARGS if isinstance(ctx.flat_args.get(k), str)), None)
+                if folder is not None:
+                    record["parents"] = [folder]  # moved or made there, whether this answer shows it or not
         if record is None and id_prop is None and not in_list and not ctx.primary_done and path \
                 and snake(path[-1]) == entity and ctx.arg_ids.get(f"{entity}_id") is not None:
             # The issue an edit names, answered without its id ({"key", "updated_fields"}): still
@@ -710,6 +719,7 @@ class World:
                 out[prop] = self._build(sub, path + (prop,), prop, ctx, record, in_list)
         ctx.foreign -= foreign
         fresh = {".".join(p[len(path):]) for p in ctx.fresh[mark:] if p[:len(path)] == path and "[]" not in p[len(path):]}
+        _coherent_money(out, fresh)  # (also where nothing was drawn: an older answer's sums may not fit)
         if fresh:
             self._coherent_times(out, fresh)
             if record is not None:
@@ -744,7 +754,6 @@ class World:
             else:
                 length = timedelta(minutes=rng.choice((30, 45, 60, 90)))
             end.set(start.at + length)
-        _coherent_money(out, fresh)
         for low, high in _numeric_ranges(out):
             if high in fresh and out[high] < out[low]:
                 # A span of positions (a paragraph's startIndex / endIndex) runs forwards.
@@ -794,6 +803,19 @@ class World:
             if limit is not None and not in_list:
                 n = max(min(n, limit), lo)
             return [self._build(items, path + ("[]",), name, ctx, None, in_list=True) for _ in range(n)]
+        if _schema_type(items) == "string" and sn in _PARENT_LISTS and not ctx.foreign:
+            # A file listed in, made in or moved to a folder has that folder as its parent; one
+            # read back keeps the parents it had (ids, never words).
+            folder = next((ctx.flat_args[k] for k in _FOLDER_ARGS if isinstance(ctx.flat_args.get(k), str)), None)
+            if folder is not None and (in_list or ctx.action in ("create", "update", "list")):
+                value = [folder]
+            elif record is not None and isinstance(record.get(sn), list) and record[sn]:
+                value = record[sn]
+            else:
+                value = [self._new_id({"type": "string"}, "folder")]
+            if record is not None:
+                record[sn] = value
+            return value
         if _schema_type(items) != "object":
             if sn in _CHANGED_FIELDS and not in_list and ctx.action == "update" and _schema_type(items) == "string":
                 # "Names of the fields that were changed": the ones this call set.
@@ -936,7 +958,8 @@ class World:
             value, found = False, True  # GET_ACTIVE_TASKS lists what is not done
         if not found and _schema_type(schema) in ("string", "integer", "number") and (
                 (not in_list and not ctx.foreign and _stamped_now(sn, ctx.action, ctx.verbs))
-                or (record is not None and id(record) in self._made_now and _changed_stamp(sn))):
+                or (record is not None and id(record) in self._made_now
+                    and (_changed_stamp(sn) or _stamped_now(sn, "create", ())))):
             # What this call makes was made now (not three months ago), what it changes was
             # changed now; and whatever later happened to a thing made in this conversation
             # (its update, its cancellation) happened now too, never before it was made.
@@ -1043,17 +1066,23 @@ _CHANGED_STAMPS = frozenset({"updated", "modified", "edited"})
 
 
 def _said_as(record: dict[str, Any], sn: str, schema: dict[str, Any]) -> dict[str, Any] | None:
-    """{name-field: value} for an object `sn` (`priority`, `issuetype`) whose holder's record
-    has it as a plain value (`priority: "High"`, `issue_type: "Epic"`); None otherwise."""
+    """{name-field: value} for an object `sn` (`priority`, `issuetype`, `duration`) whose
+    holder's record has it as a plain value (`priority: "High"`, `issue_type: "Epic"`,
+    `duration: 45` -> {"amount": 45}); None otherwise."""
     flat = sn.replace("_", "")
-    value = next((v for k, v in record.items() if k.replace("_", "") == flat and isinstance(v, str)), None)
+    value = next((v for k, v in record.items() if k.replace("_", "") == flat
+                  and isinstance(v, (str, int, float)) and not isinstance(v, bool)), None)
     if value is None:
         return None
     props = schema.get("properties") or {}
-    key = next((k for k in props if snake(k) in ("name", "value", "display_name")), None)
+    # duration: 45 reads back as {"duration": {"amount": 45, "unit": ...}}.
+    names = ("name", "value", "display_name") if isinstance(value, str) else ("amount", "value", "count")
+    key = next((k for k in props if snake(k) in names), None)
     return {key: value} if key is not None and _valid(props[key], value) else None
 
 
+_PARENT_LISTS = frozenset({"parents", "parent_ids", "parent_folder_ids"})
+_FOLDER_ARGS = ("folder_id", "parent_id", "parent_folder_id", "destination_folder_id", "add_parents")
 _CHANGED_FIELDS = frozenset({"updated_fields", "changed_fields", "fields_updated", "modified_fields"})
 
 
@@ -1074,8 +1103,10 @@ def _coherent_money(out: dict[str, Any], fresh: set[str]) -> None:
             out["amount_paid"] = due if state == "paid" else 0 if state in ("draft", "open", "") else min(paid, due)
         elif "amount_due" in fresh and due < paid:
             out["amount_due"] = paid  # what was paid already is part of what was due
-        if _whole(out.get("amount_remaining")) and "amount_remaining" in fresh:
+        if _whole(out.get("amount_remaining")):
+            # What is left is what was due less what was paid, whatever an older answer said.
             out["amount_remaining"] = max(out["amount_due"] - out["amount_paid"], 0)
+            out["amount_due"] = out["amount_paid"] + out["amount_remaining"]
     price = out.get("price") if isinstance(out.get("price"), dict) else {}
     holder, unit_key = (out, "unit_amount") if "unit_amount" in out else (price, "unit_amount")
     unit = holder.get(unit_key)
