@@ -671,3 +671,20 @@ def test_thoughts_reason_about_the_call_at_hand() -> None:
             assert "TASKS_CREATE_TASK" in thought.text, thought.text
             assert str(project) in thought.text, (project, thought.text)
     assert seen, "no grounded call with a thought before it"
+
+
+def test_a_required_value_nobody_gave_is_asked_for_not_skipped() -> None:
+    """A step whose plan lost a required value (an event's `start` that came out empty) was
+    written as "I couldn't create an event: the search came back empty" with no search in
+    sight; the assistant asks for it and the call carries the answer."""
+    create = make_tool("cal", "CREATE_EVENT", {"summary": STR, "start": STR}, ("summary", "start"),
+                       {"type": "object", "properties": {"id": STR, "summary": STR}, "required": ["id"]})
+    plan = ConversationPlan(today="2026-03-02", clarity="excellent", requests=[PlannedRequest(groups=[[0]])],
+                            closing=False, thoughts=False, steps=[
+        PlannedStep(tool="CAL_CREATE_EVENT", user_args={"summary": "Q3 sync"}, clarify=[], defaults={},
+                    grounded={}, reuse={})])
+    turns = ConversationWriter(plan, {create.name: create}, persona("excellent"), "s", _values(0)).write()
+    calls = [t for t in turns if isinstance(t, ToolCallTurn)]
+    texts = " ".join(t.text for t in turns if isinstance(t, (AssistantTurn, UserTurn)))
+    assert len(calls) == 1 and calls[0].arguments.get("start") and "came back empty" not in texts
+    assert validate_conversation(turns, {create.name: create}) == []

@@ -495,6 +495,17 @@ class ConversationWriter:
             if unshown:
                 step.clarify = [*step.clarify, *unshown]
                 self.said_reuse.setdefault(i, set()).update(unshown)
+            # A required value nothing gives (no result, no default, not said): asked for, never
+            # left out with "the search came back empty" (there was no search).
+            props = tool.input_schema.get("properties") or {}
+            unsaid = [k for k in tool.input_schema.get("required") or []
+                      if k not in step.user_args and k not in step.grounded and k not in step.defaults
+                      and k not in step.assistant_args and k not in step.reuse and k not in step.clarify
+                      and isinstance(props.get(k), dict)]
+            for k in unsaid:
+                step.user_args[k] = self.values.value(k, props[k], holder=_entity_of(tool))
+            if unsaid:
+                step.clarify = [*step.clarify, *unsaid]
             if step.clarify:
                 self._clarify(step, tool)
             if step.confirm != "none" and not self._confirm(step, tool, i):
