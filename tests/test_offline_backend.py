@@ -688,3 +688,19 @@ def test_a_required_value_nobody_gave_is_asked_for_not_skipped() -> None:
     texts = " ".join(t.text for t in turns if isinstance(t, (AssistantTurn, UserTurn)))
     assert len(calls) == 1 and calls[0].arguments.get("start") and "came back empty" not in texts
     assert validate_conversation(turns, {create.name: create}) == []
+
+
+def test_a_summary_says_what_an_unnamed_object_is() -> None:
+    """"I retrieved the phone number (ID 2268...)" tells the user nothing they asked for; the
+    number does."""
+    get = make_tool("wa", "GET_PHONE_NUMBER", {"phone_number_id": STR}, ("phone_number_id",), {
+        "type": "object", "properties": {"phone_number": {"type": "object", "properties": {
+            "id": STR, "display_phone_number": {"type": "string", "description": "The number, e.g. +16221372926"}},
+            "required": ["id", "display_phone_number"]}}, "required": ["phone_number"]})
+    plan = ConversationPlan(today="2026-03-02", clarity="excellent", requests=[PlannedRequest(groups=[[0]])],
+                            closing=False, thoughts=False, steps=[
+        PlannedStep(tool="WA_GET_PHONE_NUMBER", user_args={"phone_number_id": "226833475704583"}, clarify=[],
+                    defaults={}, grounded={}, reuse={})])
+    turns = ConversationWriter(plan, {get.name: get}, persona("excellent"), "s", _values(0)).write()
+    number = next(t for t in turns if isinstance(t, ToolResponseTurn)).content["phone_number"]["display_phone_number"]
+    assert number in turns[-1].text, turns[-1].text

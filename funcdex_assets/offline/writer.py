@@ -937,6 +937,8 @@ class ConversationWriter:
             return f"I {done} {len(main)} {plural(entity_phrase(entity))}{named}."
         first = main[0]
         label = f' "{first.label}"' if first.label else ""
+        if not label and self._unnamed(produced, entity):
+            label = f" {self._unnamed(produced, entity)}"
         if verb in ("add", "remove") and changes_by_arguments(tool.original_name):
             return self._attached(i, tool, f"the {entity_phrase(entity)}{label} (ID {first.value})")
         part = _entity_of(tool)
@@ -1000,6 +1002,17 @@ class ConversationWriter:
             leaf = snake(p.path.rsplit(".", 1)[-1])
             if p.entity == entity and leaf in ("status", "state") and isinstance(p.value, str):
                 return f"status {p.value}"
+        return ""
+
+    @staticmethod
+    def _unnamed(produced: list[Produced], entity: str) -> str:
+        """What an object nothing names is ("I retrieved the phone number (ID 2268...)" says
+        nothing; "the phone number +1 622 ..." does): its number or address, "" if neither."""
+        for p in produced:
+            leaf = snake(p.path.rsplit(".", 1)[-1])
+            if p.entity == entity and isinstance(p.value, str) and p.value \
+                    and leaf in ("display_phone_number", "phone_number", "phone", "email", "email_address"):
+                return p.value
         return ""
 
 
