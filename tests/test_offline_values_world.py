@@ -1413,3 +1413,17 @@ def test_fields_hold_what_their_names_and_descriptions_mean(repo_root: Path) -> 
         task = w.execute(tools["TODOIST_CREATE_TASK"], {"content": "Citizen kickoff", "duration": 45,
                                                         "duration_unit": "minute"}, 2)["data"]["task"]
         assert task.get("duration", {"amount": 45})["amount"] == 45 and task.get("content") == "Citizen kickoff"
+
+
+def test_nothing_changes_before_it_was_made() -> None:
+    """A near miss dated a day before the comment it resembles kept an `updated` drawn for
+    another answer, a week before its own `created` (updated_before_created)."""
+    from funcdex_assets.offline.world import _changed_after_made
+
+    comment = {"id": "89466", "created": "2026-04-15T09:00:00Z", "updated": "2026-04-06T08:00:00Z",
+               "author": {"created": "2020-01-01T00:00:00Z"}}
+    _changed_after_made(comment)
+    assert comment["updated"] == "2026-04-15T09:00:00Z" and comment["author"]["created"] == "2020-01-01T00:00:00Z"
+    stripe = {"created": 1786527900, "canceled_at": 1786000000}
+    _changed_after_made(stripe)
+    assert stripe["canceled_at"] == 1786527900

@@ -500,6 +500,7 @@ class World:
         else:
             moved = lists.other_status(item, target, props, spec, rng) \
                 or lists.shift_date(item, target, spec.windows, values, days)
+        _changed_after_made(item)  # a near miss made a day earlier was not changed before that
         if not moved and label_path is not None:
             for _ in range(6):  # nothing else can differ: the label has to
                 mine = lists.label_field(item)
@@ -754,6 +755,7 @@ class World:
             else:
                 length = timedelta(minutes=rng.choice((30, 45, 60, 90)))
             end.set(start.at + length)
+        _changed_after_made(out)
         for low, high in _numeric_ranges(out):
             if high in fresh and out[high] < out[low]:
                 # A span of positions (a paragraph's startIndex / endIndex) runs forwards.
@@ -1088,6 +1090,24 @@ _CHANGED_FIELDS = frozenset({"updated_fields", "changed_fields", "fields_updated
 
 # Objects that are no thing of their own but the holder's facts in a box (Jira's `fields`).
 _ENTITY_PARTS = frozenset({"fields", "properties", "attributes", "details"})
+_MADE_WORDS = frozenset({"created", "creation", "inserted", "added"})
+_LATER_WORDS = frozenset({"updated", "modified", "edited", "completed", "closed", "resolved", "canceled", "cancelled",
+                          "archived", "deleted"})
+
+
+def _changed_after_made(obj: dict[str, Any]) -> None:
+    """Nothing about an object changed before it was made (in place, this object's own times):
+    a change time before the creation time moves to it (a near miss dated a day earlier, or
+    a time drawn for an older answer that left it out)."""
+    leaves = [leaf for leaf in lists.time_leaves(obj) if "." not in leaf.path and "[" not in leaf.path]
+    made = next((leaf for leaf in leaves if leaf.words & _MADE_WORDS and not leaf.words & {"by", "id"}), None)
+    if made is None:
+        return
+    for leaf in leaves:
+        if leaf.words & _LATER_WORDS and not leaf.words & (_MADE_WORDS | {"by", "id"}) and leaf.at < made.at:
+            leaf.set(made.at)
+
+
 def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
