@@ -1427,3 +1427,28 @@ def test_nothing_changes_before_it_was_made() -> None:
     stripe = {"created": 1786527900, "canceled_at": 1786000000}
     _changed_after_made(stripe)
     assert stripe["canceled_at"] == 1786527900
+
+
+def test_a_document_reads_back_with_its_text_as_edited(repo_root: Path) -> None:
+    """A document made with a text shows that text (seen: made with "Please take a look at
+    ...", read back as "Hi April, following up ..."); an insertion and a replacement show in
+    the next read, and entity_drift sees no contradiction in either."""
+    from funcdex_assets.quality.detectors import entity_drift
+    from funcdex_assets.quality.dialogue import dialogue_from_row
+
+    tools = catalog_tools(repo_root)
+    for seed in range(4):
+        w = World(factory(seed))
+        calls = run(w, tools, [("GOOGLEDOCS_CREATE_DOCUMENT", {"title": "Q1 range", "text": "Please take a look at the plan."})])
+        doc = calls[0][2]["data"]["document"]["documentId"]
+        calls += run(w, tools, [
+            ("GOOGLEDOCS_GET_DOCUMENT_BY_ID", {"document_id": doc}),
+            ("GOOGLEDOCS_INSERT_TEXT", {"document_id": doc, "text": "Budget is due Friday."}),
+            ("GOOGLEDOCS_REPLACE_ALL_TEXT", {"document_id": doc, "find_text": "plan", "replace_text": "roadmap",
+                                             "match_case": False}),
+            ("GOOGLEDOCS_GET_DOCUMENT_BY_ID", {"document_id": doc})])
+        first, last = (calls[k][2]["data"]["document"] for k in (1, 4))
+        assert first.get("plainText", "Please take a look at the plan.") == "Please take a look at the plan."
+        assert last.get("plainText", "Please take a look at the roadmap. Budget is due Friday.") == \
+            "Please take a look at the roadmap. Budget is due Friday."
+        assert entity_drift(dialogue_from_row(calls_row(tools, calls))) == [], seed

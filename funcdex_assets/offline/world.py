@@ -272,6 +272,7 @@ class World:
         )
         if action == "create":
             self._read_sentence(ctx)
+        self._edit_text(ctx)
         self.last_failure = None
         refused = self._refusal(tool, args, action, {s.name: args[s.name] for s in slots})
         if refused is not None:
@@ -305,6 +306,25 @@ class World:
             ctx.flat_args.setdefault("start_date_time", self.values.iso(when))
             ctx.flat_args.setdefault("end_date_time", self.values.iso(when + timedelta(hours=1)))
             return
+
+    def _edit_text(self, ctx: "_Ctx") -> None:
+        """INSERT_TEXT and REPLACE_ALL_TEXT change the text of the document they name: a later
+        read shows the text with the insertion, or with the replacement made."""
+        verbs = set(words(ctx.tool.original_name))
+        if not verbs & {"insert", "replace", "append"}:
+            return
+        for key, value in ctx.arg_ids.items():
+            record = self.records.get((key[:-3], str(value)))
+            if not record or not isinstance(record.get("text"), str):
+                continue
+            find, put = ctx.flat_args.get("find_text"), ctx.flat_args.get("replace_text")
+            if isinstance(find, str) and isinstance(put, str):
+                record["text"] = record["text"].replace(find, put)
+            elif isinstance(ctx.flat_args.get("text"), str):
+                record["text"] = f"{record['text']} {ctx.flat_args['text']}"
+            for alias in _BODY_ALIASES:
+                if alias != "text" and alias in record:
+                    del record[alias]  # the old plainText / snippet no longer says it
 
     def failure(self, tool: Tool, args: dict[str, Any], kind: str, *, argument: str | None = None) -> Any:
         """A failed response of `tool` to `args`: `kind` one of not_found, permission_denied,
@@ -1246,7 +1266,8 @@ def _person_match(sn: str, kind: str, record: dict[str, Any], schema: dict[str, 
 _LABEL_ALIASES = ("title", "name", "summary", "subject")
 # One message body under the names toolkits give it; a snippet or preview is its start. (A
 # Todoist task's `content` is its title, not a body.)
-_BODY_ALIASES = ("message_body", "message_text", "body", "body_text", "text", "snippet", "preview")
+_BODY_ALIASES = ("message_body", "message_text", "body", "body_text", "text", "plain_text", "markdown_text", "snippet",
+                 "preview")
 _SHORTENED = frozenset({"snippet", "preview"})
 _RECIPIENT_ALIASES = ("to", "recipient", "recipient_email", "to_email")
 

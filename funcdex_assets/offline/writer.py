@@ -903,9 +903,11 @@ class ConversationWriter:
         if not ids:
             thing = humanize(request_phrase(tool).split(' ', 1)[-1]).removeprefix('the ').removeprefix('a ').removeprefix('an ')
             detail = _salient(self.responses.get(i))
+            # "replaced all text", "inserted text": no "the" before what is no one thing.
+            the = "" if thing.startswith(("all ", "every ")) or thing in ("text", "media", "data") else "the "
             # What the user asked to see is in the answer ("the profile: ana@acme.io"), not
             # only that the call worked.
-            return f"I {done} the {thing}: {detail}." if detail else f"I {done} the {thing} successfully."
+            return f"I {done} {the}{thing}: {detail}." if detail else f"I {done} {the}{thing} successfully."
         # The outermost object is what the call was about (an issue, not its issuetype).
         # The tool's own entity where the response has one (SEND_MESSAGE's message, not the
         # contact's wa_id beside it).
@@ -1253,7 +1255,9 @@ def _count_word(n: int) -> str:
 
 _FIELD_NOUNS = {"to": "recipient", "recipient": "recipient", "recipient_email": "recipient",
                 "body": "text", "body_text": "text", "message_body": "text", "text": "text", "content": "text",
-                "text_content": "text", "markdown_text": "text", "q": "search terms", "query": "search terms"}
+                "text_content": "text", "markdown_text": "text", "q": "search terms", "query": "search terms",
+                "replace_text": "new text", "replacement_text": "new text", "find_text": "text to find",
+                "search_text": "text to find"}
 
 
 def field_noun(name: str) -> str:

@@ -126,7 +126,8 @@ def used_after_delete(d: Dialogue) -> list[Finding]:
 
 _FACT_GROUPS: dict[str, str] = {
     "title": "title", "name": "title", "summary": "summary", "subject": "subject",
-    "body": "body", "text": "body", "content": "body", "snippet": "body", "preview": "body",
+    "body": "body", "text": "body", "content": "body", "snippet": "body", "preview": "body", "plain_text": "body",
+    "markdown_text": "body",
     "description": "description", "notes": "description", "location": "location",
     "to": "recipient", "recipient": "recipient", "recipient_email": "recipient",
 }
@@ -239,11 +240,22 @@ def entity_drift(d: Dialogue) -> list[Finding]:
                         f"{call.name} shows {oid!r} with {key}={_short(value)!r}, but message {where} had its "
                         f"{field}={_short(was)!r} and nothing changed it")))
                     flagged = True
+        if action in ("create", "update", "delete"):
+            # A write that names an object (INSERT_TEXT(document_id), DELETE_CONTENT_RANGE) may
+            # change its text in ways its arguments do not spell out: its body is unknown now.
+            for leaf in id_leaves(d, call):
+                for key in (str(leaf.value), _target_key(leaf)):
+                    if key in facts:
+                        facts[key].pop("body", None)
         # What this call states about objects, newest first: its arguments for the object it
         # makes or changes, then what its result shows.
         target: str | None = None
         if action == "create" and deletion_kind(call.name) is None:
             target = _made_id(call)
+            if target is not None and target in {str(leaf.value) for leaf in id_leaves(d, call)}:
+                # INSERT_TEXT(document_id) answers with that document: it put a part into it (its
+                # text is not the document's body), so its arguments state nothing about it.
+                target = None
         elif action == "update":
             targets = _targets(call, id_leaves(d, call))
             target = _target_key(targets[0]) if targets else None
