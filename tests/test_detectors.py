@@ -339,6 +339,17 @@ def test_identity_mismatch_fires_when_the_caller_changes_id():
     assert "identity_mismatch" not in codes(row("https://api.calendly.com/users/PXUMDVRD"))
 
 
+def test_name_mismatch_fires_when_a_persons_name_parts_disagree():
+    def row(first, last):
+        return conversation(user("Book Tammy Ortiz (tammy@acme.io) for Friday."),
+                            assistant("", call("create_invitee", {"name": "Tammy Ortiz", "email": "tammy@acme.io"},
+                                               {"invitee": {"name": "Tammy Ortiz", "first_name": first,
+                                                            "last_name": last, "email": "tammy@acme.io"}})),
+                            assistant("Booked Tammy Ortiz."))
+    assert "name_mismatch" in codes(row("Ashley", "Cardenas"))
+    assert "name_mismatch" not in codes(row("Tammy", "Ortiz"))
+
+
 def test_false_finality_fires_only_where_the_action_can_be_taken_back():
     def row(name, question):
         return conversation(user("I don't need message m_77001 anymore."), assistant(question), user("Yes, go ahead."),

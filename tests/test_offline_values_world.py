@@ -1452,3 +1452,25 @@ def test_a_document_reads_back_with_its_text_as_edited(repo_root: Path) -> None:
         assert last.get("plainText", "Please take a look at the roadmap. Budget is due Friday.") == \
             "Please take a look at the roadmap. Budget is due Friday."
         assert entity_drift(dialogue_from_row(calls_row(tools, calls))) == [], seed
+
+
+def test_a_persons_name_and_its_parts_agree(repo_root: Path) -> None:
+    """name_mismatch: an invitee booked as "Tammy Ortiz" came back as first name Ashley, last
+    name Cardenas; listed invitees and their near misses too. Suffixes are no last name."""
+    from funcdex_assets.offline.world import _name_parts
+    from funcdex_assets.quality.detectors import name_mismatch
+    from funcdex_assets.quality.dialogue import dialogue_from_row
+
+    assert _name_parts("Dr. Robert Reeves MD") == ("Robert", "Reeves")
+    tools = catalog_tools(repo_root)
+    for seed in range(6):
+        w = World(factory(seed))
+        calls = run(w, tools, [
+            ("CALENDLY_CREATE_EVENT_INVITEE", {"event_type": "https://api.calendly.com/event_types/BJWPCEVHEVPPLTRI",
+                                               "invitee_name": "Tammy Ortiz", "invitee_email": "tammy.ortiz@thompson.com",
+                                               "start_time": "2026-07-15T11:15:00Z"}),
+            ("CALENDLY_LIST_EVENT_INVITEES", {"scheduled_event": "https://api.calendly.com/scheduled_events/TINSAGHEXDRWUNS1",
+                                              "count": 10})])
+        invitee = calls[0][2]["data"]["invitee"]
+        assert (invitee.get("first_name", "Tammy"), invitee.get("last_name", "Ortiz")) == ("Tammy", "Ortiz")
+        assert name_mismatch(dialogue_from_row(calls_row(tools, calls))) == [], seed

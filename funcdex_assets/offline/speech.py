@@ -381,6 +381,9 @@ def _text(t: _Turn, key: str, words: list[str], last: str, value: str, parent: s
     if _EMAIL.match(value):
         if "receipt" in ws:
             return t.pick("say_receipt", value=value)
+        if ws & _PEOPLE and not ws & {w for w in _PEOPLE if w.endswith("s")} and "share" not in ws:
+            # One invitee (invitee_email) is whom it is booked for; guests are a list.
+            return t.pick("say_booked_for", value=value)
         if ws & _PEOPLE or "share" in ws:
             return t.pick("say_invite", value=value)
         return t.pick("say_email", value=value)
@@ -395,6 +398,8 @@ def _text(t: _Turn, key: str, words: list[str], last: str, value: str, parent: s
         return t.pick("say_scheduling", value=value)  # the event itself, in the user's words
     if last == "subject":
         return t.pick("say_subject", value=value)
+    if last == "name" and ws & (_PEOPLE | {"first", "last", "full", "contact", "customer", "person", "user"}):
+        return t.pick("say_person_name", value=value)  # an invitee is named, not "titled"
     if last in _TITLE:
         return t.pick("say_title", value=value)
     if last == "reason" and re.fullmatch(r"[A-Za-z_]+", value):

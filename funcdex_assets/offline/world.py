@@ -468,6 +468,8 @@ class World:
                     _occurrence(item, b.props, parent, parent_id)  # the same event: no near misses
                 elif i in page.near and page.target in built:
                     differs[i] = self._near_miss(item, built[page.target].out, b.props, page.spec, page.entity)
+                # A near miss renamed "Tamara Vasquez" is first name Tamara too.
+                _coherent_name(item, set(item), b.record)
                 if b.record is not None:
                     # What the listing shows (a near miss's other status, in `fields` too) is what
                     # the item is from now on.
@@ -741,6 +743,7 @@ class World:
         ctx.foreign -= foreign
         fresh = {".".join(p[len(path):]) for p in ctx.fresh[mark:] if p[:len(path)] == path and "[]" not in p[len(path):]}
         _coherent_money(out, fresh)  # (also where nothing was drawn: an older answer's sums may not fit)
+        _coherent_name(out, fresh, record)
         if fresh:
             self._coherent_times(out, fresh)
             if record is not None:
@@ -941,10 +944,12 @@ class World:
             if known is not None and _compatible(known, schema):
                 record[sn] = known
                 return known
-        if record is not None and sn in ("first_name", "last_name") and isinstance(record.get("name"), str) \
-                and len(record["name"].split()) >= 2:
-            # An invitee called "Patrick Lawson" is Patrick, not Anthony Thomas.
-            first, _, last = record["name"].partition(" ")
+        full = _full_name(record, ctx.flat_args if not in_list and not ctx.foreign else {}) \
+            if record is not None and sn in ("first_name", "last_name") else None
+        if full is not None:
+            # An invitee called "Patrick Lawson" is Patrick, not Anthony Thomas (whether the
+            # answer says `name` before or after, or only the call's `invitee_name` does).
+            first, last = _name_parts(full)
             record[sn] = first if sn == "first_name" else last
             return record[sn]
         if about_self(ctx.tool.original_name) and not in_list and len(path) <= 3 and self.me:
@@ -1085,6 +1090,40 @@ _PERSON_NAME_KEYS = frozenset({"name", "display_name", "full_name", "real_name"}
 _AS_GIVEN = re.compile(r"\bas (?:given|sent|passed) in the request\b", re.I)
 _MADE_STAMPS = frozenset({"created", "creation", "inserted", "added"})
 _CHANGED_STAMPS = frozenset({"updated", "modified", "edited"})
+
+
+def _coherent_name(out: dict[str, Any], fresh: set[str], record: dict[str, Any] | None) -> None:
+    """A person's `first_name` / `last_name` drawn beside their `name` are its parts (in place,
+    and in the record): a listed invitee "Tamara Vasquez" is not first name Jason."""
+    keys = {snake(k): k for k, v in out.items() if isinstance(v, str)}
+    full_key = next((keys[k] for k in ("name", "full_name", "display_name") if k in keys), None)
+    if full_key is None or "first_name" not in keys or "last_name" not in keys:
+        return
+    if len(out[full_key].split()) < 2:
+        return
+    if keys["first_name"] in fresh or keys["last_name"] in fresh or full_key not in fresh:
+        out[keys["first_name"]], out[keys["last_name"]] = _name_parts(out[full_key])
+    else:
+        out[full_key] = f"{out[keys['first_name']]} {out[keys['last_name']]}"
+    if record is not None:
+        record.update({snake(k): out[k] for k in (full_key, keys["first_name"], keys["last_name"])})
+
+
+def _name_parts(full: str) -> tuple[str, str]:
+    """("Robert", "Reeves") of "Dr. Robert Reeves MD": titles and suffixes are no name."""
+    words = [w for w in full.split() if w.lower().strip(".") not in HONORIFICS] or full.split()
+    return words[0], words[-1]
+
+
+def _full_name(record: dict[str, Any], args: dict[str, Any]) -> str | None:
+    """A person's full name the record or the call (`invitee_name`) states, None if neither."""
+    for source in (record, args):
+        for key, value in source.items():
+            ws = key.split("_")
+            if isinstance(value, str) and len(value.split()) >= 2 and ws[-1] == "name" and (
+                    len(ws) == 1 or ws[0] in PERSON_ENTITIES or ws[0] in ("full", "display")):
+                return value
+    return None
 
 
 def _said_as(record: dict[str, Any], sn: str, schema: dict[str, Any]) -> dict[str, Any] | None:

@@ -1,5 +1,6 @@
-"""Who the user is: `identity_mismatch` (the user's own profile belongs to someone else) and
-`invented_name` (the assistant calls the user by a name nobody gave).
+"""Who the user is: `identity_mismatch` (the user's own profile belongs to someone else),
+`invented_name` (the assistant calls the user by a name nobody gave) and `name_mismatch` (one
+person's name and its parts disagree, below).
 
 The user's name and email come from the system prompt ("Assistant for Joshua Olson", "The
 signed-in customer is Sofia Marquez (sofia@...)") and from the user introducing themselves
@@ -124,3 +125,22 @@ def invented_name(d: Dialogue) -> list[Finding]:
                 return [Finding(code="invented_name", message_index=m.index, message=(
                     f"the assistant calls the user {name!r}, a name no one gave"))]
     return []
+
+
+def name_mismatch(d: Dialogue) -> list[Finding]:
+    """`name_mismatch`: one person object whose parts disagree: `name: "Tammy Ortiz"` beside
+    `first_name: "Ashley"`, `last_name: "Cardenas"`. One finding per result."""
+    out: list[Finding] = []
+    for call in d.calls:
+        if not call.answered:
+            continue
+        for _, obj in iter_objects(call.result):
+            parts = {snake(k): v for k, v in obj.items() if isinstance(v, str)}
+            first, last = parts.get("first_name", ""), parts.get("last_name", "")
+            full = next((parts[k] for k in ("name", "full_name", "display_name") if parts.get(k)), "")
+            said = {w.lower() for w in full.split()}
+            if first and last and len(said) >= 2 and not {first.lower(), last.lower()} <= said:
+                out.append(Finding(code="name_mismatch", message_index=call.result_index, message=(
+                    f"{call.name} result: name {full!r} but first_name {first!r}, last_name {last!r}")))
+                break
+    return out
