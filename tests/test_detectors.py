@@ -350,6 +350,14 @@ def test_name_mismatch_fires_when_a_persons_name_parts_disagree():
     assert "name_mismatch" not in codes(row("Tammy", "Ortiz"))
 
 
+def test_doubled_word_fires_outside_quotes_only():
+    def row(text):
+        return conversation(user("Cancel the sync."), assistant(text))
+    assert "doubled_word" in codes(row("Should I cancel that scheduled event event?"))
+    assert "doubled_word" not in codes(row('I created "Sync sync" for you.'))
+    assert "doubled_word" not in codes(row("No no, that that was fine."))
+
+
 def test_false_finality_fires_only_where_the_action_can_be_taken_back():
     def row(name, question):
         return conversation(user("I don't need message m_77001 anymore."), assistant(question), user("Yes, go ahead."),

@@ -704,3 +704,34 @@ def test_a_summary_says_what_an_unnamed_object_is() -> None:
     turns = ConversationWriter(plan, {get.name: get}, persona("excellent"), "s", _values(0)).write()
     number = next(t for t in turns if isinstance(t, ToolResponseTurn)).content["phone_number"]["display_phone_number"]
     assert number in turns[-1].text, turns[-1].text
+
+
+def test_an_injected_error_has_a_premise_the_conversation_allows(repo_root, monkeypatch) -> None:
+    """Seen: a 403 on the document the user had just made ("The owner would have to do it"),
+    and "409: a location named 'Alone update' already exists" for a sent location."""
+    from funcdex_assets.offline import planner
+
+    monkeypatch.setattr(planner, "FAILURE_RATE", 1.0)
+    tools = {t.original_name: t for t in load_catalog(repo_root / "tool_catalog").tools}
+    made_then_edited = [tools["CREATE_DOCUMENT"], tools["INSERT_TEXT"]]
+    sent = [tools["GET_PHONE_NUMBERS"], tools["SEND_LOCATION"]]
+    kinds = set()
+    for seed in range(40):
+        plan = plan_conversation(made_then_edited, persona("excellent"), _values(seed), "2026-03-02", False)
+        assert plan.steps[1].failure != "permission_denied", seed
+        kinds.add(plan.steps[0].failure)
+        plan = plan_conversation(sent, persona("excellent"), _values(seed), "2026-03-02", False)
+        assert all(s.failure != "conflict" for s in plan.steps), seed
+    assert "conflict" in kinds  # a document's title can still be taken
+
+
+def test_the_assistant_says_a_request_back_to_the_user_and_names_fields_as_people_do() -> None:
+    """"I can't get me a coffee" echoed the user's words; "Which end index would you like?"
+    asked for an API field."""
+    from funcdex_assets.offline.writer import _addressed, field_noun
+
+    assert _addressed("get me a coffee") == "get you a coffee"
+    assert _addressed("renew my passport online") == "renew your passport online"
+    assert _addressed("look up the score of last night's game") == "look up the score of last night's game"
+    assert [field_noun(k) for k in ("end_index", "jql", "replace_text", "summary")] == [
+        "end position", "JQL query", "new text", "title"]

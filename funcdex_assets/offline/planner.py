@@ -542,13 +542,20 @@ def _plan_failure(steps: list[PlannedStep], chain: list[Tool], nodes, needed: se
         made = entity_of_object((), tool.original_name)
         titles = [k for k, v in step.user_args.items()
                   if isinstance(v, str) and _is_title(k, made) and k not in step.reuse]
-        if action == "create" and titles:
+        # A name already taken: only where something named is made (a location sent or a
+        # message posted is named by nobody).
+        if action == "create" and titles and action_verb(tool.original_name) in _NAMING_VERBS:
             options.append((i, "conflict"))
         dates = [k for k, v in step.user_args.items()
                  if isinstance(v, str) and _is_future_date(v, values) and k not in step.reuse]
         if action in ("create", "update") and dates:
             options.append((i, "validation_error"))
-        if i not in needed and action in ("update", "delete", "create"):
+        # Refused: not on what the user made in this conversation (their own new document).
+        made_here = any(name_action(chain[j].original_name) == "create"
+                        for key in step.grounded.values()
+                        for j in [next((j for j in range(i - 1, -1, -1) if key in nodes[j].produces), None)]
+                        if j is not None)
+        if i not in needed and action in ("update", "delete", "create") and not made_here:
             options.append((i, "permission_denied"))
     if not options:
         return
@@ -575,6 +582,7 @@ def _plan_failure(steps: list[PlannedStep], chain: list[Tool], nodes, needed: se
         step.first_try = {arg: _in_the_past(step.user_args[arg], values)}
 
 
+_NAMING_VERBS = frozenset({"create", "add", "insert", "new", "make", "upload", "copy"})
 _LOW_HIGH = (("min", "max"), ("start", "end"), ("from", "to"), ("after", "before"), ("since", "until"),
              ("gte", "lte"), ("gt", "lt"))
 

@@ -195,7 +195,7 @@ class ConversationWriter:
         if self.plan.thoughts:
             self.turns.append(ThoughtTurn(text=pick(self.rng, "thought_out_of_scope", request=request.out_of_scope,
                                                     toolkits=names)))
-        self._say(pick(self.rng, "out_of_scope_answer", request=request.out_of_scope,
+        self._say(pick(self.rng, "out_of_scope_answer", request=_addressed(request.out_of_scope),
                        toolkits=names))
 
     def _user_request(self, req_no: int, request: PlannedRequest) -> None:
@@ -427,6 +427,7 @@ class ConversationWriter:
         primary, _ = self._primary(step)
         required = set(self.tools[step.tool].input_schema.get("required") or [])
         out = []
+        said_there = False
         for arg, key in step.grounded.items():
             if arg != primary and arg in required and lists.is_person(key[:-3]):
                 # Whom an issue is assigned to is the user's to say ("assign it to Ana Ruiz"),
@@ -461,8 +462,10 @@ class ConversationWriter:
                     "create", "update", "copy", "move") else "scope"
                 out.append(pick(self.rng, f"{key_word}_reference", self.tone, entity=entity_phrase(choice.entity),
                                 label=choice.label))
-            elif hits:
+            elif hits and not said_there:
+                # "there" once: a task's section and project are one place ("in there there too").
                 out.append(pick(self.rng, "placement_it", self.tone, entity=entity_phrase(key[:-3])))
+                said_there = True
         return out
 
     def _target_phrase(self, step: PlannedStep, i: int, spoken: bool = False) -> str:
@@ -681,7 +684,10 @@ class ConversationWriter:
         action = request_phrase(tool)
         target = self._target_phrase(step, i) if step.grounded else ""
         if target:
-            noun = f"the {target.split(' ', 2)[1]}" if target.startswith(("the ", "that ")) else ""
+            # The whole entity phrase ("the scheduled event", not "the scheduled": no "that
+            # scheduled event event").
+            entity_words = target.split(" ", 1)[1].split(' "')[0] if target.startswith(("the ", "that ")) else ""
+            noun = f"the {entity_words}" if entity_words else ""
             verb, _, rest = action.partition(" ")
             if noun and noun in action:
                 action = action.replace(noun, target, 1)
@@ -1257,7 +1263,19 @@ _FIELD_NOUNS = {"to": "recipient", "recipient": "recipient", "recipient_email": 
                 "body": "text", "body_text": "text", "message_body": "text", "text": "text", "content": "text",
                 "text_content": "text", "markdown_text": "text", "q": "search terms", "query": "search terms",
                 "replace_text": "new text", "replacement_text": "new text", "find_text": "text to find",
-                "search_text": "text to find"}
+                "search_text": "text to find", "jql": "JQL query", "start_index": "start position",
+                "end_index": "end position", "index": "position", "mime_type": "file type", "summary": "title"}
+
+
+_TO_YOU = {"me": "you", "my": "your", "mine": "yours", "myself": "yourself", "i": "you", "i'm": "you're",
+           "i've": "you've", "us": "you", "our": "your", "ours": "yours", "we": "you"}
+
+
+def _addressed(request: str) -> str:
+    """The user's request as the assistant says it back ("get me a coffee" -> "get you a
+    coffee"; "renew my passport" -> "renew your passport")."""
+    return re.sub(r"\b(me|my|mine|myself|i|i'm|i've|us|our|ours|we)\b",
+                  lambda m: _TO_YOU[m.group(0).lower()], request, flags=re.I)
 
 
 def field_noun(name: str) -> str:

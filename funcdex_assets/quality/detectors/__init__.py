@@ -18,14 +18,14 @@ from funcdex_assets.quality.detectors.lifecycle import entity_drift, used_after_
 from funcdex_assets.quality.detectors.provenance import unsourced_argument
 from funcdex_assets.quality.detectors.results import amounts_disagree, list_consistency, result_mismatch
 from funcdex_assets.quality.detectors.structure import call_schemas, structure
-from funcdex_assets.quality.detectors.text import garbled_text, prompt_leak
+from funcdex_assets.quality.detectors.text import doubled_word, garbled_text, prompt_leak
 from funcdex_assets.quality.detectors.time import temporal
 from funcdex_assets.quality.dialogue import Dialogue
 from funcdex_assets.quality.findings import Finding
 
 Detector = Callable[[Dialogue], list[Finding]]
 
-SEMANTIC: tuple[Detector, ...] = (no_tool_call, empty_change, garbled_text, prompt_leak, false_success, used_after_delete, entity_drift, wrong_container, temporal,
+SEMANTIC: tuple[Detector, ...] = (no_tool_call, empty_change, garbled_text, doubled_word, prompt_leak, false_success, used_after_delete, entity_drift, wrong_container, temporal,
                                   unsourced_argument, invented_name, identity_mismatch, name_mismatch, parameter_dictation,
                                   unconfirmed_destruction, false_finality, list_consistency, result_mismatch,
                                   amounts_disagree)

@@ -1,4 +1,4 @@
-"""Text that is not a person talking: `garbled_text` and `prompt_leak`.
+"""Text that is not a person talking: `garbled_text`, `doubled_word` and `prompt_leak`.
 
 `garbled_text`: a user or assistant message that is not language: random characters, mojibake,
 a model sampling noise under a grammar it satisfies.
@@ -11,6 +11,10 @@ number, time, date or amount ("3pm", "10:30", "$25", "2026-03-02"), an email add
 or an identifier ("evt_8842", "PROJ-115", "#1047"). Pasted JSON or code keeps its words once
 punctuation is stripped, so it is not garbled; random printable characters are about 55%
 letters.
+
+`doubled_word`: a user or assistant message with a word written twice in a row outside quoted
+values ("cancel that scheduled event event?"), a template filled with a phrase that already
+ends in the word it adds.
 
 `prompt_leak`: a user message that carries the generator's instructions: a label such as
 "Background:", "Context:", "Scenario:" or "Here's what I'm trying to do:" followed by a sentence
@@ -68,4 +72,23 @@ def prompt_leak(d: Dialogue) -> list[Finding]:
             if found:
                 return [Finding(code="prompt_leak", message_index=m.index,
                                 message=f"the user's message carries the scenario: {found.group(0)!r}")]
+    return []
+
+
+_QUOTED = re.compile(r'"[^"]*"|“[^”]*”')
+# Same word, same case ("to To Do" is a status; "add add-ons" a compound).
+_DOUBLED = re.compile(r"\b([A-Za-z]{2,})\s+\1\b(?![-'’])")
+_MAY_DOUBLE = frozenset({"that", "had", "is", "ha", "bye", "no", "very", "so", "really", "yes", "ok", "okay", "go",
+                         "lol", "haha", "please", "pls", "cool", "nice", "great", "sure", "yeah", "yep", "right",
+                         "thanks", "wait", "hey", "hi", "now", "well"})
+
+
+def doubled_word(d: Dialogue) -> list[Finding]:
+    for m in d.messages:
+        if m.role not in ("user", "assistant"):
+            continue
+        hit = next((h for h in _DOUBLED.finditer(_QUOTED.sub('""', m.text)) if h.group(1).lower() not in _MAY_DOUBLE), None)
+        if hit:
+            return [Finding(code="doubled_word", message_index=m.index,
+                            message=f"the {m.role} writes {hit.group(0)!r}")]
     return []
