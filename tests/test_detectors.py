@@ -350,6 +350,27 @@ def test_name_mismatch_fires_when_a_persons_name_parts_disagree():
     assert "name_mismatch" not in codes(row("Tammy", "Ortiz"))
 
 
+def test_unseen_reference_fires_on_a_name_only_a_result_showed():
+    def row(summary):
+        return conversation(user("Show me thread thr_40021."),
+                            assistant("", call("fetch_thread", {"thread_id": "thr_40021"},
+                                               {"thread": {"id": "thr_40021", "messages": [
+                                                   {"id": "msg_88120", "subject": "Red plan"}]}})),
+                            assistant(summary), user('Move "Red plan" to the trash.'),
+                            assistant("", call("move_to_trash", {"message_id": "msg_88120"}, {"id": "msg_88120"})),
+                            assistant("Moved it."))
+    assert "unseen_reference" in codes(row("I fetched the thread (ID thr_40021)."))
+    assert "unseen_reference" not in codes(row('The thread has one message: "Red plan".'))
+    labelled = conversation(user("Show my issues."),
+                            assistant("", call("search_issues", {"jql": "assignee = me"},
+                                               {"issues": [{"id": "10042", "labels": ["hiring"]}]})),
+                            assistant("You have one issue."), user('Create an issue labelled "hiring".'),
+                            assistant("", call("create_issue", {"summary": "Onboarding", "labels": ["hiring"]},
+                                               {"id": "10043"})),
+                            assistant("Created it."))
+    assert "unseen_reference" not in codes(labelled)  # the user's own value, which a result also holds
+
+
 def test_doubled_word_fires_outside_quotes_only():
     def row(text):
         return conversation(user("Cancel the sync."), assistant(text))

@@ -735,3 +735,20 @@ def test_the_assistant_says_a_request_back_to_the_user_and_names_fields_as_peopl
     assert _addressed("look up the score of last night's game") == "look up the score of last night's game"
     assert [field_noun(k) for k in ("end_index", "jql", "replace_text", "summary")] == [
         "end position", "JQL query", "new text", "title"]
+
+
+def test_a_summary_of_a_container_names_what_it_holds() -> None:
+    """"I fetched the thread (ID ...)" left the user to name "Red plan" from a result they never
+    saw (unseen_reference); the summary says the thread's messages."""
+    fetch = make_tool("mail", "FETCH_THREAD", {"thread_id": STR}, ("thread_id",), {
+        "type": "object", "properties": {"thread": {"type": "object", "properties": {
+            "id": STR, "messages": {"type": "array", "minItems": 2, "maxItems": 2, "items": {
+                "type": "object", "properties": {"id": STR, "subject": STR}, "required": ["id", "subject"]}}},
+            "required": ["id", "messages"]}}, "required": ["thread"]})
+    plan = ConversationPlan(today="2026-03-02", clarity="excellent", requests=[PlannedRequest(groups=[[0]])],
+                            closing=False, thoughts=False, steps=[
+        PlannedStep(tool="MAIL_FETCH_THREAD", user_args={"thread_id": "23w0t2c6l2i4r1q5"}, clarify=[],
+                    defaults={}, grounded={}, reuse={})])
+    turns = ConversationWriter(plan, {fetch.name: fetch}, persona("excellent"), "s", _values(0)).write()
+    messages = next(t for t in turns if isinstance(t, ToolResponseTurn)).content["thread"]["messages"]
+    assert all(m["subject"] in turns[-1].text for m in messages), turns[-1].text

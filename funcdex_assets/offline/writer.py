@@ -291,14 +291,17 @@ class ConversationWriter:
                 noun = self._pending(entity, source, pos, request)
             else:
                 entity = entity_phrase(choice.entity)
-                if choice.label:
-                    self._named = (entity, choice.label)
-                if choice.label and pos == 0 and self.rng.random() < CONTEXT_RATE:
-                    context, noun = {"entity": entity, "label": choice.label}, "it"
-                elif choice.label and named == self._named:
+                # A name only a tool result showed is no name the user knows (unseen_reference):
+                # they say "that message", not "the message "Red plan"".
+                label = choice.label if choice.label and self._said(choice.label) else None
+                if label:
+                    self._named = (entity, label)
+                if label and pos == 0 and self.rng.random() < CONTEXT_RATE:
+                    context, noun = {"entity": entity, "label": label}, "it"
+                elif label and named == self._named:
                     noun = "it"
-                elif choice.label:
-                    noun = self._phrase("label_reference", entity=entity, label=choice.label)
+                elif label:
+                    noun = self._phrase("label_reference", entity=entity, label=label)
                 else:
                     noun = self._phrase("it_reference", entity=entity)
         return self._placed(phrase, entity, noun), context
@@ -406,6 +409,12 @@ class ConversationWriter:
             return None
         return record.get(step.grounded[arg], record.get(snake(arg)))
 
+    def _said(self, label: str) -> bool:
+        """Whether a message of the conversation so far (not a tool result) says `label`: what
+        the user can name."""
+        needle = label.strip().lower()
+        return any(needle in t.text.lower() for t in self.turns if isinstance(t, (UserTurn, AssistantTurn)))
+
     def _acts_on_unseen(self, step: PlannedStep, i: int) -> bool:
         """The step reads, changes or deletes (not makes, moves or copies) an object an earlier
         step of the same request brings: the user has not seen it."""
@@ -453,7 +462,7 @@ class ConversationWriter:
                 continue
             source = step.sources.get(arg)
             seen = source is not None and source < self._request_start(i)
-            named = [h for h in hits if h.label]
+            named = [h for h in hits if h.label and self._said(h.label)]
             if seen and named:
                 choice = self.rng.choice(named)
                 self.chosen.setdefault(i, {})[arg] = choice.value
@@ -475,7 +484,7 @@ class ConversationWriter:
         choice = self._pointed(step, i)
         key = self._primary(step)[1] if step.grounded else "item_id"
         entity = entity_phrase(choice.entity if choice else key[:-3])
-        if choice is not None and choice.label:
+        if choice is not None and choice.label and (not spoken or self._said(choice.label)):
             if spoken:
                 return self._phrase("label_reference", entity=entity, label=choice.label)
             return f'the {entity} "{choice.label}"'
@@ -959,6 +968,15 @@ class ConversationWriter:
             text = f"I {done} the {sent}{label} (ID {first.value})"
         else:
             text = f"I {done} the {entity_phrase(entity)}{label} (ID {first.value})"
+        if not first.label and not label and tool_action(tool) == "get":
+            # A thread, a conversation: what it holds is what the user asked to see (and may
+            # name next): "I fetched the thread (ID ...): 2 messages, "Red plan" and "Q3 notes"."
+            held = [p for p in produced if p.entity != entity and p.own and p.label and p.key == f"{p.entity}_id"]
+            held = _unique_by_value(held)
+            if held:
+                names = [f'"{p.label}"' for p in held[:3]] + ([f"{len(held) - 3} more"] if len(held) > 3 else [])
+                noun = entity_phrase(held[0].entity)
+                text += f": {len(held)} {noun if len(held) == 1 else plural(noun)}, {_series(names)}"
         link = next((p.value for p in produced if snake(p.path.rsplit('.', 1)[-1]) in _LINK_KEYS and p.entity == entity), None)
         if link:
             text += f"; you can open it at {link}"

@@ -69,6 +69,8 @@ CODES: dict[str, Code] = {c.code: c for c in (
     Code("entity_drift", "lifecycle", "an object is shown with another title, body, description, place or "
          "recipient than it was given or shown with, and nothing changed it",
          "the tool simulator must answer a read with what it recorded for that id (a reply's snippet is its body)"),
+    Code("unseen_reference", "provenance", "the user quotes a name only a tool result showed (no message said it)",
+         "have the assistant name what it found before the user refers to it, or have the user describe it"),
     Code("doubled_word", "language", "a word written twice in a row outside quoted values ('event event')",
          "fill templates with phrases that do not already end in the word they add"),
     Code("name_mismatch", "identity", "one person's name and its first / last name parts disagree",

@@ -15,7 +15,7 @@ from funcdex_assets.quality.detectors.dictation import parameter_dictation
 from funcdex_assets.quality.detectors.honesty import false_success
 from funcdex_assets.quality.detectors.identity import identity_mismatch, invented_name, name_mismatch
 from funcdex_assets.quality.detectors.lifecycle import entity_drift, used_after_delete, wrong_container
-from funcdex_assets.quality.detectors.provenance import unsourced_argument
+from funcdex_assets.quality.detectors.provenance import unseen_reference, unsourced_argument
 from funcdex_assets.quality.detectors.results import amounts_disagree, list_consistency, result_mismatch
 from funcdex_assets.quality.detectors.structure import call_schemas, structure
 from funcdex_assets.quality.detectors.text import doubled_word, garbled_text, prompt_leak
@@ -26,7 +26,7 @@ from funcdex_assets.quality.findings import Finding
 Detector = Callable[[Dialogue], list[Finding]]
 
 SEMANTIC: tuple[Detector, ...] = (no_tool_call, empty_change, garbled_text, doubled_word, prompt_leak, false_success, used_after_delete, entity_drift, wrong_container, temporal,
-                                  unsourced_argument, invented_name, identity_mismatch, name_mismatch, parameter_dictation,
+                                  unsourced_argument, unseen_reference, invented_name, identity_mismatch, name_mismatch, parameter_dictation,
                                   unconfirmed_destruction, false_finality, list_consistency, result_mismatch,
                                   amounts_disagree)
 STRUCTURAL: tuple[Detector, ...] = (structure, call_schemas)

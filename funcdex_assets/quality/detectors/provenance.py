@@ -239,3 +239,63 @@ def unsourced_argument(d: Dialogue) -> list[Finding]:
                         f"{call.name}: {shown} appear(s) in no earlier message, result or schema")))
             src.pending_assistant += "\n" + m.text
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# `unseen_reference`: the user names something only a tool result showed.
+#
+# The user sees the conversation's text, not its tool messages. A quoted name in a user message
+# ("delete "Q3 plan (draft)"") that an earlier tool result holds as a value, but no earlier user
+# or assistant message (nor the system prompt) says, is something the user could not have read:
+# a model learns that users see raw results. Names the user makes up (a title for something new)
+# are in no result, and values the calls answering the message set (a label, a reason) are the
+# user's own, so neither is flagged; nor are quotes of three characters or fewer.
+
+_QUOTED_NAME = re.compile(r'"([^"\n]{4,120})"|“([^”\n]{4,120})”')
+
+
+def _result_strings(value: Any) -> set[str]:
+    out: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and 4 <= len(item) <= 120:
+            out.add(item.strip().lower())
+    return out
+
+
+def _given_next(d: Dialogue, index: int) -> set[str]:
+    """String argument values of the calls after the user message at `index` (also after a
+    clarifying exchange): what the user gave (a label to set, a reason), not what they point at,
+    which calls name by id."""
+    out: set[str] = set()
+    for m in d.messages[index + 1:]:
+        for call in m.calls:
+            out |= _result_strings(call.arguments)
+    return out
+
+
+def unseen_reference(d: Dialogue) -> list[Finding]:
+    said = d.system_text.lower()
+    shown: set[str] = set()
+    for m in d.messages:
+        if m.role == "user":
+            given = None
+            for match in _QUOTED_NAME.finditer(m.text):
+                name = (match.group(1) or match.group(2)).strip()
+                if name.lower() in shown and name.lower() not in said:
+                    given = _given_next(d, m.index) if given is None else given
+                    if name.lower() in given:
+                        continue  # a value the user sets ("labelled "hiring"") that a result also holds
+                    return [Finding(code="unseen_reference", message_index=m.index, message=(
+                        f"the user names {name!r}, which only a tool result showed (no message said it)"))]
+            said += "\n" + m.text.lower()
+        elif m.role == "assistant":
+            said += "\n" + m.text.lower()
+        elif m.role == "tool" and m.answers is not None:
+            shown |= _result_strings(m.answers.result)
+    return []
