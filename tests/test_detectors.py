@@ -350,6 +350,16 @@ def test_name_mismatch_fires_when_a_persons_name_parts_disagree():
     assert "name_mismatch" not in codes(row("Tammy", "Ortiz"))
 
 
+def test_a_jira_query_for_one_project_answered_with_another_ignores_the_filter():
+    def row(key):
+        return conversation(user("Open issues in GOVE?"),
+                            assistant("", call("search_issues", {"jql": "project = GOVE AND status != Done"},
+                                               {"issues": [{"id": "10042", "key": key}]})),
+                            assistant(f"One: {key}."))
+    assert "list_ignores_filter" in codes(row("OPS-2"))
+    assert "list_ignores_filter" not in codes(row("GOVE-170"))
+
+
 def test_unseen_reference_fires_on_a_name_only_a_result_showed():
     def row(summary):
         return conversation(user("Show me thread thr_40021."),

@@ -1474,3 +1474,12 @@ def test_a_persons_name_and_its_parts_agree(repo_root: Path) -> None:
         invitee = calls[0][2]["data"]["invitee"]
         assert (invitee.get("first_name", "Tammy"), invitee.get("last_name", "Ortiz")) == ("Tammy", "Ortiz")
         assert name_mismatch(dialogue_from_row(calls_row(tools, calls))) == [], seed
+
+
+def test_a_query_for_one_project_lists_that_projects_issues(repo_root: Path) -> None:
+    """`project = GOVE` answered with OPS-2 and PROJ-639 (list_ignores_filter)."""
+    tools = catalog_tools(repo_root)
+    for seed in range(6):
+        found = World(factory(seed)).execute(tools["JIRA_SEARCH_ISSUES"], {
+            "jql": "project = GOVE AND status != Done ORDER BY updated DESC", "maxResults": 10}, 0)
+        assert all(i.get("key", "GOVE-1").startswith("GOVE-") for i in found["data"]["issues"]), seed

@@ -545,6 +545,10 @@ def conform(item: dict[str, Any], props: dict[str, Any], spec: ListSpec, values:
         if hit:
             holder, key, _ = hit
             _set(holder, key, value, props.get(key) if holder is item else None, valid)
+        if name == "project" and isinstance(value, str) and re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", value) \
+                and isinstance(item.get("key"), str) and re.fullmatch(r"[A-Z][A-Z0-9]*-\d+", item["key"]):
+            # `project = GOVE`: an issue of that project is GOVE-n, not OPS-2.
+            item["key"] = f"{value}-{item['key'].split('-', 1)[1]}"
     if spec.words:
         _hold_words(item, props, list(spec.words), values, valid, person)
     if not spec.wants_gone:

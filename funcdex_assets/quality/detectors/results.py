@@ -134,11 +134,30 @@ def _item_times(item: dict[str, Any], dimension: frozenset[str]) -> tuple[TimePo
     return found.get("start") or found.get("end"), found.get("end") or found.get("start")
 
 
+_JQL_PROJECT = re.compile(r"\bproject\s*=\s*\"?([A-Z][A-Z0-9]{1,9})\b")
+_ISSUE_KEY = re.compile(r"([A-Z][A-Z0-9]{1,9})-\d+")
+
+
+def _query_project(call: Call) -> list[Finding]:
+    """A Jira query for `project = GOVE` answered with OPS-2: an issue key names its project."""
+    wanted = next((m.group(1) for v in call.arguments.values() if isinstance(v, str)
+                   for m in [_JQL_PROJECT.search(v)] if m), None)
+    if wanted is None:
+        return []
+    for item in items_of(call.result):
+        key = item.get("key")
+        found = _ISSUE_KEY.fullmatch(key) if isinstance(key, str) else None
+        if found and found.group(1) != wanted:
+            return [Finding(code="list_ignores_filter", message_index=call.result_index, message=(
+                f"{call.name} asked for project = {wanted} and got {key}"))]
+    return []
+
+
 def _list_findings(call: Call, schema: dict[str, Any], limit_only: bool) -> list[Finding]:
     items = items_of(call.result)
     if not items:
         return []
-    out: list[Finding] = []
+    out: list[Finding] = [] if limit_only else _query_project(call)
     limit = _limit(call)
     if limit is not None and len(items) > limit:
         out.append(Finding(code="list_over_limit", message_index=call.result_index, message=(
