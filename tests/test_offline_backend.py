@@ -752,3 +752,12 @@ def test_a_summary_of_a_container_names_what_it_holds() -> None:
     turns = ConversationWriter(plan, {fetch.name: fetch}, persona("excellent"), "s", _values(0)).write()
     messages = next(t for t in turns if isinstance(t, ToolResponseTurn)).content["thread"]["messages"]
     assert all(m["subject"] in turns[-1].text for m in messages), turns[-1].text
+
+
+def test_a_word_is_said_once_where_two_phrases_meet() -> None:
+    """"send the interactive buttons buttons "Yes"": a request phrase ending in the word its
+    first value's phrasing starts with (doubled_word)."""
+    from funcdex_assets.offline.writer import _once
+
+    assert _once('Send the interactive buttons buttons "Yes" and "No".') == 'Send the interactive buttons "Yes" and "No".'
+    assert _once('cool cool, and "Sync sync" stays') == 'cool cool, and "Sync sync" stays'

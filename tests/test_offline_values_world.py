@@ -1483,3 +1483,20 @@ def test_a_query_for_one_project_lists_that_projects_issues(repo_root: Path) -> 
         found = World(factory(seed)).execute(tools["JIRA_SEARCH_ISSUES"], {
             "jql": "project = GOVE AND status != Done ORDER BY updated DESC", "maxResults": 10}, 0)
         assert all(i.get("key", "GOVE-1").startswith("GOVE-") for i in found["data"]["issues"]), seed
+
+
+def test_a_known_item_keeps_its_name_in_a_filtered_listing(repo_root: Path) -> None:
+    """A template named "Personal sync with Wilson v2" listed under the filter name="Personal
+    sync with Wilson" was renamed to fit it (entity_drift)."""
+    from funcdex_assets.quality.detectors import entity_drift
+    from funcdex_assets.quality.dialogue import dialogue_from_row
+
+    tools = catalog_tools(repo_root)
+    for seed in range(6):
+        w = World(factory(seed))
+        # The first listing's near misses ("... (copy)", "... v2") are known afterwards.
+        calls = run(w, tools, [("WHATSAPP_GET_MESSAGE_TEMPLATES", {"name": "Personal sync with Wilson", "limit": 10}),
+                               ("WHATSAPP_GET_MESSAGE_TEMPLATES", {"name": "Personal sync with Wilson", "limit": 10})])
+        first, second = ({t["id"]: t.get("name") for t in c[2]["data"]["templates"]} for c in calls)
+        assert all(second[k] == name for k, name in first.items() if k in second and name and second[k]), seed
+        assert entity_drift(dialogue_from_row(calls_row(tools, calls))) == [], seed

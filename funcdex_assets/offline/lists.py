@@ -666,6 +666,10 @@ def record_matches(record: dict[str, Any], spec: ListSpec, now: datetime) -> boo
             got = next((got[k] for k in ("name", "value", "key") if isinstance(got.get(k), str)), None)
         if got is not None and not isinstance(got, list) and not _same(got, value):
             return False
+        key = record.get("key")
+        if name == "project" and isinstance(key, str) and re.fullmatch(r"[A-Z][A-Z0-9]*-\d+", key) \
+                and key.split("-", 1)[0] != str(value):
+            return False  # DATA-102 is no issue of project LOCA
     if spec.words:
         texts = " ".join(str(record[k]) for k in _LABEL_TEXT if isinstance(record.get(k), str)).lower()
         if not all(w.lower() in texts for w in spec.words):

@@ -458,12 +458,18 @@ class World:
         parent_id = page.spec.containers.get(f"{page.entity}_id")
         parent = self.records.setdefault((page.entity, str(parent_id)), {}) if parent_id is not None else None
         for i in order:
+            # What the world already held about a known item, before this listing draws the rest.
+            held = dict(self.records.get((page.entity, str(page.slots[i])), {})) if page.slots[i] is not None else {}
             sink: list[_Built] = []
             item = self._build(items_schema, path + ("[]",), name, ctx, None, in_list=True, known_id=page.slots[i],
                                sink=sink)
             b = sink[0] if sink else _Built(item, {}, None, page.entity, None)
             if isinstance(item, dict):
+                # A thing the world knew keeps what it was shown with (a template listed by a
+                # name filter is not renamed to fit it): conform decides only what it never said.
+                known = {k: v for k, v in item.items() if not isinstance(v, (dict, list)) and held.get(snake(k)) == v}
                 lists.conform(item, b.props, page.spec, self.values, _valid, person)
+                item.update(known)
                 if parent is not None:
                     _occurrence(item, b.props, parent, parent_id)  # the same event: no near misses
                 elif i in page.near and page.target in built:

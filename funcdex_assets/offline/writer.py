@@ -145,6 +145,8 @@ class ConversationWriter:
             named = any(said.search(t.text) for t in self.turns if isinstance(t, UserTurn))
             key = "closing_assistant_named" if named and self.rng.random() < 1 / 3 else "closing_assistant"
             self._say(pick(self.rng, key, first_name=self.persona.first_name))
+        self.turns = [t.model_copy(update={"text": _once(t.text)}) if isinstance(t, (UserTurn, AssistantTurn))
+                      and _once(t.text) != t.text else t for t in self.turns]
         return self.turns
 
     # ---- user requests -----------------------------------------------------------------
@@ -1287,6 +1289,21 @@ _FIELD_NOUNS = {"to": "recipient", "recipient": "recipient", "recipient_email": 
 
 _TO_YOU = {"me": "you", "my": "your", "mine": "yours", "myself": "yourself", "i": "you", "i'm": "you're",
            "i've": "you've", "us": "you", "our": "your", "ours": "yours", "we": "you"}
+
+
+_TWICE = re.compile(r"\b([A-Za-z]{2,})(\s+)\1\b(?![-'’])")
+
+
+def _once(text: str) -> str:
+    """A word a phrase ends with and the next one starts with, once ("send the interactive
+    buttons buttons "Yes"" -> "... buttons "Yes""), outside quoted values."""
+    parts = re.split(r'("[^"]*")', text)
+    return "".join(p if p.startswith('"') else _TWICE.sub(lambda m: m.group(1) if m.group(1).lower() not in _MAY_TWICE
+                                                          else m.group(0), p) for p in parts)
+
+
+_MAY_TWICE = frozenset({"that", "had", "no", "so", "very", "really", "yes", "ok", "okay", "lol", "haha", "cool", "nice",
+                        "please", "pls", "great", "sure", "yeah", "yep", "right", "thanks", "wait", "hey", "hi", "bye"})
 
 
 def _addressed(request: str) -> str:

@@ -249,7 +249,8 @@ def unsourced_argument(d: Dialogue) -> list[Finding]:
 # or assistant message (nor the system prompt) says, is something the user could not have read:
 # a model learns that users see raw results. Names the user makes up (a title for something new)
 # are in no result, and values the calls answering the message set (a label, a reason) are the
-# user's own, so neither is flagged; nor are quotes of three characters or fewer.
+# user's own, so neither is flagged; nor are sentences (ending in . ! ?) or quotes of three
+# characters or fewer.
 
 _QUOTED_NAME = re.compile(r'"([^"\n]{4,120})"|“([^”\n]{4,120})”')
 
@@ -287,6 +288,8 @@ def unseen_reference(d: Dialogue) -> list[Finding]:
             given = None
             for match in _QUOTED_NAME.finditer(m.text):
                 name = (match.group(1) or match.group(2)).strip()
+                if name.endswith((".", "!", "?")):
+                    continue  # a sentence the user says (a reason, a message), not a name they point at
                 if name.lower() in shown and name.lower() not in said:
                     given = _given_next(d, m.index) if given is None else given
                     if name.lower() in given:
