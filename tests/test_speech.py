@@ -91,6 +91,11 @@ def test_speakable_values_are_what_people_say():
     assert speakable("location", "Berlin office, 3rd floor", {"type": "string"})
     assert speakable("due_string", "every friday", {"type": "string"})
     assert not speakable("notify", True, {"type": "boolean"})
+    # Seen: "with drive as the spaces", "type user" beside the grantee's address, "436.68pt tall".
+    assert not speakable("spaces", "drive", {"type": "string", "enum": ["drive", "appDataFolder"]})
+    assert not speakable("type", "user", {"type": "string", "enum": ["user", "group", "domain", "anyone"]})
+    assert not speakable("height_pt", 436.68, {"type": "number"})
+    assert speakable("amount", 12.5, {"type": "number"}) and speakable("rows", 3, {"type": "integer"})
 
 
 def test_a_tone_split_entry_gives_everyones_phrasings_plus_the_tones_own(monkeypatch):

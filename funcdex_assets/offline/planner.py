@@ -306,6 +306,12 @@ def plan_conversation(
             value = values.value(slot.name, slot.schema, holder=holder)
             if not slot.required and slot.name not in reuse and not speakable(slot.name, value, slot.schema):
                 continue
+            if slot.required and slot.name not in reuse and (slot.schema.get("enum") or isinstance(value, bool)) \
+                    and not speakable(slot.name, value, slot.schema):
+                # A required API switch ("type": "user" beside the grantee's address, "spaces":
+                # "drive") is the assistant's to set, not words a user says.
+                assistant_args[slot.name] = value
+                continue
             user_args[slot.name] = value
         props = tool.input_schema.get("properties") or {}
         required = set(tool.input_schema.get("required") or [])

@@ -54,6 +54,7 @@ _URL = re.compile(r"^https?://\S+$")
 _OPAQUE = re.compile(r"^(?=\S*\d)(?=\S*[A-Za-z])[A-Za-z0-9_.:-]{6,}$")
 # Words no one uses for a field of their own ("set the max results to 5" is a form): such a
 # field is never named before its value (the `parameter_dictation` detector's API words).
+_GRANTEE_KINDS = frozenset({"user", "group", "domain", "anyone", "default"})
 _API_WORDS = frozenset({"limit", "offset", "sort", "order", "page", "cursor", "fields", "format", "q", "max", "min",
                         "expand", "include", "scope", "projection", "alt", "verbose", "pretty", "count", "top",
                         "skip", "by"})
@@ -117,9 +118,12 @@ def speakable(key: str, value: Any, schema: dict[str, Any]) -> bool:
     last = words[-1] if words else key.lower()
     if isinstance(value, bool):
         return False
+    money = any(w in ("amount", "price", "cents", "cost", "total", "balance") for w in words)
+    if isinstance(value, float) and value != int(value) and not money:
+        return False  # "436.68pt tall", "-75.32": measurements a person does not dictate
     if isinstance(value, (int, float)):
         # Counts, priorities, amounts: a person says 3 or 25, not 1787044500 days.
-        return abs(value) <= 10_000 or any(w in ("amount", "price", "cents") for w in words)
+        return abs(value) <= 10_000 or money
     if isinstance(value, dict):
         return all(speakable(k, v, (schema.get("properties") or {}).get(k, {})) for k, v in value.items())
     if isinstance(value, list):
@@ -136,6 +140,10 @@ def speakable(key: str, value: Any, schema: dict[str, Any]) -> bool:
     if value in described_examples(schema) and _PLAIN_WORDS.fullmatch(value):
         return True
     if schema.get("enum"):
+        # Where to search ("spaces": "drive", "corpora": "user") and who a grant is for ("type":
+        # "user" beside an address) are API words, however plain.
+        if set(words) & {"spaces", "corpora", "corpus"} or (last == "type" and value.lower() in _GRANTEE_KINDS):
+            return False
         return bool(_PLAIN_WORDS.fullmatch(value))
     # "due tomorrow at 5pm": a natural-language date is said as it is.
     if "due" in words and last == "string":
