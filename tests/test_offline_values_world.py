@@ -1296,6 +1296,7 @@ def test_the_instances_of_an_event_are_that_event(repo_root: Path) -> None:
     at its own time), not unrelated events (seen: instances of "Study share update" named
     "Inside proposal" and "Soldier plan")."""
     tools = catalog_tools(repo_root)
+    dated: set[str] = set()
     for seed in range(6):
         w = World(factory(seed))
         made = w.execute(tools["GOOGLECALENDAR_CREATE_EVENT"], {
@@ -1310,6 +1311,11 @@ def test_the_instances_of_an_event_are_that_event(repo_root: Path) -> None:
             assert event.get("summary", "Study share update") == "Study share update", event
             assert event.get("location", "Room 4") == "Room 4", event
             assert event.get("recurringEventId", made["id"]) == made["id"], event
+        # ... and each is called by its day, so "the event "Study share update"" is the event.
+        labels = {p.label for p in w.produced if p.step == 1 and p.own and p.entity == "event"}
+        assert all(label is None or label.startswith("Study share update") for label in labels), labels
+        dated.update(label for label in labels if label and label.startswith("Study share update ("))
+    assert dated  # (an occurrence that leaves out its start or title cannot be called by its day)
 
 
 def test_a_nested_object_keeps_its_id_with_its_name(repo_root: Path) -> None:

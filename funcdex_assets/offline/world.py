@@ -72,6 +72,7 @@ from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.validator import schema_validator
 from funcdex_assets.offline import lists
 from funcdex_assets.offline.failures import Problem, failure_response, problem
+from funcdex_assets.offline.speech import spoken_date
 from funcdex_assets.offline.values import GENERIC_TIME_KEYS, HONORIFICS, PERSON_ENTITIES, ValueFactory, _schema_type, concrete, scheduled
 
 _LIVE_STATES = ("confirmed", "active", "open", "sent", "scheduled", "pending", "created", "draft", "todo",
@@ -212,7 +213,11 @@ MAX_LABEL_WORDS = 10
 
 def record_label(record: dict[str, Any]) -> str | None:
     """What a person calls the record (keys in snake case): its first short name-like field;
-    for a payment without one, its amount ("870.00 INR"); None when it has neither."""
+    for a payment without one, its amount ("870.00 INR"); None when it has neither. An
+    occurrence of a recurring event is called by its title and day ("Study share (July 2)"), so
+    "the event "Study share"" still means the event itself."""
+    if isinstance(record.get(_OCCURRENCE_LABEL), str):
+        return record[_OCCURRENCE_LABEL]
     for name in LABEL_FIELDS:
         value = record.get(name)
         if isinstance(value, str) and value and len(value.split()) <= MAX_LABEL_WORDS:
@@ -472,6 +477,11 @@ class World:
                 item.update(known)
                 if parent is not None:
                     _occurrence(item, b.props, parent, parent_id)  # the same event: no near misses
+                    title = record_label({snake(k): v for k, v in item.items()})
+                    day = next((spoken_date(leaf.holder[leaf.key]) for leaf in lists.time_leaves(item)
+                                if leaf.starts and isinstance(leaf.holder[leaf.key], str)), None)
+                    if b.record is not None and title and day:
+                        b.record[_OCCURRENCE_LABEL] = f"{title} ({day.split(' at ')[0]})"
                 elif i in page.near and page.target in built:
                     differs[i] = self._near_miss(item, built[page.target].out, b.props, page.spec, page.entity)
                 # A near miss renamed "Tamara Vasquez" is first name Tamara too.
@@ -1203,6 +1213,7 @@ def _coherent_money(out: dict[str, Any], fresh: set[str]) -> None:
             holder[unit_key] = out["amount"] // quantity  # the user's total for 10 units: a tenth each
 
 
+_OCCURRENCE_LABEL = "_occurrence_label"  # a record key no response field can have
 _OCCURRENCE_SAME = frozenset({"summary", "title", "name", "subject", "description", "location"})
 
 
