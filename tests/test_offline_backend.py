@@ -662,7 +662,7 @@ def test_thoughts_reason_about_the_call_at_hand() -> None:
         outline = _outline(backend, chain, "excellent", seed=seed, thoughts=True)
         turns = list(parse_dml(_conversation(backend, outline, seed=seed, thoughts=True)).turns)
         calls = [i for i, t in enumerate(turns) if isinstance(t, ToolCallTurn) and t.name == "TASKS_CREATE_TASK"]
-        for i in calls:
+        for i in calls[:1]:  # (a retry's thought is about the failure it retries)
             thought = next((t for t in reversed(turns[:i]) if isinstance(t, ThoughtTurn)), None)
             project = turns[i].arguments.get("project_id")
             if thought is None or project is None or i - 1 > 0 and isinstance(turns[i - 1], ToolCallTurn):
@@ -715,14 +715,16 @@ def test_an_injected_error_has_a_premise_the_conversation_allows(repo_root, monk
     tools = {t.original_name: t for t in load_catalog(repo_root / "tool_catalog").tools}
     made_then_edited = [tools["CREATE_DOCUMENT"], tools["INSERT_TEXT"]]
     sent = [tools["GET_PHONE_NUMBERS"], tools["SEND_LOCATION"]]
+    labelled = [tools["CREATE_LABEL"], tools["LIST_LABELS"]]
     kinds = set()
     for seed in range(40):
         plan = plan_conversation(made_then_edited, persona("excellent"), _values(seed), "2026-03-02", False)
         assert plan.steps[1].failure != "permission_denied", seed
-        kinds.add(plan.steps[0].failure)
+        assert plan.steps[0].failure != "conflict", seed  # two documents may share a title
         plan = plan_conversation(sent, persona("excellent"), _values(seed), "2026-03-02", False)
         assert all(s.failure != "conflict" for s in plan.steps), seed
-    assert "conflict" in kinds  # a document's title can still be taken
+        kinds.add(plan_conversation(labelled, persona("excellent"), _values(seed), "2026-03-02", False).steps[0].failure)
+    assert "conflict" in kinds  # a Gmail label's name can be taken
 
 
 def test_the_assistant_says_a_request_back_to_the_user_and_names_fields_as_people_do() -> None:

@@ -549,8 +549,9 @@ def _plan_failure(steps: list[PlannedStep], chain: list[Tool], nodes, needed: se
         titles = [k for k, v in step.user_args.items()
                   if isinstance(v, str) and _is_title(k, made) and k not in step.reuse]
         # A name already taken: only where something named is made (a location sent or a
-        # message posted is named by nobody).
-        if action == "create" and titles and action_verb(tool.original_name) in _NAMING_VERBS:
+        # message posted is named by nobody) and its kind allows one of a name.
+        if action == "create" and titles and action_verb(tool.original_name) in _NAMING_VERBS \
+                and made in _UNIQUE_NAMES:
             options.append((i, "conflict"))
         dates = [k for k, v in step.user_args.items()
                  if isinstance(v, str) and _is_future_date(v, values) and k not in step.reuse]
@@ -589,6 +590,10 @@ def _plan_failure(steps: list[PlannedStep], chain: list[Tool], nodes, needed: se
 
 
 _NAMING_VERBS = frozenset({"create", "add", "insert", "new", "make", "upload", "copy"})
+# What services refuse a second of by name (a Gmail label, a Slack channel, a WhatsApp template);
+# two documents, calendars, issues or products may share a title.
+_UNIQUE_NAMES = frozenset({"label", "channel", "template", "message_template", "repository", "repo", "tag", "webhook",
+                           "team", "username", "slug"})
 _LOW_HIGH = (("min", "max"), ("start", "end"), ("from", "to"), ("after", "before"), ("since", "until"),
              ("gte", "lte"), ("gt", "lt"))
 
