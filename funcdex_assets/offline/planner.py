@@ -462,11 +462,16 @@ def _producers(nodes, steps: list[PlannedStep]) -> list[dict[str, int]]:
         wanted = [*step.grounded.items(),
                   *((f"{arg}[].{field}", key) for arg, fields in step.nested.items() for field, key in fields.items())]
         for arg, key in wanted:
-            j = next((j for j in range(i - 1, -1, -1) if key in nodes[j].produces), None)
+            j = _producer(nodes, i, key)
             if j is not None:
                 deps[arg] = j
         out.append(deps)
     return out
+
+
+def _producer(nodes, i: int, key: str) -> int | None:
+    """The latest step before `i` whose response exposes `key`, None if none does."""
+    return next((j for j in range(i - 1, -1, -1) if key in nodes[j].produces), None)
 
 
 def _request_of(segments: list[list[int]], i: int) -> list[int]:
@@ -558,10 +563,8 @@ def _plan_failure(steps: list[PlannedStep], chain: list[Tool], nodes, needed: se
         if action in ("create", "update") and dates:
             options.append((i, "validation_error"))
         # Refused: not on what the user made in this conversation (their own new document).
-        made_here = any(name_action(chain[j].original_name) == "create"
-                        for key in step.grounded.values()
-                        for j in [next((j for j in range(i - 1, -1, -1) if key in nodes[j].produces), None)]
-                        if j is not None)
+        producers = [_producer(nodes, i, key) for key in step.grounded.values()]
+        made_here = any(j is not None and name_action(chain[j].original_name) == "create" for j in producers)
         if i not in needed and action in ("update", "delete", "create") and not made_here:
             options.append((i, "permission_denied"))
     if not options:

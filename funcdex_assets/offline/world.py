@@ -698,7 +698,7 @@ class World:
                         record[arg] = value
                 if ctx.action == "update":
                     _keep_length(record, before)
-                folder = next((ctx.flat_args[k] for k in _FOLDER_ARGS if isinstance(ctx.flat_args.get(k), str)), None)
+                folder = _folder(ctx.flat_args)
                 if folder is not None:
                     record["parents"] = [folder]  # moved or made there, whether this answer shows it or not
         if record is None and id_prop is None and not in_list and not ctx.primary_done and path \
@@ -847,7 +847,7 @@ class World:
         if _schema_type(items) == "string" and sn in _PARENT_LISTS and not ctx.foreign:
             # A file listed in, made in or moved to a folder has that folder as its parent; one
             # read back keeps the parents it had (ids, never words).
-            folder = next((ctx.flat_args[k] for k in _FOLDER_ARGS if isinstance(ctx.flat_args.get(k), str)), None)
+            folder = _folder(ctx.flat_args)
             if folder is not None and (in_list or ctx.action in ("create", "update", "list")):
                 value = [folder]
             elif record is not None and isinstance(record.get(sn), list) and record[sn]:
@@ -1156,6 +1156,11 @@ def _said_as(record: dict[str, Any], sn: str, schema: dict[str, Any]) -> dict[st
     names = ("name", "value", "display_name") if isinstance(value, str) else ("amount", "value", "count")
     key = next((k for k in props if snake(k) in names), None)
     return {key: value} if key is not None and _valid(props[key], value) else None
+
+
+def _folder(flat_args: dict[str, Any]) -> str | None:
+    """The folder a call names (to list in, make in or move to), None if none."""
+    return next((flat_args[k] for k in _FOLDER_ARGS if isinstance(flat_args.get(k), str)), None)
 
 
 _PARENT_LISTS = frozenset({"parents", "parent_ids", "parent_folder_ids"})

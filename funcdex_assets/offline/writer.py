@@ -24,6 +24,7 @@ from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.model import AssistantTurn, ThoughtTurn, ToolCallTurn, ToolResponseTurn, UserTurn
 from funcdex_assets.dml.specialize import schema_order
 from funcdex_assets.dml.validator import reports_failure, schema_validator
+from funcdex_assets.quality.detectors.text import DOUBLED, MAY_DOUBLE
 from funcdex_assets.offline import lists
 from funcdex_assets.offline.language import (
     entity_phrase,
@@ -1291,19 +1292,13 @@ _TO_YOU = {"me": "you", "my": "your", "mine": "yours", "myself": "yourself", "i"
            "i've": "you've", "us": "you", "our": "your", "ours": "yours", "we": "you"}
 
 
-_TWICE = re.compile(r"\b([A-Za-z]{2,})(\s+)\1\b(?![-'’])")
-
-
 def _once(text: str) -> str:
     """A word a phrase ends with and the next one starts with, once ("send the interactive
-    buttons buttons "Yes"" -> "... buttons "Yes""), outside quoted values."""
+    buttons buttons "Yes"" -> "... buttons "Yes""), outside quoted values (what the
+    doubled_word detector reads)."""
     parts = re.split(r'("[^"]*")', text)
-    return "".join(p if p.startswith('"') else _TWICE.sub(lambda m: m.group(1) if m.group(1).lower() not in _MAY_TWICE
-                                                          else m.group(0), p) for p in parts)
-
-
-_MAY_TWICE = frozenset({"that", "had", "no", "so", "very", "really", "yes", "ok", "okay", "lol", "haha", "cool", "nice",
-                        "please", "pls", "great", "sure", "yeah", "yep", "right", "thanks", "wait", "hey", "hi", "bye"})
+    return "".join(p if p.startswith('"') else DOUBLED.sub(lambda m: m.group(1) if m.group(1).lower() not in MAY_DOUBLE
+                                                           else m.group(0), p) for p in parts)
 
 
 def _addressed(request: str) -> str:

@@ -76,18 +76,19 @@ def prompt_leak(d: Dialogue) -> list[Finding]:
 
 
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”')
-# Same word, same case ("to To Do" is a status; "add add-ons" a compound).
-_DOUBLED = re.compile(r"\b([A-Za-z]{2,})\s+\1\b(?![-'’])")
-_MAY_DOUBLE = frozenset({"that", "had", "is", "ha", "bye", "no", "very", "so", "really", "yes", "ok", "okay", "go",
-                         "lol", "haha", "please", "pls", "cool", "nice", "great", "sure", "yeah", "yep", "right",
-                         "thanks", "wait", "hey", "hi", "now", "well"})
+# Same word, same case ("to To Do" is a status; "add add-ons" a compound). The offline writer
+# says such a word once with the same pattern (offline/writer.py `_once`).
+DOUBLED = re.compile(r"\b([A-Za-z]{2,})\s+\1\b(?![-'’])")
+MAY_DOUBLE = frozenset({"that", "had", "is", "ha", "bye", "no", "very", "so", "really", "yes", "ok", "okay", "go",
+                        "lol", "haha", "please", "pls", "cool", "nice", "great", "sure", "yeah", "yep", "right",
+                        "thanks", "wait", "hey", "hi", "now", "well"})
 
 
 def doubled_word(d: Dialogue) -> list[Finding]:
     for m in d.messages:
         if m.role not in ("user", "assistant"):
             continue
-        hit = next((h for h in _DOUBLED.finditer(_QUOTED.sub('""', m.text)) if h.group(1).lower() not in _MAY_DOUBLE), None)
+        hit = next((h for h in DOUBLED.finditer(_QUOTED.sub('""', m.text)) if h.group(1).lower() not in MAY_DOUBLE), None)
         if hit:
             return [Finding(code="doubled_word", message_index=m.index,
                             message=f"the {m.role} writes {hit.group(0)!r}")]
