@@ -59,7 +59,12 @@ def test_every_failure_kind_is_followed_by_its_recovery(written) -> None:
             failed = next(i for i in _step_calls(turns, step.tool)
                           if isinstance(turns[i + 1], ToolResponseTurn) and reports_failure(turns[i + 1].content))
             after = turns[failed + 2:]
-            if step.failure == "permission_denied":
+            kind = step.failure
+            if kind == "permission_denied" and "429" in str(turns[failed + 1].content):
+                # The writer found the refusal implausible (what the call acts on is the user's
+                # own: implausible_denial) and the service asked them to wait instead.
+                kind = "rate_limit"
+            if kind == "permission_denied":
                 # An honest report, no retry: the next assistant text says it could not.
                 text = next(t.text for t in after if isinstance(t, AssistantTurn))
                 assert "couldn't" in text or "wasn't able" in text, text
@@ -69,7 +74,7 @@ def test_every_failure_kind_is_followed_by_its_recovery(written) -> None:
             assert not reports_failure(after[retry + 1].content)
             asked = any(isinstance(t, UserTurn) for t in after[:retry])
             # A rate limit is retried as it was; a wrong value is asked about and corrected.
-            assert asked == (step.failure != "rate_limit"), (step.failure, after[:retry])
+            assert asked == (kind != "rate_limit"), (kind, after[:retry])
             if step.first_try:
                 arg, wrong = next(iter(step.first_try.items()))
                 assert turns[failed].arguments[arg] == wrong
@@ -106,7 +111,7 @@ def test_no_finding_on_shapes(written) -> None:
         codes = {f.code for f in detect(dialogue_from_messages(messages))}
         for code in codes & {"unconfirmed_destruction", "used_after_delete", "entity_drift", "wrong_container",
                              "false_finality", "end_before_start", "doubled_word", "name_mismatch",
-                             "amounts_disagree", "unseen_reference"}:
+                             "amounts_disagree", "unseen_reference", "repeated_call", "implausible_denial", "self_addressed", "needless_state_change"}:
             found.setdefault(code, 0)
             found[code] += 1
     assert out_of_scope >= 3
@@ -331,3 +336,65 @@ def test_a_question_before_a_trash_does_not_call_it_final(written) -> None:
                 asked += 1
                 assert not final.search(question), (t.name, question)
     assert asked >= 3
+
+
+def test_a_chain_does_not_repeat_a_call_on_the_same_thing() -> None:
+    """A sampled chain that would read one message twice, or the profile twice with nothing
+    changed, loses the repeat (repeated_call); a second read of one out of a new listing, a
+    read after a change and a second create stay."""
+    from funcdex_assets.catalog.loader import load_catalog
+    from offline_frames import REPO
+
+    tools = {t.original_name: t for t in load_catalog(REPO / "tool_catalog").bundle_tools("gmail")}
+
+    def kept(*names: str) -> list[str]:
+        return [t.original_name for t in planner._without_repeats([tools[n] for n in names])]
+
+    assert kept("FETCH_EMAILS", "FETCH_MESSAGE_BY_MESSAGE_ID", "GET_PROFILE", "FETCH_MESSAGE_BY_MESSAGE_ID") == [
+        "FETCH_EMAILS", "FETCH_MESSAGE_BY_MESSAGE_ID", "GET_PROFILE"]
+    assert kept("GET_PROFILE", "LIST_LABELS", "GET_PROFILE") == ["GET_PROFILE", "LIST_LABELS"]
+    for names in (("FETCH_EMAILS", "FETCH_MESSAGE_BY_MESSAGE_ID", "FETCH_EMAILS", "FETCH_MESSAGE_BY_MESSAGE_ID"),
+                  ("FETCH_EMAILS", "FETCH_MESSAGE_BY_MESSAGE_ID", "ADD_LABEL_TO_EMAIL", "FETCH_MESSAGE_BY_MESSAGE_ID"),
+                  ("GET_PROFILE", "SEND_EMAIL", "GET_PROFILE"),
+                  ("CREATE_LABEL", "LIST_LABELS", "CREATE_LABEL")):
+        assert kept(*names) == list(names)
+
+
+def test_a_listing_is_known_by_the_head_of_its_noun_phrase() -> None:
+    from funcdex_assets.catalog.actions import reads_many
+
+    for name in ("TODOIST_GET_ACTIVE_TASKS", "GET_ALL_COMMENTS", "get_cards_in_list", "LIST_LABELS"):
+        assert reads_many(name), name
+    for name in ("GMAIL_FETCH_MESSAGE_BY_THREAD_ID", "GET_TASK", "WHATSAPP_GET_MEDIA_INFO", "GET_EVENT_TYPE"):
+        assert not reads_many(name), name
+
+
+def test_a_time_said_in_words_is_the_only_form_a_call_carries() -> None:
+    """"tomorrow at 5pm" as the due string, and no due date beside it that says another day
+    (relative_date_mismatch); a date the user stated stays."""
+    from funcdex_assets.offline.writer import _one_form
+
+    args = {"content": "Tough retro", "due_string": "tomorrow at 5pm", "due_date": "2026-04-10",
+            "due_datetime": "2026-04-10T10:00:00Z", "duration_unit": "day"}
+    _one_form(args, said={"due_string": "tomorrow at 5pm"})
+    assert args == {"content": "Tough retro", "due_string": "tomorrow at 5pm", "duration_unit": "day"}
+    stated = {"due_string": "every friday", "due_date": "2026-04-10"}
+    _one_form(stated, said=dict(stated))
+    assert stated == {"due_string": "every friday", "due_date": "2026-04-10"}
+
+
+def test_a_chain_reopens_only_what_it_closed() -> None:
+    """REOPEN_TASK after a CREATE_TASK or a listing of active tasks reopens an open task
+    (needless_state_change): the chain drops it; after a CLOSE_TASK it stays."""
+    from funcdex_assets.catalog.loader import load_catalog
+    from offline_frames import REPO
+
+    tools = {t.original_name: t for t in load_catalog(REPO / "tool_catalog").bundle_tools("todoist")}
+
+    def kept(*names: str) -> list[str]:
+        return [t.original_name for t in planner._without_needless_restores([tools[n] for n in names])]
+
+    assert kept("CREATE_TASK", "REOPEN_TASK") == ["CREATE_TASK"]
+    assert kept("GET_ACTIVE_TASKS", "REOPEN_TASK", "GET_TASK") == ["GET_ACTIVE_TASKS", "GET_TASK"]
+    assert kept("CREATE_TASK", "CLOSE_TASK", "REOPEN_TASK") == ["CREATE_TASK", "CLOSE_TASK", "REOPEN_TASK"]
+    assert kept("CREATE_TASK", "CLOSE_TASK", "REOPEN_TASK", "REOPEN_TASK") == ["CREATE_TASK", "CLOSE_TASK", "REOPEN_TASK"]

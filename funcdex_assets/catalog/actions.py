@@ -109,9 +109,19 @@ def reads_many(name: str) -> bool:
     ws = words(name)
     for i, w in enumerate(ws[:-1]):
         if w in READ_VERBS or w in LIST_VERBS:
-            noun = ws[i + 1]
+            # The head of the noun phrase: its last word before a preposition (`GET_ACTIVE_TASKS`,
+            # `GET_ALL_COMMENTS` -> tasks, comments; `get_cards_in_list` -> cards).
+            phrase = []
+            for word in ws[i + 1:]:
+                if word in _PREPOSITIONS:
+                    break
+                phrase.append(word)
+            noun = phrase[-1] if phrase else ws[i + 1]
             return noun.endswith("s") and not noun.endswith(("ss", "us", "is"))
     return False
+
+
+_PREPOSITIONS = frozenset({"in", "by", "for", "from", "of", "on", "to", "with", "at", "under", "within"})
 
 
 def _counts(arguments: dict | None) -> bool:

@@ -66,7 +66,7 @@ def problem(tool: Tool, args: dict[str, Any], kind: str, rng, now: datetime, arg
     invalid value (else one is chosen: for ids the call's own object, for validation a real
     defect of the arguments when they have one: a schema violation, a missing required value, an
     end before its start, a start in the past; else the first required value); `state` says why a write conflicts (`cancelled`:
-    the object was cancelled before). Draws from `rng` only for the rate limit's wait.
+    the object was cancelled before; `already cancelled`: it is in the state the call would put it in). Draws from `rng` only for the rate limit's wait.
     Raises ValueError for an unknown kind."""
     if kind not in _HTTP:
         raise ValueError(f"unknown failure kind {kind!r}; expected one of {', '.join(FAILURE_KINDS)}")
@@ -97,7 +97,9 @@ def problem(tool: Tool, args: dict[str, Any], kind: str, rng, now: datetime, arg
         return Problem(kind, message, code, status, retry_after=wait)
     if kind == "conflict":
         label_arg = next((k for k in args if snake(k) in _LABEL_ARGS and isinstance(args[k], str)), None)
-        if state:
+        if state and state.startswith("already "):
+            message = f"{named[0].upper()}{named[1:]} is {state}."  # "... is already cancelled."
+        elif state:
             message = f"{named[0].upper()}{named[1:]} is {state} and can no longer be changed."
         elif action == "create" and label_arg:
             noun = humanize(tool_entity(tool.original_name))

@@ -101,7 +101,22 @@ _PLAIN_VERBS = {"patch": "update", "lookup": "look up", "transition": "move"}
 _MASS_NOUNS = frozenset({"text", "media", "info", "metadata", "data", "content", "information", "feedback", "markdown"})
 # Words of API nouns people put otherwise: a content range is text, an event's instances are its
 # occurrences; a trailing format is what the thing is made from ("a document from markdown").
-_PLAIN_NOUNS = {("content", "range"): ("text",), ("instances",): ("occurrences",)}
+_PLAIN_NOUNS = {("content", "range"): ("text",), ("instances",): ("occurrences",),
+                # API names of things people call otherwise: a Docs "paragraph bullets" request
+                # makes a bulleted list, an inline image is an image, metadata is a file's details,
+                # a payment intent is a payment, an event type's available times are its open times.
+                ("paragraph", "bullets"): ("bulleted", "list"), ("inline", "image"): ("image",),
+                ("file", "metadata"): ("details",), ("media", "info"): ("details",),
+                ("payment", "intent"): ("payment",), ("event", "type", "available", "times"): ("open", "times"),
+                ("event", "invitees"): ("invitees",), ("event", "invitee"): ("invitee",),
+                ("interactive", "buttons"): ("message", "with", "reply", "buttons"),
+                ("no", "show"): ("as", "a", "no-show")}
+# Whole requests an API names in its own terms, as people make them.
+_PLAIN_REQUESTS = {"add a file sharing preference": "share the file", "create a file from text": "create a text file",
+                   "get the profile": "get my profile", "get the business profile": "get my business profile",
+                   "get the current user": "get my account details", "get the transitions": "get the available transitions",
+                   "create an invitee": "book a meeting",
+                   "send the message with reply buttons": "send a message with reply buttons"}
 _FORMATS = frozenset({"markdown", "html", "json", "csv", "xml"})
 _LOOKUP_KEYS = frozenset({"id", "ids", "gid", "uuid", "email", "name", "username", "phone", "key", "slug"})
 
@@ -112,7 +127,15 @@ _MOVING_VERBS = frozenset({"move", "copy", "send", "add", "upload", "save", "exp
 def request_phrase(tool: Tool) -> str:
     """`CREATE_EVENT` -> `create an event`; `LIST_THREADS` -> `list the threads`; `EVENTS_LIST` ->
     `list the events`; a generated name (`get_crm_v3_extensions_cards_appId_getAll`,
-    `tasks.tasks.clear`) -> its summary (`get all cards`) when that is a short verb phrase."""
+    `tasks.tasks.clear`) -> its summary (`get all cards`) when that is a short verb phrase. API
+    names of things come out in the words people use (`CREATE_PARAGRAPH_BULLETS` -> `create a
+    bulleted list`, `ADD_FILE_SHARING_PREFERENCE` -> `share the file`)."""
+    phrase = _request_phrase(tool)
+    return _PLAIN_REQUESTS.get(phrase, phrase)
+
+
+def _request_phrase(tool: Tool) -> str:
+    """The request as the tool's name spells it, before `_PLAIN_REQUESTS`."""
     # CREATE_AN_ISSUE: the name's own articles are no part of the phrase.
     words = [w for w in snake(tool.original_name).split("_") if w not in ("a", "an", "the")] or ["use"]
     known = _known_verbs()

@@ -13,7 +13,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from funcdex_assets.backends.base import Persona
-from funcdex_assets.catalog.actions import action_verb, changes_nothing, destructive_kind, name_action, reads_many
+from funcdex_assets.catalog.actions import (action_verb, changes_nothing, destructive_kind, name_action, reads_many,
+                                             restores, words)
 from funcdex_assets.catalog.relations import alternatives, companions, without_alternatives
 from funcdex_assets.catalog.fields import LIMIT_KEYS, Slot, classify, entity_of_object, id_entity, snake
 from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS
@@ -23,6 +24,7 @@ from funcdex_assets.offline.speech import named_constants, speakable
 from funcdex_assets.offline import lists
 from funcdex_assets.offline.values import PERSON_ENTITIES, ValueFactory, described_examples, described_format, matched_person, server_set
 from funcdex_assets.offline.world import retired_slot
+from funcdex_assets.quality.detectors.state import state_of, state_set_by
 from funcdex_assets.sampling.graph import build_node
 
 # Optional inputs a person would not mention: paging, field masks, output switches.
@@ -246,7 +248,7 @@ def plan_conversation(
     chain: list[Tool], persona: Persona, values: ValueFactory, today: str, thoughts: bool
 ) -> ConversationPlan:
     rng = values.rng
-    chain = _without_uses_after_delete(chain)
+    chain = _without_needless_restores(_without_repeats(_without_uses_after_delete(chain)))
     produced_keys: set[str] = set()
     # Ids the user states because no tool returns them (see ToolGraph.context_keys); one value
     # per key for the whole conversation.
@@ -328,7 +330,11 @@ def plan_conversation(
         for name in list(user_args):
             for other in sorted(companions(props).get(name, ())):
                 if other not in user_args and other not in assistant_args and isinstance(props.get(other), dict):
-                    user_args[other] = values.value(other, props[other], holder=holder)
+                    value = values.value(other, props[other], holder=holder)
+                    # A switch that goes with it ("sendNotificationEmail" beside the address) is the
+                    # assistant's to set: "without send notification email" is a form read out.
+                    said = speakable(other, value, props[other])
+                    (user_args if said else assistant_args)[other] = value
         nested = _plan_nested(user_args, node, nodes[:at], produced_keys, values)
         if name_action(tool.original_name) == "create" and not any(_names_it(k) for k in user_args):
             # Something new gets a name from the user (the world would otherwise invent one:
@@ -359,6 +365,7 @@ def plan_conversation(
     for step, deps in zip(steps, producers):
         step.sources = deps
     needed = {j for deps in producers for j in deps.values()}
+    _open_sources(steps, chain, producers)
     segments = _segments(len(chain), rng)
     for i, (tool, step) in enumerate(zip(chain, steps)):
         _plan_copies(step, tool, nodes, values, producers[i], segments, i)
@@ -451,6 +458,111 @@ def _without_uses_after_delete(chain: list[Tool]) -> list[Tool]:
             gone |= {slot.key} if slot is not None else set()
         out.append(tool)
     return out
+
+
+def _without_repeats(chain: list[Tool]) -> list[Tool]:
+    """The chain less the steps that would do again what an earlier step of the same tool did:
+    nothing it acts on was made anew or changed in between, and what it acts on comes from one
+    object, not a list the writer picks items from (the `repeated_call` detector: "fetch that
+    message, get the profile, then fetch that message"; finalize an invoice twice). Creates
+    with content always run (each makes a new object), and so do listings with filters (each
+    may ask another question)."""
+    out: list[Tool] = []
+    nodes: list[Any] = []
+    for tool in chain:
+        node = build_node(tool)
+        action = name_action(tool.original_name)
+        # A create that needs nothing but two ids or more attaches one thing to another (a task
+        # to a section, a watcher to an issue): the same pair twice is a repeat; any other makes
+        # a new object.
+        required = [slot for slot in node.inputs if slot.required]
+        makes = action == "create" and not (len(required) >= 2 and all(slot.kind == "id" for slot in required))
+        # A listing with filters of its own may ask another question; one without asks the same.
+        filtered = (action == "list" or reads_many(tool.original_name)) and any(
+            slot.kind != "id" and not slot.required and not _is_plumbing(slot) and snake(slot.name) not in LIMIT_KEYS
+            for slot in node.inputs)
+        if not makes and not filtered and _repeats(tool, node, out, nodes):
+            continue
+        out.append(tool)
+        nodes.append(node)
+    return out
+
+
+_CLOSING_WORDS = frozenset({"close", "complete", "resolve", "finish", "archive", "trash", "cancel", "deactivate"})
+
+
+def _open_sources(steps: list[PlannedStep], chain: list[Tool], producers: list[dict[str, int]]) -> None:
+    """A listing that feeds a cancel or a close does not filter for what is cancelled or closed
+    already (cancelling an event from "the scheduled events that are canceled":
+    `needless_state_change`): its status filter takes an open value of its enum, or goes."""
+    for i, deps in enumerate(producers):
+        wanted = state_set_by(chain[i].original_name)
+        if wanted not in ("done", "canceled"):
+            continue
+        for j in set(deps.values()):
+            props = chain[j].input_schema.get("properties") or {}
+            for args in (steps[j].user_args, steps[j].assistant_args):
+                for key, value in list(args.items()):
+                    if snake(key) not in ("status", "state") or not isinstance(value, str) \
+                            or state_of({key: value}) != wanted:
+                        continue
+                    options = [v for v in (props.get(key) or {}).get("enum") or []
+                               if isinstance(v, str) and state_of({key: v}) == "open"]
+                    if options:
+                        args[key] = options[0]
+                    else:
+                        del args[key]
+
+
+def _without_needless_restores(chain: list[Tool]) -> list[Tool]:
+    """The chain less the restores (reopen, untrash, reactivate) of what no earlier step closed:
+    a task just made or listed as active is open already (the `needless_state_change`
+    detector)."""
+    out: list[Tool] = []
+    closed: set[str] = set()  # keys of what an earlier step closed and nothing reopened since
+    for tool in chain:
+        node = build_node(tool)
+        if restores(tool.original_name):
+            if not node.needs & closed:
+                continue
+            closed -= node.needs
+        elif set(words(tool.original_name)) & _CLOSING_WORDS:
+            closed |= node.needs
+        out.append(tool)
+    return out
+
+
+def _repeats(tool: Tool, node, out: list[Tool], nodes: list[Any]) -> bool:
+    for j in range(len(out) - 1, -1, -1):
+        if out[j].name != tool.name:
+            continue
+        between = nodes[j + 1:]
+        if any(n.produces & node.needs for n in between if _brings_new(n)):
+            return False  # a new one to act on
+        changing = [n for n in between if name_action(n.tool.original_name) not in ("get", "list")]
+        if any(n.needs & node.needs for n in changing) or (not node.needs and changing):
+            return False  # what it reads (or does) may have changed
+        for key in node.needs:
+            now, then = _source(nodes, len(nodes), key), _source(nodes, j, key)
+            if j in (now, _producer(nodes, len(nodes), key)):
+                continue  # what the earlier call returned is what this one would act on
+            if now != then or (now is not None and reads_many(out[now].original_name)):
+                return False  # another source, or one item out of a listing: the writer picks another
+        return True
+    return False
+
+
+def _brings_new(node) -> bool:
+    """Whether the ids a step's result holds may name something not seen before: a create's or
+    a listing's may; a read's or an update's name what the call was given, or what that holds."""
+    return name_action(node.tool.original_name) not in ("get", "update")
+
+
+def _source(nodes, i: int, key: str) -> int | None:
+    """The latest step before `i` that brings a `key` value (`_brings_new`), or the latest that
+    shows one if none does."""
+    return next((j for j in range(i - 1, -1, -1) if key in nodes[j].produces and _brings_new(nodes[j])),
+                _producer(nodes, i, key))
 
 
 def _producers(nodes, steps: list[PlannedStep]) -> list[dict[str, int]]:
@@ -562,10 +674,7 @@ def _plan_failure(steps: list[PlannedStep], chain: list[Tool], nodes, needed: se
                  if isinstance(v, str) and _is_future_date(v, values) and k not in step.reuse]
         if action in ("create", "update") and dates:
             options.append((i, "validation_error"))
-        # Refused: not on what the user made in this conversation (their own new document).
-        producers = [_producer(nodes, i, key) for key in step.grounded.values()]
-        made_here = any(j is not None and name_action(chain[j].original_name) == "create" for j in producers)
-        if i not in needed and action in ("update", "delete", "create") and not made_here:
+        if i not in needed and action in ("update", "delete", "create") and _refusable(i, steps, chain, nodes):
             options.append((i, "permission_denied"))
     if not options:
         return
@@ -590,6 +699,39 @@ def _plan_failure(steps: list[PlannedStep], chain: list[Tool], nodes, needed: se
         arg = next(k for k, v in step.user_args.items()
                    if isinstance(v, str) and _is_future_date(v, values) and k not in step.reuse)
         step.first_try = {arg: _in_the_past(step.user_args[arg], values)}
+
+
+_OWN_DEFAULTS = frozenset({"primary", "me", "self"})
+
+
+def _refusable(i: int, steps: list[PlannedStep], chain: list[Tool], nodes) -> bool:
+    """Whether a service may refuse the user step `i` (the `implausible_denial` detector): it
+    acts on something a listing or the user's words brought (someone else's issue), not on what
+    the conversation made (their new document, through any reads and updates of it), not on
+    what an earlier step already did the same to (a create in that project, an update of that
+    task), not on the user's own default (`primary`, `me`), and it is no create with no
+    container at all (the user's own account)."""
+    step = steps[i]
+    action = name_action(chain[i].original_name)
+    stated = [*step.user_args.values(), *step.defaults.values(), *step.assistant_args.values()]
+    if any(isinstance(v, str) and v.lower() in _OWN_DEFAULTS for v in stated):
+        return False
+    if not step.grounded:
+        return False
+    origins = set()
+    for key in step.grounded.values():
+        j = _producer(nodes, i, key)
+        # Through reads and updates of it, back to where the thing came from.
+        while j is not None and name_action(chain[j].original_name) in ("get", "update") and key in steps[j].grounded.values():
+            j = _producer(nodes, j, key)
+        if j is None or name_action(chain[j].original_name) == "create" or not reads_many(chain[j].original_name):
+            return False
+        origins.add((key, j))
+    for k in range(i):
+        if name_action(chain[k].original_name) == action and any(
+                _producer(nodes, k, key) == j for key, j in origins if key in steps[k].grounded.values()):
+            return False
+    return True
 
 
 _NAMING_VERBS = frozenset({"create", "add", "insert", "new", "make", "upload", "copy"})

@@ -382,6 +382,10 @@ def _text(t: _Turn, key: str, words: list[str], last: str, value: str, parent: s
         return t.pick(entry, when=when)
     if last in _QUERY:
         return t.pick("say_query", value=value)
+    if "due" in ws and last == "string":
+        return t.pick("say_due_words", value=value)  # "due every friday", not "for its due string"
+    if ws & {"scope", "grantee"} and _EMAIL.match(value):
+        return t.pick("say_share_with", value=value)  # whom it is shared with
     if last in ("cc", "bcc") or words[:1] in (["cc"], ["bcc"]):
         return t.pick(f"say_{words[0] if words[0] in ('cc', 'bcc') else last}", value=value)
     if last in _RECIPIENT or (words and words[0] in _RECIPIENT and "@" in value):

@@ -72,6 +72,7 @@ from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.validator import schema_validator
 from funcdex_assets.offline import lists
 from funcdex_assets.offline.failures import Problem, failure_response, problem
+from funcdex_assets.quality.detectors.state import state_of, state_set_by
 from funcdex_assets.offline.speech import spoken_date
 from funcdex_assets.offline.values import GENERIC_TIME_KEYS, HONORIFICS, PERSON_ENTITIES, ValueFactory, _schema_type, concrete, scheduled
 
@@ -279,7 +280,7 @@ class World:
             self._read_sentence(ctx)
         self._edit_text(ctx)
         self.last_failure = None
-        refused = self._refusal(tool, args, action, {s.name: args[s.name] for s in slots})
+        refused = self._refusal(tool, args, action, {s.name: args[s.name] for s in slots}) or self._already(tool, args, slots)
         if refused is not None:
             self.last_failure = refused
             return failure_response(tool.output_schema, refused)
@@ -361,6 +362,20 @@ class World:
             if action not in ("get", "list"):
                 return problem(tool, args, "conflict", self.values.rng, self.values.today, argument=name,
                                state=state)
+        return None
+
+    def _already(self, tool: Tool, args: dict[str, Any], slots: list[Any]) -> Problem | None:
+        """A conflict when the call would put its object into the state it is in (cancel an
+        event already cancelled, reopen an open task): services refuse, and the assistant says
+        so (the `needless_state_change` detector counts the ones that succeed)."""
+        wanted = state_set_by(tool.original_name)
+        if wanted is None:
+            return None
+        for slot in slots:
+            record = self.records.get((slot.key[:-3], str(args[slot.name])))
+            if record and state_of(record) == wanted:
+                said = {"open": "already open", "done": "already completed", "canceled": "already cancelled"}[wanted]
+                return problem(tool, args, "conflict", self.values.rng, self.values.today, argument=slot.name, state=said)
         return None
 
     # ---- lists ---------------------------------------------------------------------------

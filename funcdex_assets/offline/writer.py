@@ -17,7 +17,7 @@ from string import Formatter
 from typing import Any
 
 from funcdex_assets.backends.base import Persona
-from funcdex_assets.catalog.actions import action_verb, changes_by_arguments, deletion_kind, destructive_kind, name_action, reads_many
+from funcdex_assets.catalog.actions import about_self, action_verb, changes_by_arguments, deletion_kind, destructive_kind, name_action, reads_many
 from funcdex_assets.catalog.fields import input_slots, snake
 from funcdex_assets.catalog.names import toolkit_display_name
 from funcdex_assets.catalog.models import Tool
@@ -339,6 +339,10 @@ class ConversationWriter:
             if phrase.endswith(tail) and (article == "the" or verb in _ACTS_ON_INDEFINITE):
                 return phrase[: -len(tail)] + " " + noun
         rest = phrase.split(" ", 1)[1] if " " in phrase else ""
+        inside = re.search(rf" the {re.escape(entity)} (?=(?:as|to|from|into|in|on) )", phrase)
+        if inside:
+            # "mark the invitee as a no-show" -> "mark that invitee as a no-show"
+            return phrase[:inside.start()] + f" {noun} " + phrase[inside.end():]
         if rest.startswith(("it to the ", "it into the ", "it from the ")):
             return f"{verb} {noun} {rest[3:]}"  # "move that message to the trash", not "... to the trash for it"
         head = phrase.rsplit(" ", 1)[-1]
@@ -367,6 +371,8 @@ class ConversationWriter:
             return None
         if arg in self.chosen.get(i, {}):
             return next((h for h in hits if h.value == self.chosen[i][arg]), None)
+        # Not what the same tool already did, when there is another (repeated_call).
+        hits = [h for h in hits if not self._done(step.tool, arg, h.value)] or hits
         # The user names what they were shown: a listing's summary names a few of its items
         # ("... and 13 more"), and those are the ones they can point at.
         shown = " ".join(t.text for t in self.turns if isinstance(t, AssistantTurn))
@@ -380,6 +386,32 @@ class ConversationWriter:
         choice = self.rng.choice(unique or visible or hits)
         self.chosen.setdefault(i, {})[arg] = choice.value
         return choice
+
+    def _implausible_refusal(self, failure: Any) -> bool:
+        """Whether a refusal as the answer to the call just appended is one the
+        `implausible_denial` detector finds (read with the same detector, so the two agree)."""
+        from funcdex_assets.export.trl import to_messages, tools_list
+        from funcdex_assets.quality.detectors.errors import implausible_denial
+        from funcdex_assets.quality.dialogue import dialogue_from_messages
+
+        turns = [*self.turns, ToolResponseTurn(content=failure)]
+        dialogue = dialogue_from_messages(to_messages(turns, "draft"), tools_list(list(self.tools.values())))
+        last = dialogue.calls[-1].index if dialogue.calls else -1
+        return any(f.message_index == last for f in implausible_denial(dialogue))
+
+    def _done(self, tool: str, arg: str, value: Any) -> bool:
+        """Whether an earlier call of `tool` already acted on `value` (as `arg`) and no changing
+        call since names it: doing it again repeats a call (the `repeated_call` detector)."""
+        done = False
+        for turn in self.turns:
+            if not isinstance(turn, ToolCallTurn):
+                continue
+            if turn.name == tool and turn.arguments.get(arg) == value:
+                done = True
+            elif done and name_action(self.tools[turn.name].original_name) not in ("get", "list") \
+                    and value in turn.arguments.values():
+                done = False
+        return done
 
     def _primary(self, step: PlannedStep) -> tuple[str, str]:
         """The grounded argument naming what the call acts on: the one of the tool's own
@@ -772,6 +804,7 @@ class ConversationWriter:
         # stated: the window stays in order (not in a first try the service is about to reject).
         if not first_try:
             order_windows(args)
+        _one_form(args, said=step.user_args)
         # Keys in schema order at every level: the plan's JSON went through sorted keys, and a
         # bundle grammar (what a model is held to) fixes property order.
         return schema_order(args, tool.input_schema)
@@ -796,8 +829,11 @@ class ConversationWriter:
         return out
 
     def _reuse_hits(self, step: PlannedStep, name: str, i: int) -> list[Produced]:
+        """Values an earlier result shows that fit argument `name`; never the user's own (what
+        a call about them showed: their profile's address is no recipient for their reply)."""
         schema = (self.tools[step.tool].input_schema.get("properties") or {}).get(name, {})
-        return [h for h in self.world.find(step.reuse[name], before_step=i) if schema_validator(schema).is_valid(h.value)]
+        return [h for h in self.world.find(step.reuse[name], before_step=i) if schema_validator(schema).is_valid(h.value)
+                and not about_self(self.tools[self.plan.steps[h.step].tool].original_name)]
 
     def _reusable(self, step: PlannedStep, name: str, i: int) -> bool:
         """Whether the value can come from a result: one shown already fits, or a step of the
@@ -840,7 +876,8 @@ class ConversationWriter:
             hits = self._latest(key, i)
             if not hits:
                 return None
-            value = self.rng.choice(hits).value
+            tool = self.plan.steps[i].tool
+            value = self.rng.choice([h for h in hits if not self._done(tool, name, h.value)] or hits).value
         if schema.get("type") == "array":
             return [value]
         return _as_type(value, schema)
@@ -852,6 +889,11 @@ class ConversationWriter:
         first = self._arguments(step, tool, i, step.user_args, first_try=True) if step.first_try else args
         self.turns.append(ToolCallTurn(name=tool.name, arguments=first))
         failure = self.world.failure(tool, first, kind, argument=next(iter(step.first_try), None))
+        if kind == "permission_denied" and self._implausible_refusal(failure):
+            # What the call acts on turned out to be the user's (made here, their `primary`):
+            # nobody refuses them that, but a busy service may ask them to wait.
+            kind = "rate_limit"
+            failure = self.world.failure(tool, first, kind)
         self.turns.append(ToolResponseTurn(content=failure))
         message = self.world.last_failure.message.strip()
         phrase = request_phrase(tool)
@@ -896,7 +938,11 @@ class ConversationWriter:
         refused = _refusal_message(self.responses.get(i))
         if refused is not None:
             # A refusal no plan foresaw (a list deleted earlier in the conversation): reported,
-            # never summarised as done.
+            # never summarised as done; one that says it is done already, in the user's words.
+            already = re.search(r"\b(?:is|was) (already [a-z ]+?)\.?$", refused)
+            if already:
+                entity = entity_phrase(_entity_of(tool))
+                return f"Nothing to do there: the {entity} is {already.group(1)}, so I didn't {request_phrase(tool)}."
             return f'I couldn\'t {request_phrase(tool)}: the service said "{refused}".'
         produced = [p for p in self.world.produced if p.step == i]
         verb = tool_verb(tool)
@@ -922,7 +968,7 @@ class ConversationWriter:
             thing = humanize(request_phrase(tool).split(' ', 1)[-1]).removeprefix('the ').removeprefix('a ').removeprefix('an ')
             detail = _salient(self.responses.get(i))
             # "replaced all text", "inserted text": no "the" before what is no one thing.
-            the = "" if thing.startswith(("all ", "every ")) or thing in ("text", "media", "data") else "the "
+            the = "" if thing.startswith(("all ", "every ", "my ")) or thing in ("text", "media", "data") else "the "
             # What the user asked to see is in the answer ("the profile: ana@acme.io"), not
             # only that the call worked.
             return f"I {done} {the}{thing}: {detail}." if detail else f"I {done} {the}{thing} successfully."
@@ -938,7 +984,7 @@ class ConversationWriter:
         # A read that returns several (GET_ALL_PROJECTS, GET_COMMENTS) is a listing too: "I
         # retrieved the comment" about the first of five misreports it.
         many = len(main) > 1 and not (self.plan.steps[i].copies or self.plan.steps[i].each)
-        if tool_action(tool) == "list" or (many and tool_action(tool) == "get"):
+        if tool_action(tool) == "list" or (tool_action(tool) == "get" and (many or reads_many(tool.original_name))):
             # Each name once (two items can share one); "and K more" counts every item not named.
             labels = list(dict.fromkeys(p.label for p in main if p.label))
             named = [f'"{label}"' for label in labels[:3]]
@@ -1356,3 +1402,15 @@ def _unique_by_value(items: list[Produced]) -> list[Produced]:
             seen.add(marker)
             out.append(p)
     return out
+
+
+def _one_form(args: dict[str, Any], said: dict[str, Any]) -> None:
+    """A time said in words (`due_string: "tomorrow at 5pm"`) is the only form of it a call
+    carries: the service reads the words, and a `due_date` beside them would say another day
+    (the relative_date_mismatch detector; Todoist takes one of due_string / due_date /
+    due_datetime). A form the user stated (`said`) stays."""
+    for key in [k for k in args if snake(k).endswith("_string") and isinstance(args[k], str)]:
+        stem = snake(key)[: -len("string")]
+        for other in [k for k in args if k != key and snake(k).startswith(stem)
+                      and snake(k)[len(stem):] in ("date", "datetime", "date_time", "at", "on") and k not in said]:
+            del args[other]

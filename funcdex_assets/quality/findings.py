@@ -34,7 +34,7 @@ class Finding(BaseModel):
 @dataclass(frozen=True)
 class Code:
     code: str
-    family: str  # structure | calls | honesty | lifecycle | time | provenance | language | safety | results
+    family: str  # structure | calls | honesty | errors | lifecycle | time | provenance | language | safety | results
     meaning: str
     fix: str  # what usually causes it in generated data, and what to change
     semantic: bool = True  # False: structural (the DML validator rejects these in the pipeline)
@@ -62,6 +62,17 @@ CODES: dict[str, Code] = {c.code: c for c in (
          "server applies `structured_outputs` and that the model is an instruct model that can use tools"),
     Code("empty_change", "calls", "an update / add-to / remove-from call carries only its target's id: it changes nothing",
          "give the call what it changes (the label to add, the field to set), or leave the call out"),
+    Code("repeated_call", "calls", "a call does again what an earlier successful call did, with nothing changed in between",
+         "act on another object, or leave the repeat out (a retry after a failure, or a read after a change, is fine)"),
+    Code("implausible_denial", "errors", "a tool refuses permission over something the conversation shows is the "
+         "user's: made or changed by an earlier call, their own 'primary' / 'me', or a create the same service allowed",
+         "refuse only what someone else owns (an item a listing brought), or use another failure kind"),
+    Code("self_addressed", "identity", "a call sends, replies, invites or shares to the user's own address and the "
+         "user never asked for that", "send to whom the request names (ask when nobody is named); the user's profile "
+         "address is no recipient"),
+    Code("needless_state_change", "lifecycle", "a call puts an object into the state the conversation last showed it "
+         "in: reopening an open task, closing a done one, cancelling a cancelled one",
+         "reopen only what was closed (close it first, or pick a closed one), close only what is open"),
     Code("false_success", "honesty", "the assistant reports success after a tool reported failure",
          "the assistant must read the tool result: report the failure, or retry and report the retry"),
     Code("used_after_delete", "lifecycle", "an id deleted, trashed or cancelled is used again successfully",

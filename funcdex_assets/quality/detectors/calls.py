@@ -7,14 +7,29 @@
   changes_by_arguments`: UPDATE_TASK, ADD_LABEL_TO_EMAIL) carries nothing but one id and
   documented defaults, while its tool takes more: "add a label" with no label, an update that
   sets nothing. A model learns to make calls that look busy and do nothing.
+- `repeated_call`: a call that does again what an earlier call of the conversation already did,
+  with nothing in between that could change the answer: the same tool with the same arguments
+  (less how the result is shown: `format: full` does not make a new read), after the earlier
+  call succeeded, and no changing call since (any verb but a known read or listing) names any
+  of its ids (for a call with no ids: no changing call at all). "Fetch that message, then get
+  the profile, and fetch that message" reads one message twice; finalizing an invoice twice
+  does what is done. Left alone: a retry after a failure, a read after a change of the same
+  object, polling something under way (`status: "pending"`), and a read after the user says
+  the world moved on ("ok pushed the fix, green now?").
 """
 
 from __future__ import annotations
 
 import re
 
-from funcdex_assets.catalog.actions import changes_nothing
-from funcdex_assets.quality.dialogue import Dialogue
+import json
+
+from funcdex_assets.catalog.actions import LIST_VERBS, READ_VERBS, action_verb, changes_nothing
+from funcdex_assets.catalog.fields import snake
+from funcdex_assets.quality.detectors.honesty import failure
+from funcdex_assets.quality.detectors.lifecycle import id_leaves
+from funcdex_assets.quality.dates import parse_time
+from funcdex_assets.quality.dialogue import Call, Dialogue
 from funcdex_assets.quality.findings import Finding
 
 DECLINE = re.compile(
@@ -44,4 +59,60 @@ def empty_change(d: Dialogue) -> list[Finding]:
         found.append(Finding(code="empty_change", message_index=call.index, message=(
             f"{call.name} is called with only {', '.join(call.arguments) or 'no arguments'}: it changes nothing "
             f"(it also takes {', '.join(sorted(set(props) - set(call.arguments))[:4])})")))
+    return found
+
+
+def _ids(d: Dialogue, call: Call) -> set[str]:
+    """The values naming what a call acts on (a time window's bounds name nothing)."""
+    return {str(leaf.value) for leaf in id_leaves(d, call)
+            if not (isinstance(leaf.value, str) and parse_time(leaf.value) is not None)}
+
+
+# How a result is shown, not what it is about ("fetch that message" in full or in brief is one read).
+_PRESENTATION = frozenset({"format", "fields", "view", "projection", "expand", "verbose", "pretty", "alt", "include",
+                           "response_format", "metadata_headers", "user_id"})
+# A state a later read may find changed (a deploy in progress, a queued run): reading again is polling.
+_PENDING = re.compile(r'"(?:status|state|phase)"\s*:\s*"(?:pending|queued|in[_ ]progress|running|processing|'
+                      r'deploying|scheduled|starting|waiting|creating|building)"', re.I)
+# The user says the world moved on outside the conversation ("ok pushed the fix, green now?").
+_MOVED_ON = re.compile(r"\b(?:again|still|any ?more|latest|refresh|re-?check|pushed|merged|fixed|reset|changed|updated|"
+                       r"since then|by now|now that|try again|retry)\b", re.I)
+
+
+def _identity(call: Call) -> tuple[str, str]:
+    """What makes two calls the same: the tool and its arguments, less how the result is shown."""
+    kept = {k: v for k, v in call.arguments.items() if snake(str(k)) not in _PRESENTATION}
+    return call.name, json.dumps(kept, sort_keys=True, default=str)
+
+
+def _changes(name: str) -> bool:
+    """Whether a call may change something: any verb but a known read or listing (an unknown
+    one, `run_query`, may write)."""
+    return action_verb(name) not in READ_VERBS | LIST_VERBS
+
+
+def repeated_call(d: Dialogue) -> list[Finding]:
+    found: list[Finding] = []
+    calls = [c for c in d.calls if not c.arguments_error]
+    for at, call in enumerate(calls):
+        same = _identity(call)
+        for earlier_at in range(at - 1, -1, -1):
+            earlier = calls[earlier_at]
+            if _identity(earlier) != same:
+                continue
+            if not earlier.answered or failure(earlier.result, earlier.name):
+                break  # a retry after a failure (or of a call nothing answered)
+            if isinstance(earlier.result, (dict, list)) and _PENDING.search(json.dumps(earlier.result)):
+                break  # polling something under way
+            said = [m.text for m in d.messages[earlier.index + 1:call.index] if m.role == "user"]
+            if any(_MOVED_ON.search(text) for text in said):
+                break  # the user says something changed since
+            ids = _ids(d, earlier)
+            between = [c for c in calls[earlier_at + 1:at] if _changes(c.name)]
+            changed = any(ids & _ids(d, c) for c in between) if ids else bool(between)
+            if not changed:
+                found.append(Finding(code="repeated_call", message_index=call.index, message=(
+                    f"{call.name} does again what the call at message {earlier.index} did"
+                    f", with nothing changed in between")))
+            break
     return found

@@ -1,6 +1,7 @@
 """Who the user is: `identity_mismatch` (the user's own profile belongs to someone else),
-`invented_name` (the assistant calls the user by a name nobody gave) and `name_mismatch` (one
-person's name and its parts disagree, below).
+`invented_name` (the assistant calls the user by a name nobody gave), `name_mismatch` (one
+person's name and its parts disagree) and `self_addressed` (a message, invite or share goes to
+the user's own address though they never asked for that; below).
 
 The user's name and email come from the system prompt ("Assistant for Joshua Olson", "The
 signed-in customer is Sofia Marquez (sofia@...)") and from the user introducing themselves
@@ -142,5 +143,42 @@ def name_mismatch(d: Dialogue) -> list[Finding]:
             if first and last and len(said) >= 2 and not {first.lower(), last.lower()} <= said:
                 out.append(Finding(code="name_mismatch", message_index=call.result_index, message=(
                     f"{call.name} result: name {full!r} but first_name {first!r}, last_name {last!r}")))
+                break
+    return out
+
+
+_TO_WORDS = frozenset({"to", "recipient", "recipients", "cc", "bcc", "attendee", "attendees", "invitee", "invitees",
+                       "guest", "guests"})
+_SENDING = frozenset({"send", "reply", "forward", "invite", "share", "draft", "email"})
+_TO_SELF = re.compile(r"\b(?:myself|to me|me a copy|send me|email me|cc me|copy me|my (?:own )?(?:address|inbox|email))\b",
+                      re.I)
+
+
+def self_addressed(d: Dialogue) -> list[Finding]:
+    """`self_addressed`: a call that sends, replies, invites or shares to the user's own address
+    (the system prompt's, or what a call about the user showed: their profile) when no user
+    message gives that address or asks for a copy ("send me", "myself"). "Reply to the thread"
+    answered by a reply to oneself teaches a model to pick the one address it is sure of."""
+    _, own = _who(d)
+    user_text = "\n".join(m.text for m in d.messages if m.role == "user")
+    if _TO_SELF.search(user_text):
+        return []
+    out: list[Finding] = []
+    for call in d.calls:
+        if call.answered and _about_self(call):
+            own |= {str(v).lower() for k, v in iter_scalars(call.result)
+                    if isinstance(v, str) and EMAIL.match(v) and "email" in snake(k)}
+            continue
+        if not own or call.arguments_error:
+            continue
+        if not set(snake(call.name).split("_")) & _SENDING:
+            continue  # a booking for the user, a listing by their address: about them, not to them
+        for key, value in iter_scalars(call.arguments):
+            words = set(snake(str(key)).split("_"))
+            if not isinstance(value, str) or value.lower() not in own or value.lower() in user_text.lower():
+                continue
+            if words & _TO_WORDS or "email" in words:
+                out.append(Finding(code="self_addressed", message_index=call.index, message=(
+                    f"{call.name} sends to {value}, the user's own address, and the user never asked for that")))
                 break
     return out
