@@ -111,7 +111,7 @@ def test_no_finding_on_shapes(written) -> None:
         codes = {f.code for f in detect(dialogue_from_messages(messages))}
         for code in codes & {"unconfirmed_destruction", "used_after_delete", "entity_drift", "wrong_container",
                              "false_finality", "end_before_start", "doubled_word", "name_mismatch",
-                             "amounts_disagree", "unseen_reference", "repeated_call", "implausible_denial", "self_addressed", "needless_state_change"}:
+                             "amounts_disagree", "unseen_reference", "repeated_call", "implausible_denial", "self_addressed", "needless_state_change", "silent_pick"}:
             found.setdefault(code, 0)
             found[code] += 1
     assert out_of_scope >= 3

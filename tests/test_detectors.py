@@ -239,6 +239,37 @@ def test_needless_state_change_leaves_a_reopen_after_a_close_and_an_honest_refus
 
 
 # ---------------------------------------------------------------------------------------------
+# silent_pick
+
+THREADS = {"threads": [{"id": "t_81a9c2", "snippet": "Can we move the retro to Monday?"},
+                       {"id": "t_77b1d0", "snippet": "Agenda for the Q3 planning session"},
+                       {"id": "t_90c3e4", "snippet": "Invoice 4471 is overdue"}]}
+
+
+def _threads_then_reply(*between):
+    return conversation(user("List my threads about planning, then reply to that thread saying I'm in."),
+                        assistant("", call("list_threads", {"query": "planning"}, THREADS)), *between,
+                        assistant("", call("reply_to_thread", {"thread_id": "t_77b1d0", "message_body": "I'm in."},
+                                           {"id": "m_1"})),
+                        assistant("Replied."))
+
+
+def test_silent_pick_fires_when_one_of_several_listed_items_is_used_unnamed():
+    assert codes(_threads_then_reply()) == ["silent_pick"]
+
+
+@pytest.mark.parametrize("between", [
+    # the assistant asks and the user names it by what it says
+    (assistant("I found 3 threads: \"Can we move the retro...\", \"Agenda for the Q3 planning...\" and 1 more. "
+               "Which one?"), user("The \"Agenda for the Q3 planning\" one.")),
+    # the user asks for a position
+    (user("The first one that mentions the agenda, I mean."),),
+])
+def test_silent_pick_leaves_a_named_or_positioned_choice_alone(between):
+    assert "silent_pick" not in codes(_threads_then_reply(*between))
+
+
+# ---------------------------------------------------------------------------------------------
 # false_success
 
 

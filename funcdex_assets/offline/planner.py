@@ -460,6 +460,10 @@ def _without_uses_after_delete(chain: list[Tool]) -> list[Tool]:
     return out
 
 
+# Inputs that shape a call but make nothing new (a position, a count of uses).
+_NOT_CONTENT = frozenset({"insert", "before", "after", "position", "index", "order", "count", "max", "limit"})
+
+
 def _without_repeats(chain: list[Tool]) -> list[Tool]:
     """The chain less the steps that would do again what an earlier step of the same tool did:
     nothing it acts on was made anew or changed in between, and what it acts on comes from one
@@ -472,11 +476,14 @@ def _without_repeats(chain: list[Tool]) -> list[Tool]:
     for tool in chain:
         node = build_node(tool)
         action = name_action(tool.original_name)
-        # A create that needs nothing but two ids or more attaches one thing to another (a task
-        # to a section, a watcher to an issue): the same pair twice is a repeat; any other makes
-        # a new object.
+        # A create with content of its own makes a new object each time; one that takes only
+        # ids (send that draft), or needs two ids or more (a task to a section, a watcher to an
+        # issue), does the same thing twice.
         required = [slot for slot in node.inputs if slot.required]
-        makes = action == "create" and not (len(required) >= 2 and all(slot.kind == "id" for slot in required))
+        content = [slot for slot in node.inputs if slot.kind != "id" and not _is_plumbing(slot)
+                   and not set(snake(slot.name).split("_")) & _NOT_CONTENT]
+        makes = action == "create" and bool(content) and not (
+            len(required) >= 2 and all(slot.kind == "id" for slot in required))
         # A listing with filters of its own may ask another question; one without asks the same.
         filtered = (action == "list" or reads_many(tool.original_name)) and any(
             slot.kind != "id" and not slot.required and not _is_plumbing(slot) and snake(slot.name) not in LIMIT_KEYS
@@ -540,8 +547,10 @@ def _repeats(tool: Tool, node, out: list[Tool], nodes: list[Any]) -> bool:
         if any(n.produces & node.needs for n in between if _brings_new(n)):
             return False  # a new one to act on
         changing = [n for n in between if name_action(n.tool.original_name) not in ("get", "list")]
-        if any(n.needs & node.needs for n in changing) or (not node.needs and changing):
+        if any(n.needs & node.needs for n in changing):
             return False  # what it reads (or does) may have changed
+        if not node.needs and any(name_action(n.tool.original_name) in ("create", "delete") for n in changing):
+            return False  # a collection read again after something was added or removed
         for key in node.needs:
             now, then = _source(nodes, len(nodes), key), _source(nodes, j, key)
             if j in (now, _producer(nodes, len(nodes), key)):
@@ -595,7 +604,9 @@ def _plan_copies(step: PlannedStep, tool: Tool, nodes, values: ValueFactory, dep
     rng = values.rng
     node = nodes[i]
     action = name_action(tool.original_name)
-    if action == "create" and not step.grounded and not step.nested and step.user_args \
+    # Copies each state their own values: none where a value comes from a result (three
+    # customers with one reused address are one customer three times: repeated_call).
+    if action == "create" and not step.grounded and not step.nested and step.user_args and not step.reuse \
             and destructive_kind(tool.original_name) is None \
             and rng.random() < COPY_RATE:
         holder = entity_of_object((), tool.original_name)

@@ -383,7 +383,15 @@ class ConversationWriter:
             if h.label:
                 counts[h.label] = counts.get(h.label, 0) + 1
         unique = [h for h in (visible or hits) if h.label and counts[h.label] == 1]
-        choice = self.rng.choice(unique or visible or hits)
+        used = self._last_used(hits)
+        if used is not None and not self._done(step.tool, arg, used):
+            # "That phone number" after one was used: the same one.
+            choice = next(h for h in hits if repr(h.value) == repr(used))
+        elif not (unique or visible) and len({repr(h.value) for h in hits}) > 1:
+            # Several, none the user can name: the assistant asks which (_choose_target).
+            return None
+        else:
+            choice = self.rng.choice(unique or visible or hits)
         self.chosen.setdefault(i, {})[arg] = choice.value
         return choice
 
@@ -398,6 +406,16 @@ class ConversationWriter:
         dialogue = dialogue_from_messages(to_messages(turns, "draft"), tools_list(list(self.tools.values())))
         last = dialogue.calls[-1].index if dialogue.calls else -1
         return any(f.message_index == last for f in implausible_denial(dialogue))
+
+    def _last_used(self, hits: list[Produced]) -> Any:
+        """The candidate an earlier call of the conversation used last, None if none was."""
+        values = {repr(h.value): h.value for h in hits}
+        for turn in reversed(self.turns):
+            if isinstance(turn, ToolCallTurn):
+                for value in turn.arguments.values():
+                    if not isinstance(value, (dict, list)) and repr(value) in values:
+                        return values[repr(value)]
+        return None
 
     def _done(self, tool: str, arg: str, value: Any) -> bool:
         """Whether an earlier call of `tool` already acted on `value` (as `arg`) and no changing
@@ -665,24 +683,60 @@ class ConversationWriter:
         self.turns.append(UserTurn(text=self._pick("clarify_answer", values=answer)))
 
     def _choose_person(self, step: PlannedStep, i: int) -> None:
-        """A required person the call needs besides its target (JIRA_ASSIGN_ISSUE's accountId)
-        that the user did not name: with several people shown, the assistant asks who."""
-        required = set(self.tools[step.tool].input_schema.get("required") or [])
+        """What the call needs besides its target (JIRA_ASSIGN_ISSUE's accountId, the number a
+        WhatsApp message goes out from, the section a new task goes in) that the user did not
+        name: with several shown, the assistant asks which (a pick nobody made is the
+        `silent_pick` detector's)."""
         primary = self._primary(step)[0] if step.grounded else None
+        required = set(self.tools[step.tool].input_schema.get("required") or [])
         for arg, key in step.grounded.items():
-            if arg == primary or arg not in required or not lists.is_person(key[:-3]) \
-                    or arg in self.chosen.get(i, {}):
+            if arg == primary or arg in self.chosen.get(i, {}) or arg not in required:
                 continue
-            people = list({h.label: h for h in self._latest(key, i) if h.label}.values())
-            if len(people) < 2:
+            moving = "move" in snake(self.tools[step.tool].original_name).split("_")
+            if not lists.is_person(key[:-3]) and (primary is None or primary not in self.chosen.get(i, {})
+                                                  or (self._home(step, i, arg) is not None and not moving)):
+                # Anything but a person is asked about only beside a target the user chose, and
+                # not where that target lives (a permission's file, an event's calendar: taken
+                # from the world); a move's destination is asked.
                 continue
-            options = people[:4]
-            names = [h.label for h in options]
-            self._say(pick(self.rng, "which_person", request=request_phrase(self.tools[step.tool]),
-                           options=", ".join(names[:-1]) + " or " + names[-1]))
-            choice = self.rng.choice(options)
-            self.turns.append(UserTurn(text=pick(self.rng, "which_answer", self.tone, label=choice.label)))
-            self.chosen.setdefault(i, {})[arg] = choice.value
+            options = self._named_options(key, i)
+            if len(options) < 2:
+                continue
+            options = options[:4]
+            names = [name for name, _ in options]
+            joined = ", ".join(f'"{n}"' for n in names[:-1]) + f' or "{names[-1]}"'
+            if lists.is_person(key[:-3]):
+                self._say(pick(self.rng, "which_person", request=request_phrase(self.tools[step.tool]),
+                               options=", ".join(names[:-1]) + " or " + names[-1]))
+            else:
+                self._say(pick(self.rng, "which_thing", entity=entity_phrase(key[:-3]),
+                               request=request_phrase(self.tools[step.tool]), options=joined))
+            name, value = self.rng.choice(options)
+            self.turns.append(UserTurn(text=pick(self.rng, "which_answer", self.tone, label=name)))
+            self.chosen.setdefault(i, {})[arg] = value
+
+    def _named_options(self, key: str, i: int) -> list[tuple[str, Any]]:
+        """(how the user can name it, value) of each candidate for `key` at step `i`: its label,
+        else the first words of its text ("hospital friend: Can we move..."); one per name."""
+        hits = self._latest(key, i)
+        for size in (6, 12, 40):  # longer gists where the first words are shared
+            out: dict[str, Any] = {}
+            for h in hits:
+                name = h.label or self._gist_of(h, size)
+                if name and name not in out:
+                    out[name] = h.value
+            if len(out) >= len({repr(h.value) for h in hits}):
+                break
+        return list(out.items())
+
+    def _gist_of(self, hit: Produced, size: int = 6) -> str | None:
+        """The first words of what a candidate without a name says (a thread's snippet)."""
+        record = self.world.records.get((hit.entity, str(hit.value))) or {}
+        text = next((str(record[k]) for k in _GIST_TEXT if isinstance(record.get(k), str) and record[k].strip()), None)
+        if not text:
+            return None
+        words = text.split()
+        return " ".join(words[:size]) + ("..." if len(words) > size else "")
 
     def _choose_target(self, step: PlannedStep, i: int, request: PlannedRequest) -> None:
         """A grounded step on something the same request listed: with several candidates and
@@ -694,17 +748,17 @@ class ConversationWriter:
         if arg in self.chosen.get(i, {}):
             return
         hits = self._latest(key, i)
-        labelled = [h for h in hits if h.label]
-        if len(hits) < 2 or len(labelled) < 2:
+        if len(hits) < 2:
             return
         # Each name once (a near miss can share it), at most five, and how many more: "which
-        # one?" about 16 tasks names five and says 11 more, it does not call them the 16.
-        unique = list({h.label: h for h in labelled}.values())
-        if len(unique) < 2:
+        # one?" about 16 tasks names five and says 11 more, it does not call them the 16. Items
+        # without names (threads) go by the first words of what they say.
+        named = self._named_options(key, i)
+        if len(named) < 2:
             return
-        options = unique[:5]
-        entity = entity_phrase(options[0].entity)
-        listed = _series([f'"{h.label}"' for h in options] + (
+        options = named[:5]
+        entity = entity_phrase(hits[0].entity)
+        listed = _series([f'"{name}"' for name, _ in options] + (
             [f"{len(hits) - len(options)} more"] if len(hits) > len(options) else []))
         phrase = request_phrase(self.tools[step.tool])
         if self.plan.thoughts:
@@ -712,16 +766,16 @@ class ConversationWriter:
                                                     request=phrase)))
         if hits[0].step in self.reported:
             # The listing was just said: ask without saying it again.
-            names = [f'"{h.label}"' for h in options]
+            names = [f'"{name}"' for name, _ in options]
             self._say(pick(self.rng, "which_again", entities=plural(entity),
                            options=", ".join(names[:-1]) + " or " + names[-1]))
         else:
             self._say(pick(self.rng, "which_question", n=len(hits), entities=plural(entity),
                            options=listed, request=phrase))
         self.reported.add(hits[0].step)
-        choice = self.rng.choice(options)
-        self.turns.append(UserTurn(text=pick(self.rng, "which_answer", self.tone, label=choice.label)))
-        self.chosen.setdefault(i, {})[arg] = choice.value
+        name, value = self.rng.choice(options)
+        self.turns.append(UserTurn(text=pick(self.rng, "which_answer", self.tone, label=name)))
+        self.chosen.setdefault(i, {})[arg] = value
 
     def _confirm(self, step: PlannedStep, tool: Tool, i: int) -> bool:
         """Ask before a destructive call; True when the user agrees."""
@@ -877,7 +931,16 @@ class ConversationWriter:
             if not hits:
                 return None
             tool = self.plan.steps[i].tool
-            value = self.rng.choice([h for h in hits if not self._done(tool, name, h.value)] or hits).value
+            used = self._last_used(hits)
+            optional = name not in (self.tools[tool].input_schema.get("required") or [])
+            if used is not None and not self._done(tool, name, used):
+                # "That phone number again": the one the conversation used last, not a new pick.
+                value = used
+            elif optional and len({repr(h.value) for h in hits}) > 1 and name != self._primary(self.plan.steps[i])[0]:
+                # One section out of fourteen nobody named: left out, not picked (silent_pick).
+                return None
+            else:
+                value = self.rng.choice([h for h in hits if not self._done(tool, name, h.value)] or hits).value
         if schema.get("type") == "array":
             return [value]
         return _as_type(value, schema)
@@ -1005,18 +1068,20 @@ class ConversationWriter:
         label = f' "{first.label}"' if first.label else ""
         if not label and self._unnamed(produced, entity):
             label = f" {self._unnamed(produced, entity)}"
+        # A name is what the user goes by; an id only where there is none to say.
+        ident = "" if label else f" (ID {first.value})"
         if verb in ("add", "remove") and changes_by_arguments(tool.original_name):
-            return self._attached(i, tool, f"the {entity_phrase(entity)}{label} (ID {first.value})")
+            return self._attached(i, tool, f"the {entity_phrase(entity)}{label}{ident}")
         part = _entity_of(tool)
         if part != entity and part in _PARTS and (verb in ("insert", "replace", "delete") or part == "subtask"):
             # DELETE_CONTENT_RANGE on a document deleted a range, not the document.
-            text = f"I {done} the {entity_phrase(part)} in the {entity_phrase(entity)}{label} (ID {first.value})"
+            text = f"I {done} the {entity_phrase(part)} in the {entity_phrase(entity)}{label}{ident}"
         elif verb == "send" and part != entity:
             # SEND_LOCATION answers with a message id: what was sent is the location.
             sent = request_phrase(tool).split(" ", 1)[-1].removeprefix("the ").removeprefix("a ").removeprefix("an ")
-            text = f"I {done} the {sent}{label} (ID {first.value})"
+            text = f"I {done} the {sent}{label}{ident}"
         else:
-            text = f"I {done} the {entity_phrase(entity)}{label} (ID {first.value})"
+            text = f"I {done} the {entity_phrase(entity)}{label}{ident}"
         if not first.label and not label and tool_action(tool) == "get":
             # A thread, a conversation: what it holds is what the user asked to see (and may
             # name next): "I fetched the thread (ID ...): 2 messages, "Red plan" and "Q3 notes"."

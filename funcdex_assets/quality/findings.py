@@ -73,6 +73,8 @@ CODES: dict[str, Code] = {c.code: c for c in (
     Code("needless_state_change", "lifecycle", "a call puts an object into the state the conversation last showed it "
          "in: reopening an open task, closing a done one, cancelling a cancelled one",
          "reopen only what was closed (close it first, or pick a closed one), close only what is open"),
+    Code("silent_pick", "provenance", "the assistant acts on one of several listed items nobody named or asked about",
+         "ask which one (naming the candidates), or act on the one the user named; leave an optional one out"),
     Code("false_success", "honesty", "the assistant reports success after a tool reported failure",
          "the assistant must read the tool result: report the failure, or retry and report the retry"),
     Code("used_after_delete", "lifecycle", "an id deleted, trashed or cancelled is used again successfully",

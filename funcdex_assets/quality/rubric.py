@@ -29,7 +29,7 @@ from funcdex_assets.quality.findings import CODES, Finding
 
 ASSISTANT_CAPS = {"no_tool_call": 1, "garbled_text": 1, "false_success": 2, "used_after_delete": 2, "unsourced_argument": 2,
                   "unconfirmed_destruction": 2, "relative_date_mismatch": 2, "invented_name": 2, "wrong_container": 2,
-                  "false_finality": 2, "doubled_word": 3, "repeated_call": 3, "self_addressed": 2, "needless_state_change": 2}
+                  "false_finality": 2, "doubled_word": 3, "repeated_call": 3, "self_addressed": 2, "needless_state_change": 2, "silent_pick": 2}
 WORLD_CODES = frozenset({"end_before_start", "updated_before_created", "created_in_future", "list_over_limit",
                          "list_ignores_filter", "list_outside_window", "list_omits_created", "result_mismatch",
                          "identity_mismatch", "entity_drift", "amounts_disagree", "name_mismatch", "implausible_denial"})

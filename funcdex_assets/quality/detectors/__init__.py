@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from funcdex_assets.quality.detectors.choice import silent_pick
 from funcdex_assets.quality.detectors.calls import empty_change, no_tool_call, repeated_call
 from funcdex_assets.quality.detectors.destruction import false_finality, unconfirmed_destruction
 from funcdex_assets.quality.detectors.dictation import parameter_dictation
@@ -28,7 +29,7 @@ from funcdex_assets.quality.findings import Finding
 Detector = Callable[[Dialogue], list[Finding]]
 
 SEMANTIC: tuple[Detector, ...] = (no_tool_call, empty_change, repeated_call, garbled_text, doubled_word, prompt_leak, false_success, used_after_delete, entity_drift, wrong_container, temporal,
-                                  unsourced_argument, unseen_reference, invented_name, identity_mismatch, name_mismatch, self_addressed, parameter_dictation,
+                                  unsourced_argument, unseen_reference, silent_pick, invented_name, identity_mismatch, name_mismatch, self_addressed, parameter_dictation,
                                   unconfirmed_destruction, false_finality, list_consistency, result_mismatch, implausible_denial, needless_state_change,
                                   amounts_disagree)
 STRUCTURAL: tuple[Detector, ...] = (structure, call_schemas)

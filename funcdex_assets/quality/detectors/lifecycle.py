@@ -330,8 +330,10 @@ def wrong_container(d: Dialogue) -> list[Finding]:
             # An update's optional container is where the object goes (Trello's update_card with
             # a list_id moves the card); a required one (a path's calendarId) is where it is.
             required = set((d.tools.get(call.name) or {}).get("required") or [])
+            # A move's container is where the object goes, required or not (MOVE_FILE's folderId).
+            moving = "move" in words(call.name)
             moved = {id_entity(leaf.key): str(leaf.value) for leaf in ids
-                     if leaf not in targets and id_entity(leaf.key) and leaf.key not in required}
+                     if leaf not in targets and id_entity(leaf.key) and (moving or leaf.key not in required)}
             containers = {k: v for k, v in containers.items() if k not in moved}
         for target in targets:
             known = home.get(_target_key(target) or "", {})
