@@ -395,6 +395,20 @@ class ConversationWriter:
         self.chosen.setdefault(i, {})[arg] = choice.value
         return choice
 
+    def _repeats(self, tool: Tool, args: dict[str, Any]) -> bool:
+        """Whether calling `tool` with `args` now would do again what an earlier call did, with
+        nothing changed since (read with the `repeated_call` detector, so the two agree)."""
+        if not any(isinstance(t, ToolCallTurn) and t.name == tool.name for t in self.turns):
+            return False
+        from funcdex_assets.export.trl import to_messages, tools_list
+        from funcdex_assets.quality.detectors.calls import repeated_call
+        from funcdex_assets.quality.dialogue import dialogue_from_messages
+
+        turns = [*self.turns, ToolCallTurn(name=tool.name, arguments=args)]
+        dialogue = dialogue_from_messages(to_messages(turns, "draft"), tools_list(list(self.tools.values())))
+        last = dialogue.calls[-1].index if dialogue.calls else -1
+        return any(f.message_index == last for f in repeated_call(dialogue))
+
     def _implausible_refusal(self, failure: Any) -> bool:
         """Whether a refusal as the answer to the call just appended is one the
         `implausible_denial` detector finds (read with the same detector, so the two agree)."""
@@ -582,6 +596,15 @@ class ConversationWriter:
                     entity = entity_phrase(self._primary(step)[1][:-3]) if step.grounded else "item"
                     self.outcome[i] = pick(self.rng, "nothing_to_act_on", request=request_phrase(tool),
                                            entity=entity)
+                    continue
+                if not step.failure and not step.copies and self._repeats(tool, args):
+                    # Asked again for what was just done, with nothing changed since: said, not
+                    # called twice (repeated_call).
+                    done = _PAST_OVERRIDES.get(tool_verb(tool), past(tool_verb(tool)))
+                    entity = entity_phrase(_entity_of(tool))
+                    self.outcome[i] = (f"The {entity} is unchanged since I {done} it above, so I didn't look again."
+                                       if tool_action(tool) in ("get", "list") else
+                                       f"I already {done} that {entity} above, so I didn't do it a second time.")
                     continue
                 calls.append((i, tool, args))
         if not calls:
@@ -1005,7 +1028,7 @@ class ConversationWriter:
             already = re.search(r"\b(?:is|was) (already [a-z ]+?)\.?$", refused)
             if already:
                 entity = entity_phrase(_entity_of(tool))
-                return f"Nothing to do there: the {entity} is {already.group(1)}, so I didn't {request_phrase(tool)}."
+                return f"The {entity} is {already.group(1)}, so I didn't {request_phrase(tool)} again."
             return f'I couldn\'t {request_phrase(tool)}: the service said "{refused}".'
         produced = [p for p in self.world.produced if p.step == i]
         verb = tool_verb(tool)

@@ -11,7 +11,7 @@
   with nothing in between that could change the answer: the same tool with the same arguments
   (less how the result is shown: `format: full` does not make a new read), after the earlier
   call succeeded, and no changing call since (any verb but a known read or listing) names any
-  of its ids (for a call with no ids: no changing call at all). "Fetch that message, then get
+  of its ids in its arguments or its result (for a call with no ids: no changing call at all). "Fetch that message, then get
   the profile, and fetch that message" reads one message twice; finalizing an invoice twice
   does what is done. Left alone: a retry after a failure, a read after a change of the same
   object, polling something under way (`status: "pending"`), and a read after the user says
@@ -29,7 +29,7 @@ from funcdex_assets.catalog.fields import snake
 from funcdex_assets.quality.detectors.honesty import failure
 from funcdex_assets.quality.detectors.lifecycle import id_leaves
 from funcdex_assets.quality.dates import parse_time
-from funcdex_assets.quality.dialogue import Call, Dialogue
+from funcdex_assets.quality.dialogue import Call, Dialogue, iter_scalars
 from funcdex_assets.quality.findings import Finding
 
 DECLINE = re.compile(
@@ -79,6 +79,10 @@ _MOVED_ON = re.compile(r"\b(?:again|still|any ?more|latest|refresh|re-?check|pus
                        r"since then|by now|now that|try again|retry)\b", re.I)
 
 
+def _result_ids(call: Call) -> set[str]:
+    return {str(v) for _, v in iter_scalars(call.result) if isinstance(v, (str, int)) and not isinstance(v, bool)}
+
+
 def _identity(call: Call) -> tuple[str, str]:
     """What makes two calls the same: the tool and its arguments, less how the result is shown."""
     kept = {k: v for k, v in call.arguments.items() if snake(str(k)) not in _PRESENTATION}
@@ -109,7 +113,9 @@ def repeated_call(d: Dialogue) -> list[Finding]:
                 break  # the user says something changed since
             ids = _ids(d, earlier)
             between = [c for c in calls[earlier_at + 1:at] if _changes(c.name)]
-            changed = any(ids & _ids(d, c) for c in between) if ids else bool(between)
+            # A change names what it touched in its arguments or its result (trashing a message
+            # answers with its threadId: the thread changed).
+            changed = any(ids & (_ids(d, c) | _result_ids(c)) for c in between) if ids else bool(between)
             if not changed:
                 found.append(Finding(code="repeated_call", message_index=call.index, message=(
                     f"{call.name} does again what the call at message {earlier.index} did"
