@@ -242,6 +242,11 @@ def call_steps(plan: ConversationPlan, turns: list[Any]) -> list[int]:
             # becomes a rate limit, retried.
             step.failure == "permission_denied" and len(out) < len(answers) and "429" in str(answers[len(out)]))
         n = 1 + len(step.copies) + int(retried)
+        if not step.copies and not step.each and (len(out) >= len(names) or names[len(out)] != step.tool) \
+                and step.tool in names[:len(out)]:
+            # Asked again for what an earlier call just did, with nothing changed since: the
+            # assistant says so and makes no call (repeated_call).
+            continue
         if step.each:
             n = 0
             while len(out) + n < len(names) and names[len(out) + n] == step.tool:

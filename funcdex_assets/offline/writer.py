@@ -597,7 +597,7 @@ class ConversationWriter:
                     self.outcome[i] = pick(self.rng, "nothing_to_act_on", request=request_phrase(tool),
                                            entity=entity)
                     continue
-                if not step.failure and not step.copies and self._repeats(tool, args):
+                if not step.copies and self._repeats(tool, args):
                     # Asked again for what was just done, with nothing changed since: said, not
                     # called twice (repeated_call).
                     done = _PAST_OVERRIDES.get(tool_verb(tool), past(tool_verb(tool)))
