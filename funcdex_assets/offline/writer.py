@@ -738,18 +738,6 @@ class ConversationWriter:
             self.turns.append(UserTurn(text=pick(self.rng, "which_answer", self.tone, label=name)))
             self.chosen.setdefault(i, {})[arg] = value
 
-    def _ask_which(self, key: str, i: int, arg: str) -> Any:
-        """The assistant asks which of the candidates for `key` the user means; their answer."""
-        options = self._named_options(key, i)[:4]
-        names = [name for name, _ in options]
-        joined = ", ".join(f'"{n}"' for n in names[:-1]) + f' or "{names[-1]}"'
-        self._say(pick(self.rng, "which_thing", entity=entity_phrase(key[:-3]),
-                       request=request_phrase(self.tools[self.plan.steps[i].tool]), options=joined))
-        name, value = self.rng.choice(options)
-        self.turns.append(UserTurn(text=pick(self.rng, "which_answer", self.tone, label=name)))
-        self.chosen.setdefault(i, {})[arg] = value
-        return value
-
     def _named_options(self, key: str, i: int) -> list[tuple[str, Any]]:
         """(how the user can name it, value) of each candidate for `key` at step `i`: its label,
         else the first words of its text ("hospital friend: Can we move..."); one per name."""
@@ -974,9 +962,6 @@ class ConversationWriter:
             elif optional and len({repr(h.value) for h in hits}) > 1 and name != self._primary(self.plan.steps[i])[0]:
                 # One section out of fourteen nobody named: left out, not picked (silent_pick).
                 return None
-            elif len(self._named_options(key, i)) > 1 and not self.plan.steps[i].each:
-                # Several the user can tell apart and nobody chose: asked now, before the call.
-                value = self._ask_which(key, i, name)
             else:
                 value = self.rng.choice([h for h in hits if not self._done(tool, name, h.value)] or hits).value
         if schema.get("type") == "array":
