@@ -749,7 +749,25 @@ class ConversationWriter:
                 if name and name not in out:
                     out[name] = h.value
             if len(out) >= len({repr(h.value) for h in hits}):
-                break
+                return list(out.items())
+        # Two with one name ("Weekly sync" twice): told apart by a short field where they differ
+        # ("Weekly sync (15 min)" / "(30 min)", a kind, a status).
+        records = [(h, self.world.records.get((h.entity, str(h.value))) or {}) for h in hits]
+        fields = sorted({k for _, r in records for k in r},
+                        key=lambda k: (_TELLING.index(k) if k in _TELLING else len(_TELLING), k))
+        for field in fields:
+            if field in ("slug", "uri", "url", "id", "gid", "uuid") or field.endswith(("_url", "_uri", "_id")):
+                continue  # API handles, not what a person tells things apart by
+            values = [r.get(field) for _, r in records]
+            if all(isinstance(v, (str, int)) and not isinstance(v, bool) and 0 < len(str(v)) <= 24
+                   and not str(v).startswith("http") for v in values) and len(set(map(str, values))) == len(values):
+                return [(f"{h.label or self._gist_of(h) or entity_phrase(h.entity)} "
+                         f"({spoken_date(str(r[field])) or r[field]}{' min' if field == 'duration' else ''})", h.value)
+                        for h, r in records]
+        if len(out) == 1 and 1 < len(hits) <= len(_ORDINALS):
+            # Nothing tells them apart but their place in the list the user was shown.
+            name = next(iter(out))
+            return [(f"{name}, the {_ORDINALS[k]} one", h.value) for k, h in enumerate(hits)]
         return list(out.items())
 
     def _gist_of(self, hit: Produced, size: int = 6) -> str | None:
@@ -1235,6 +1253,10 @@ def _salient(response: Any) -> str:
     return ", ".join(found[:2])
 
 
+_ORDINALS = ("first", "second", "third", "fourth", "fifth")
+# Fields that tell two things of one name apart, most telling first.
+_TELLING = ("duration", "kind", "status", "type", "color", "currency", "start_time", "start", "due_on", "due_date",
+            "created_at", "created", "updated_at")
 _GIST_TEXT = ("snippet", "body", "text", "content", "message", "description", "display_phone_number", "phone_number",
               "verified_name", "nickname")
 
