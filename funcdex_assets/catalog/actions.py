@@ -185,6 +185,19 @@ def restores(name: str) -> bool:
     return any(w in _RESTORE for w in words(name))
 
 
+def state_set_by(name: str) -> str | None:
+    """The state a call puts its object in: "open" (reopen, restore), "done" (close,
+    complete), "canceled" (cancel); None for any other call."""
+    if restores(name):
+        return "open"
+    ws = set(words(name))
+    if ws & {"close", "complete", "resolve", "finish"}:
+        return "done"
+    if "cancel" in ws:
+        return "canceled"
+    return None
+
+
 _SELF_WORDS = frozenset({"profile", "me", "whoami", "myself", "self"})
 
 

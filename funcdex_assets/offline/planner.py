@@ -13,8 +13,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from funcdex_assets.backends.base import Persona
-from funcdex_assets.catalog.actions import (action_verb, changes_nothing, destructive_kind, name_action, reads_many,
-                                             restores, words)
+from funcdex_assets.catalog.actions import (action_verb, changes_nothing, deletion_kind, destructive_kind, name_action,
+                                             reads_many, restores, state_set_by)
 from funcdex_assets.catalog.relations import alternatives, companions, without_alternatives
 from funcdex_assets.catalog.fields import LIMIT_KEYS, Slot, classify, entity_of_object, id_entity, snake
 from funcdex_assets.dml.parallel import MAX_PARALLEL_CALLS
@@ -24,7 +24,7 @@ from funcdex_assets.offline.speech import named_constants, speakable
 from funcdex_assets.offline import lists
 from funcdex_assets.offline.values import PERSON_ENTITIES, ValueFactory, described_examples, described_format, matched_person, server_set
 from funcdex_assets.offline.world import retired_slot
-from funcdex_assets.quality.detectors.state import state_of, state_set_by
+from funcdex_assets.quality.detectors.state import state_of
 from funcdex_assets.sampling.graph import build_node
 
 # Optional inputs a person would not mention: paging, field masks, output switches.
@@ -495,9 +495,6 @@ def _without_repeats(chain: list[Tool]) -> list[Tool]:
     return out
 
 
-_CLOSING_WORDS = frozenset({"close", "complete", "resolve", "finish", "archive", "trash", "cancel", "deactivate"})
-
-
 def _open_sources(steps: list[PlannedStep], chain: list[Tool], producers: list[dict[str, int]]) -> None:
     """A listing that feeds a cancel or a close does not filter for what is cancelled or closed
     already (cancelling an event from "the scheduled events that are canceled":
@@ -533,7 +530,7 @@ def _without_needless_restores(chain: list[Tool]) -> list[Tool]:
             if not node.needs & closed:
                 continue
             closed -= node.needs
-        elif set(words(tool.original_name)) & _CLOSING_WORDS:
+        elif state_set_by(tool.original_name) in ("done", "canceled") or deletion_kind(tool.original_name) == "soft":
             closed |= node.needs
         out.append(tool)
     return out

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from funcdex_assets.catalog.actions import ALL_VERBS, about_self, deletion_kind, name_action, reads_many, words
+from funcdex_assets.catalog.actions import ALL_VERBS, about_self, deletion_kind, name_action, reads_many, state_set_by, words
 from funcdex_assets.catalog.fields import (
     LIMIT_KEYS,
     NAME_NOISE,
@@ -72,7 +72,7 @@ from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.validator import schema_validator
 from funcdex_assets.offline import lists
 from funcdex_assets.offline.failures import Problem, failure_response, problem
-from funcdex_assets.quality.detectors.state import state_of, state_set_by
+from funcdex_assets.quality.detectors.state import state_of
 from funcdex_assets.offline.speech import spoken_date
 from funcdex_assets.offline.values import GENERIC_TIME_KEYS, HONORIFICS, PERSON_ENTITIES, ValueFactory, _schema_type, concrete, scheduled
 

@@ -24,7 +24,11 @@ from funcdex_assets.catalog.models import Tool
 from funcdex_assets.dml.model import AssistantTurn, ThoughtTurn, ToolCallTurn, ToolResponseTurn, UserTurn
 from funcdex_assets.dml.specialize import schema_order
 from funcdex_assets.dml.validator import reports_failure, schema_validator
+from funcdex_assets.export.trl import to_messages, tools_list
+from funcdex_assets.quality.detectors.calls import repeated_call
+from funcdex_assets.quality.detectors.errors import implausible_denial
 from funcdex_assets.quality.detectors.text import DOUBLED, MAY_DOUBLE
+from funcdex_assets.quality.dialogue import dialogue_from_messages
 from funcdex_assets.offline import lists
 from funcdex_assets.offline.language import (
     entity_phrase,
@@ -99,6 +103,7 @@ class ConversationWriter:
         self.responses: dict[int, Any] = {}
         # step -> reused arguments the user stated instead (no result held a fitting value)
         self.said_reuse: dict[int, set[str]] = {}
+        self._tools_list: list[dict[str, Any]] | None = None  # the offered tools as the detectors read them
         # Values of entities a call deleted, trashed or cancelled: nothing later acts on them.
         self.retired: set[str] = set()
         # (entity, label) the step just put into words named by its label (_step_phrase).
@@ -397,29 +402,25 @@ class ConversationWriter:
 
     def _repeats(self, tool: Tool, args: dict[str, Any]) -> bool:
         """Whether calling `tool` with `args` now would do again what an earlier call did, with
-        nothing changed since (read with the `repeated_call` detector, so the two agree)."""
+        nothing changed since (the `repeated_call` detector's reading)."""
         if not any(isinstance(t, ToolCallTurn) and t.name == tool.name for t in self.turns):
             return False
-        from funcdex_assets.export.trl import to_messages, tools_list
-        from funcdex_assets.quality.detectors.calls import repeated_call
-        from funcdex_assets.quality.dialogue import dialogue_from_messages
-
-        turns = [*self.turns, ToolCallTurn(name=tool.name, arguments=args)]
-        dialogue = dialogue_from_messages(to_messages(turns, "draft"), tools_list(list(self.tools.values())))
-        last = dialogue.calls[-1].index if dialogue.calls else -1
-        return any(f.message_index == last for f in repeated_call(dialogue))
+        return self._flags_last_call(repeated_call, ToolCallTurn(name=tool.name, arguments=args))
 
     def _implausible_refusal(self, failure: Any) -> bool:
         """Whether a refusal as the answer to the call just appended is one the
-        `implausible_denial` detector finds (read with the same detector, so the two agree)."""
-        from funcdex_assets.export.trl import to_messages, tools_list
-        from funcdex_assets.quality.detectors.errors import implausible_denial
-        from funcdex_assets.quality.dialogue import dialogue_from_messages
+        `implausible_denial` detector finds."""
+        return self._flags_last_call(implausible_denial, ToolResponseTurn(content=failure))
 
-        turns = [*self.turns, ToolResponseTurn(content=failure)]
-        dialogue = dialogue_from_messages(to_messages(turns, "draft"), tools_list(list(self.tools.values())))
+    def _flags_last_call(self, detector: Any, turn: Any) -> bool:
+        """Whether `detector` finds the last call of the conversation so far plus `turn` at
+        fault: the writer asks the very detectors the gate runs, so the two cannot disagree."""
+        messages = to_messages([*self.turns, turn], "draft")
+        if self._tools_list is None:
+            self._tools_list = tools_list(list(self.tools.values()))
+        dialogue = dialogue_from_messages(messages, self._tools_list)
         last = dialogue.calls[-1].index if dialogue.calls else -1
-        return any(f.message_index == last for f in implausible_denial(dialogue))
+        return any(f.message_index == last for f in detector(dialogue))
 
     def _last_used(self, hits: list[Produced]) -> Any:
         """The candidate an earlier call of the conversation used last, None if none was."""

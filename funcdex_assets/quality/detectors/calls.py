@@ -27,8 +27,7 @@ import json
 from funcdex_assets.catalog.actions import LIST_VERBS, READ_VERBS, action_verb, changes_nothing
 from funcdex_assets.catalog.fields import snake
 from funcdex_assets.quality.detectors.honesty import failure
-from funcdex_assets.quality.detectors.lifecycle import id_leaves
-from funcdex_assets.quality.dates import parse_time
+from funcdex_assets.quality.detectors.lifecycle import object_ids
 from funcdex_assets.quality.dialogue import Call, Dialogue, iter_scalars
 from funcdex_assets.quality.findings import Finding
 
@@ -60,12 +59,6 @@ def empty_change(d: Dialogue) -> list[Finding]:
             f"{call.name} is called with only {', '.join(call.arguments) or 'no arguments'}: it changes nothing "
             f"(it also takes {', '.join(sorted(set(props) - set(call.arguments))[:4])})")))
     return found
-
-
-def _ids(d: Dialogue, call: Call) -> set[str]:
-    """The values naming what a call acts on (a time window's bounds name nothing)."""
-    return {str(leaf.value) for leaf in id_leaves(d, call)
-            if not (isinstance(leaf.value, str) and parse_time(leaf.value) is not None)}
 
 
 # How a result is shown, not what it is about ("fetch that message" in full or in brief is one read).
@@ -111,11 +104,11 @@ def repeated_call(d: Dialogue) -> list[Finding]:
             said = [m.text for m in d.messages[earlier.index + 1:call.index] if m.role == "user"]
             if any(_MOVED_ON.search(text) for text in said):
                 break  # the user says something changed since
-            ids = _ids(d, earlier)
+            ids = object_ids(d, earlier)
             between = [c for c in calls[earlier_at + 1:at] if _changes(c.name)]
             # A change names what it touched in its arguments or its result (trashing a message
             # answers with its threadId: the thread changed).
-            changed = any(ids & (_ids(d, c) | _result_ids(c)) for c in between) if ids else bool(between)
+            changed = any(ids & (object_ids(d, c) | _result_ids(c)) for c in between) if ids else bool(between)
             if not changed:
                 found.append(Finding(code="repeated_call", message_index=call.index, message=(
                     f"{call.name} does again what the call at message {earlier.index} did"

@@ -19,7 +19,7 @@ from typing import Any
 from funcdex_assets.catalog.fields import snake
 from funcdex_assets.quality.dates import parse_time
 from funcdex_assets.quality.detectors.honesty import failure
-from funcdex_assets.quality.detectors.lifecycle import _object_id, id_leaves
+from funcdex_assets.quality.detectors.lifecycle import _object_id, id_leaves, object_ids
 from funcdex_assets.quality.dialogue import Dialogue, iter_scalars
 from funcdex_assets.quality.findings import Finding
 
@@ -71,8 +71,7 @@ def silent_pick(d: Dialogue) -> list[Finding]:
         # One call for each of several listed items (a parallel call) picks none of them.
         group = [c for c in d.messages[call.index].calls if c.name == call.name]
         if not call.arguments_error and call.answered and len(group) < 2:
-            for value in {str(leaf.value) for leaf in id_leaves(d, call)
-                          if not (isinstance(leaf.value, str) and parse_time(leaf.value) is not None)}:
+            for value in object_ids(d, call):
                 if value in settled or value not in listed:
                     continue
                 at, n, handles = listed[value]

@@ -22,20 +22,14 @@ from __future__ import annotations
 import re
 
 from funcdex_assets.catalog.actions import name_action
-from funcdex_assets.quality.dates import parse_time
 from funcdex_assets.quality.detectors.honesty import failure
-from funcdex_assets.quality.detectors.lifecycle import _made_id, id_leaves
-from funcdex_assets.quality.dialogue import Call, Dialogue
+from funcdex_assets.quality.detectors.lifecycle import _made_id, object_ids
+from funcdex_assets.quality.dialogue import Dialogue
 from funcdex_assets.quality.findings import Finding
 
 _DENIED = re.compile(r"\b403\b|forbidden|permission[_ ]denied|(?:does not|doesn't|do not|don't) have (?:the )?permission"
                      r"|no permission|access denied|not allowed to|insufficient (?:scope|rights|privileges|permissions)", re.I)
 _OWN = frozenset({"primary", "me", "self"})
-
-
-def _ids(d: Dialogue, call: Call) -> set[str]:
-    return {str(leaf.value) for leaf in id_leaves(d, call)
-            if not (isinstance(leaf.value, str) and parse_time(leaf.value) is not None)}
 
 
 def _service(name: str) -> str:
@@ -51,7 +45,7 @@ def implausible_denial(d: Dialogue) -> list[Finding]:
         if call.arguments_error or not call.answered:
             continue
         why = failure(call.result, call.name)
-        ids = _ids(d, call)
+        ids = object_ids(d, call)
         if why is None:
             action = name_action(call.name)
             if action in ("create", "update", "delete"):

@@ -19,6 +19,7 @@ from typing import Any
 
 from funcdex_assets.catalog.actions import ALL_VERBS, deletion_kind, name_action, reads_many, restores, words
 from funcdex_assets.catalog.fields import NAME_NOISE, id_entity, singular, snake
+from funcdex_assets.quality.dates import parse_time
 from funcdex_assets.quality.detectors.honesty import failure
 from funcdex_assets.quality.detectors.values import Leaf, is_id_value, is_opaque, leaves
 from funcdex_assets.quality.dialogue import Call, Dialogue, iter_objects
@@ -31,6 +32,13 @@ def id_leaves(d: Dialogue, call: Call) -> list[Leaf]:
     """The call's arguments that identify something: named like ids, or opaque tokens."""
     return [leaf for leaf in leaves(call.arguments, d.tools.get(call.name))
             if is_id_value(leaf) or (is_opaque(leaf.value) and snake(leaf.key) not in ("page_token", "cursor"))]
+
+
+def object_ids(d: Dialogue, call: Call) -> set[str]:
+    """The values of the call's id arguments that name objects (a time window's bounds, which
+    `is_opaque` takes for tokens, name none)."""
+    return {str(leaf.value) for leaf in id_leaves(d, call)
+            if not (isinstance(leaf.value, str) and parse_time(leaf.value) is not None)}
 
 
 def _targets(call: Call, ids: list[Leaf]) -> list[Leaf]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from funcdex_assets.catalog.actions import restores, words
+from funcdex_assets.catalog.actions import state_set_by, words
 from funcdex_assets.catalog.fields import snake
 from funcdex_assets.quality.detectors.honesty import failure
 from funcdex_assets.quality.detectors.lifecycle import _made_id, _object_id, id_leaves
@@ -25,8 +25,6 @@ _DONE_FLAGS = frozenset({"completed", "is_completed", "checked", "done", "is_don
 _OPEN_WORDS = frozenset({"open", "active", "incomplete", "todo", "to_do", "pending", "upcoming", "confirmed"})
 _DONE_WORDS = frozenset({"completed", "closed", "done", "resolved"})
 _CANCELED_WORDS = frozenset({"canceled", "cancelled"})
-_CLOSING = frozenset({"close", "complete", "resolve", "finish"})
-_CANCELING = frozenset({"cancel"})
 
 
 def state_of(obj: dict[str, Any]) -> str | None:
@@ -44,19 +42,6 @@ def state_of(obj: dict[str, Any]) -> str | None:
                 return "done"
             if word in _OPEN_WORDS:
                 return "open"
-    return None
-
-
-def state_set_by(name: str) -> str | None:
-    """The state a call puts its object in: "open" (reopen, restore), "done" (close,
-    complete), "canceled" (cancel); None for any other call."""
-    if restores(name):
-        return "open"
-    ws = set(words(name))
-    if ws & _CLOSING:
-        return "done"
-    if ws & _CANCELING:
-        return "canceled"
     return None
 
 
